@@ -1,0 +1,48 @@
+"""metrics_layer: declarative metrics compiled to ibis — exact KPIs, retention and funnels."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from metrics_layer.errors import (
+    ConnectionError,
+    DefinitionError,
+    ExecutionError,
+    ExpressionError,
+    MetricsLayerError,
+    QueryError,
+    SchemaError,
+)
+
+if TYPE_CHECKING:
+    from metrics_layer.layer import Layer, load
+    from metrics_layer.result import Result
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ConnectionError",
+    "DefinitionError",
+    "ExecutionError",
+    "ExpressionError",
+    "Layer",
+    "MetricsLayerError",
+    "QueryError",
+    "Result",
+    "SchemaError",
+    "__version__",
+    "load",
+]
+
+
+def __getattr__(name: str) -> Any:
+    # ibis is imported on first use, so `import metrics_layer` stays cheap for CLIs and errors.
+    if name in ("Layer", "load"):
+        from metrics_layer import layer
+
+        return getattr(layer, name)
+    if name == "Result":
+        from metrics_layer.result import Result
+
+        return Result
+    raise AttributeError(f"module 'metrics_layer' has no attribute {name!r}")

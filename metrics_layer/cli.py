@@ -1,0 +1,234 @@
+"""The `metrics-layer` command line: validate, list, query, sql, retention, funnel, check, demo."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from metrics_layer.errors import MetricsLayerError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="Declarative metrics compiled to ibis: exact KPIs, retention and funnels.")
+
+PathArg = typer.Argument(..., help="Folder (or file) of metric definitions")
+ConnOpt = typer.Option(None, "--connection", "-c", envvar="METRICS_LAYER_CONNECTION",
+                       help="Connection URL (duckdb:///file.duckdb, postgres://...) or a .duckdb path")
+FormatOpt = typer.Option("table", "--format", "-f", help="table | csv | json")
+VarOpt = typer.Option(None, "--var", help="Template variable NAME=VALUE (repeatable)")
+TzOpt = typer.Option("UTC", "--timezone", help="Timezone for time buckets")
+
+
+def _fail(message: str) -> None:
+    typer.echo(f"error: {message.splitlines()[0] if message else 'failed'}", err=True)
+    rest = message.splitlines()[1:]
+    for line in rest:
+        typer.echo(f"  {line}", err=True)
+    raise typer.Exit(code=2)
+
+
+def run(fn: Callable[[], Any]) -> Any:
+    """Run a command body; a MetricsLayerError is one clear line on stderr and exit code 2."""
+    try:
+        return fn()
+    except MetricsLayerError as exc:
+        from metrics_layer.connection import redact
+
+        _fail(redact(str(exc)))
+    except FileNotFoundError as exc:
+        _fail(str(exc))
+
+
+def _connection(value: str | None) -> Any:
+    if value is None:
+        return None
+    if "://" not in value:
+        if not Path(value).exists():
+            _fail(f"database file {value!r} does not exist")
+        value = f"duckdb:///{Path(value).resolve()}"
+    from metrics_layer.connection import connect
+
+    return connect(value)
+
+
+def _vars(items: list[str] | None) -> dict[str, str]:
+    out = {}
+    for item in items or []:
+        if "=" not in item:
+            _fail(f"--var takes NAME=VALUE, got {item!r}")
+        k, _, v = item.partition("=")
+        out[k.strip()] = v
+    return out
+
+
+def _layer(path: Path, connection: str | None, var: list[str] | None, timezone: str = "UTC") -> Any:
+    import metrics_layer as ml
+
+    return ml.load(path, con=_connection(connection), vars=_vars(var), timezone=timezone)
+
+
+def emit(df: Any, fmt: str, title: str | None = None) -> None:
+    """Print a DataFrame as a rich table, CSV or JSON records."""
+    if fmt == "csv":
+        sys.stdout.write(df.to_csv(index=False))
+    elif fmt == "json":
+        sys.stdout.write(df.to_json(orient="records", date_format="iso", indent=2) + "\n")
+    elif fmt == "table":
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table(title=title, show_lines=False)
+        for col in df.columns:
+            table.add_column(str(col), justify="right" if df[col].dtype.kind in "iuf" else "left")
+        for row in df.itertuples(index=False):
+            table.add_row(*[_cell(v) for v in row])
+        Console(width=max(100, int(os.environ.get("COLUMNS", "120")))).print(table)
+    else:
+        _fail(f"unknown format {fmt!r}: use table, csv or json")
+
+
+def _cell(v: Any) -> str:
+    import math
+
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "NULL"
+    if isinstance(v, float):
+        return f"{v:,.4f}".rstrip("0").rstrip(".") if abs(v) < 1e15 else f"{v:.4g}"
+    if hasattr(v, "isoformat"):
+        text = v.isoformat()
+        return text[:10] if text.endswith("T00:00:00") else text
+    return str(v)
+
+
+@app.command()
+def validate(path: Path = PathArg, connection: str | None = ConnOpt, var: list[str] | None = VarOpt) -> None:
+    """Check definitions (and, with --connection, their tables and columns)."""
+    layer = run(lambda: _layer(path, connection, var))
+    reg = layer.registry.project
+    typer.echo(f"ok: {len(reg.sources)} sources, {len(reg.metrics)} metrics, "
+               f"{len(reg.retention)} retention, {len(reg.funnels)} funnels")
+
+
+@app.command("list")
+def list_(path: Path = PathArg, format: str = FormatOpt, var: list[str] | None = VarOpt) -> None:
+    """List metrics with their type and description."""
+    import pandas as pd
+
+    layer = run(lambda: _layer(path, None, var))
+    rows = [{"metric": n, "type": m.kind, "description": m.description or "", "owner": m.owner or ""}
+            for n, m in layer.registry.project.metrics.items()]
+    emit(pd.DataFrame(rows, columns=["metric", "type", "description", "owner"]), format, "metrics")
+
+
+def _query_args(by: list[str] | None, where: str | None, grain: str | None, start: str | None,
+                end: str | None, limit: int | None) -> dict[str, Any]:
+    return {"by": by or None, "where": where, "grain": grain, "start": start, "end": end, "limit": limit}
+
+
+@app.command()
+def query(path: Path = PathArg, metrics: list[str] = typer.Argument(..., help="Metric names"),
+          by: list[str] | None = typer.Option(None, "--by", help="Dimension (repeatable)"),
+          grain: str | None = typer.Option(None, "--grain"), where: str | None = typer.Option(None, "--where"),
+          start: str | None = typer.Option(None, "--start"), end: str | None = typer.Option(None, "--end"),
+          limit: int | None = typer.Option(None, "--limit"), connection: str | None = ConnOpt,
+          format: str = FormatOpt, var: list[str] | None = VarOpt, timezone: str = TzOpt,
+          explain: bool = typer.Option(False, "--explain", help="Print the plan before the result")) -> None:
+    """Compute metrics by dimensions and grain."""
+    def body() -> None:
+        layer = _layer(path, connection, var, timezone)
+        res = layer.query(metrics, **_query_args(by, where, grain, start, end, limit))
+        if explain:
+            typer.echo(res.explain(), err=format != "table")
+        emit(res.to_pandas(), format, ", ".join(metrics))
+    run(body)
+
+
+@app.command()
+def sql(path: Path = PathArg, metrics: list[str] = typer.Argument(..., help="Metric names"),
+        by: list[str] | None = typer.Option(None, "--by"), grain: str | None = typer.Option(None, "--grain"),
+        where: str | None = typer.Option(None, "--where"), start: str | None = typer.Option(None, "--start"),
+        end: str | None = typer.Option(None, "--end"), limit: int | None = typer.Option(None, "--limit"),
+        dialect: str = typer.Option("duckdb", "--dialect"), connection: str | None = ConnOpt,
+        var: list[str] | None = VarOpt, timezone: str = TzOpt) -> None:
+    """Print the SQL of a query for a dialect (duckdb, postgres, bigquery, snowflake, trino, ...)."""
+    def body() -> None:
+        layer = _layer(path, connection, var, timezone)
+        typer.echo(layer.query(metrics, **_query_args(by, where, grain, start, end, limit)).sql(dialect))
+    run(body)
+
+
+@app.command()
+def retention(path: Path = PathArg, name: str = typer.Argument(...),
+              periods: int = typer.Option(12, "--periods"), mode: str = typer.Option("exact", "--mode"),
+              by: list[str] | None = typer.Option(None, "--by"),
+              cohort_type: str | None = typer.Option(None, "--cohort-type"),
+              start: str | None = typer.Option(None, "--start"), end: str | None = typer.Option(None, "--end"),
+              pivot: bool = typer.Option(False, "--pivot", help="Print the cohort triangle"),
+              connection: str | None = ConnOpt, format: str = FormatOpt, var: list[str] | None = VarOpt,
+              timezone: str = TzOpt) -> None:
+    """Cohort retention curve."""
+    def body() -> None:
+        layer = _layer(path, connection, var, timezone)
+        res = layer.retention(name, periods=periods, mode=mode, by=by or None, cohort_type=cohort_type,
+                              start=start, end=end)
+        df = res.pivot() if pivot and hasattr(res, "pivot") else res.to_pandas()
+        if pivot and format != "json":
+            df = df.reset_index()
+        emit(df, format, f"retention {name}")
+    run(body)
+
+
+@app.command()
+def funnel(path: Path = PathArg, name: str = typer.Argument(...),
+           by: list[str] | None = typer.Option(None, "--by"), window: str | None = typer.Option(None, "--window"),
+           order: str | None = typer.Option(None, "--order"), start: str | None = typer.Option(None, "--start"),
+           end: str | None = typer.Option(None, "--end"), connection: str | None = ConnOpt,
+           format: str = FormatOpt, var: list[str] | None = VarOpt, timezone: str = TzOpt) -> None:
+    """Conversion funnel."""
+    def body() -> None:
+        layer = _layer(path, connection, var, timezone)
+        res = layer.funnel(name, by=by or None, window=window, order=order, start=start, end=end)
+        emit(res.to_pandas(), format, f"funnel {name}")
+    run(body)
+
+
+@app.command()
+def check(path: Path = PathArg, metrics: list[str] | None = typer.Option(None, "--metric"),
+          sources: list[str] | None = typer.Option(None, "--source"),
+          grain: str = typer.Option("day", "--grain"), start: str | None = typer.Option(None, "--start"),
+          end: str | None = typer.Option(None, "--end"), as_of: str | None = typer.Option(None, "--as-of"),
+          connection: str | None = ConnOpt, format: str = FormatOpt, var: list[str] | None = VarOpt) -> None:
+    """Run metric validation rules and source data checks; exit 1 when any fails."""
+    def body() -> bool:
+        layer = _layer(path, connection, var)
+        report = layer.check(metrics=metrics or None, sources=sources or None, grain=grain,
+                             start=start, end=end, as_of=as_of)
+        emit(report.to_pandas(), format, "checks")
+        return bool(report.ok)
+    ok = run(body)
+    raise typer.Exit(code=0 if ok else 1)
+
+
+@app.command()
+def demo(db: Path = typer.Option(Path("data/marketplace.duckdb"), "--db", help="DuckDB file to (re)build"),
+         events: int = typer.Option(1_000_000, "--events", help="Number of app events to generate"),
+         defs: Path = typer.Option(Path("metric_defs"), "--defs", help="Definitions folder"),
+         rebuild: bool = typer.Option(True, "--rebuild/--reuse", help="Regenerate the data set")) -> None:
+    """Build the gig-marketplace demo data set and run the main KPI job on it."""
+    from metrics_layer.demo.job import run_demo
+
+    run(lambda: run_demo(db=db, events=events, defs=defs, rebuild=rebuild, echo=typer.echo))
+
+
+def main() -> None:  # pragma: no cover
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
+
+

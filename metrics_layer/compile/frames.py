@@ -1,0 +1,121 @@
+"""Frames: a source's table with exactly the joined fields a request needs, flattened.
+
+Joins follow many-to-one paths from the base source as LEFT joins (a fact row is never dropped
+or multiplied by a dimension lookup). Each joined source is projected to its key and the
+needed fields first, so the backend joins narrow tables.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+import ibis.expr.types as ir
+
+from metrics_layer.errors import QueryError
+from metrics_layer.expressions import compile_expression, parse_expression
+from metrics_layer.registry import FieldRef, JoinStep, Registry
+
+TableOf = Callable[[str], ir.Table]
+
+
+@dataclass
+class _Node:
+    index: int
+    step: JoinStep
+    outputs: dict[FieldRef, str] = field(default_factory=dict)
+    carry: dict[str, str] = field(default_factory=dict)  # column of this source -> alias, for child joins
+
+
+@dataclass
+class Frame:
+    """A flat table plus where each resolved field lives in it."""
+
+    registry: Registry
+    base: str
+    table: ir.Table
+    columns: dict[FieldRef, str]
+
+    def value(self, ref: FieldRef, table: ir.Table | None = None) -> ir.Value:
+        """The field's value on `table` (default: the frame table; or a filtered version of it)."""
+        t = self.table if table is None else table
+        if ref.path:
+            return t[self.columns[ref]]
+        return field_value(self.registry, t, ref)
+
+    def resolver(self, table: ir.Table | None = None, *, own_columns: bool = True,
+                 extra: dict[str, ir.Value] | None = None) -> Callable[[str], ir.Value]:
+        """Name → value for expressions in this source's context."""
+        def resolve(name: str) -> ir.Value:
+            if extra and name in extra:
+                return extra[name]
+            ref = self.registry.resolve_field(self.base, name, prefer_columns=own_columns)
+            if ref not in self.columns and ref.path:
+                raise QueryError(f"internal: field {ref.full_name} was not planned into the frame")
+            return self.value(ref, table)
+        return resolve
+
+
+def field_value(registry: Registry, table: ir.Table, ref: FieldRef) -> ir.Value:
+    """A field of `ref.source` computed on a table holding that source's raw columns."""
+    if ref.kind == "column":
+        return table[ref.name]
+    dim = registry.sources[ref.source].dimensions[ref.name]
+    if dim.expr is None:
+        if ref.name not in table.columns:
+            raise QueryError(f"dimension {ref.source}.{ref.name} has no expr and its table has no "
+                             f"column {ref.name!r}")
+        return table[ref.name]
+    parsed = parse_expression(dim.expr, what=f"dimension {ref.source}.{ref.name}")
+
+    def resolve(name: str) -> ir.Value:
+        if name in table.columns:
+            return table[name]
+        raise QueryError(f"dimension {ref.source}.{ref.name}: {name!r} is not a column of "
+                         f"{registry.table_name(ref.source)!r} (dimension expressions use their "
+                         "own source's columns)")
+
+    return compile_expression(parsed, resolve).name(ref.name)
+
+
+def build_frame(registry: Registry, table_of: TableOf, base: str, refs: Iterable[FieldRef]) -> Frame:
+    """Join the base source with the sources holding `refs` (one join per distinct path)."""
+    base_t = table_of(base)
+    nodes: dict[tuple[JoinStep, ...], _Node] = {}
+    wanted = [r for r in dict.fromkeys(refs) if r.path]
+    for ref in wanted:
+        for depth in range(1, len(ref.path) + 1):
+            prefix = ref.path[:depth]
+            if prefix not in nodes:
+                nodes[prefix] = _Node(len(nodes), prefix[-1])
+        node = nodes[ref.path]
+        node.outputs.setdefault(ref, f"__j{node.index}_f{len(node.outputs)}")
+    for path, node in nodes.items():
+        if len(path) > 1:
+            parent = nodes[path[:-1]]
+            for left, _ in node.step.pairs:
+                parent.carry.setdefault(left, f"__j{parent.index}_c_{left}")
+    if not nodes:
+        return Frame(registry, base, base_t, {})
+    acc: ir.Table = base_t
+    extra: list[str] = []
+    for path, node in sorted(nodes.items(), key=lambda kv: len(kv[0])):
+        right_t = table_of(node.step.right)
+        sel: dict[str, ir.Value] = {}
+        for i, (_, right) in enumerate(node.step.pairs):
+            sel[f"__j{node.index}_k{i}"] = right_t[right]
+        for ref, alias in node.outputs.items():
+            sel[alias] = field_value(registry, right_t, ref)
+        for col, alias in node.carry.items():
+            sel[alias] = right_t[col]
+        right_p = right_t.select(**sel)
+        parent = nodes.get(path[:-1])
+        preds = []
+        for i, (left, _) in enumerate(node.step.pairs):
+            left_v = acc[left] if parent is None else acc[parent.carry[left]]
+            preds.append(left_v == right_p[f"__j{node.index}_k{i}"])
+        acc = acc.left_join(right_p, preds)
+        extra.extend(node.outputs.values())
+    flat = acc.select(*base_t.columns, *extra)
+    columns = {ref: alias for node in nodes.values() for ref, alias in node.outputs.items()}
+    return Frame(registry, base, flat, columns)

@@ -1,0 +1,162 @@
+"""Compile a KPI Plan into one ibis table expression.
+
+Each source is scanned once: its measures become filtered aggregates grouped by the request's
+keys. Per-source results are then merged with UNION ALL + GROUP BY on the keys — a hash
+aggregate in which NULL keys group together, so the merge is NULL-safe without any join
+predicate. Metric formulas (ratios, derived expressions) are evaluated last, on aggregates.
+"""
+
+from __future__ import annotations
+
+import functools
+import operator
+from dataclasses import dataclass
+
+import ibis
+import ibis.expr.datatypes as dt
+import ibis.expr.types as ir
+
+from metrics_layer.compile.aggregates import reduce
+from metrics_layer.compile.frames import Frame, TableOf, build_frame
+from metrics_layer.compile.filters import where_names, where_predicate
+from metrics_layer.compile.timegrain import bucket, time_range, to_local
+from metrics_layer.errors import QueryError
+from metrics_layer.expressions import compile_expression, parse_expression
+from metrics_layer.planner.plan import Col, Derived, Formula, Plan, Ratio, SourceQuery
+from metrics_layer.registry import FieldRef, Registry
+
+TIME = "__t"
+
+
+@dataclass
+class Context:
+    """What compilation needs from the layer: definitions, tables, backend and timezone."""
+
+    registry: Registry
+    table_of: TableOf
+    backend: str
+    timezone: str
+
+
+def source_fields(ctx: Context, sq: SourceQuery, plan: Plan) -> tuple[list[FieldRef], dict[str, FieldRef]]:
+    """Every field the scan of one source needs, resolved once (dims, where, measures, time)."""
+    reg, base = ctx.registry, sq.source
+    by = {ref: reg.resolve_field(base, ref) for _, ref in plan.dim_columns}
+    refs: list[FieldRef] = list(by.values())
+    for ref in by.values():
+        if ref.fans_out:
+            raise QueryError(
+                f"dimension {ref.full_name} is reached from {base!r} through a one_to_many join "
+                f"({ref.describe_path()}), which would multiply {base!r} rows; ask it from a source "
+                "that reaches it many-to-one"
+            )
+    refs += where_names(ctx, base, plan.request.where)
+    for node in sq.nodes:
+        for text in (node.expr, *node.filters):
+            if text:
+                for name in parse_expression(text).names:
+                    refs.append(reg.resolve_field(base, name, prefer_columns=True))
+    if sq.time:
+        refs.append(reg.resolve_field(base, sq.time, prefer_columns=True))
+    return refs, by
+
+
+def compile_source(ctx: Context, sq: SourceQuery, plan: Plan) -> ir.Table:
+    """One scan of one source: filtered, grouped, every measure as a filtered aggregate."""
+    reg, req = ctx.registry, plan.request
+    refs, by = source_fields(ctx, sq, plan)
+    frame: Frame = build_frame(reg, ctx.table_of, sq.source, refs)
+    t = frame.table
+    if sq.time:
+        time_ref = reg.resolve_field(sq.source, sq.time, prefer_columns=True)
+        t = t.mutate(**{TIME: to_local(frame.value(time_ref, t), ctx.timezone, ctx.backend)})
+    preds = time_range(t[TIME], req.start, req.end) if sq.time else []
+    if req.where is not None:
+        preds.append(where_predicate(ctx, frame, t, req.where))
+    if preds:
+        t = t.filter(*preds)
+    keys: dict[str, ir.Value] = {}
+    if req.grain:
+        keys[req.grain] = bucket(t[TIME], req.grain)
+    for out, ref_text in plan.dim_columns:
+        keys[out] = frame.value(by[ref_text], t)
+    aggs: dict[str, ir.Scalar] = {}
+    resolve = frame.resolver(t)
+    for node in sq.nodes:
+        value = compile_expression(parse_expression(node.expr), resolve) if node.expr else None
+        conds = [compile_expression(parse_expression(f), resolve) for f in node.filters]
+        where = functools.reduce(operator.and_, conds) if conds else None
+        aggs[node.column] = reduce(node.agg, t, value, where, node.p)
+    if keys:
+        return t.group_by(**keys).aggregate(**aggs)
+    return t.aggregate(**aggs)
+
+
+def merge(parts: list[ir.Table], keys: list[str]) -> ir.Table:
+    """Combine per-source aggregates on their keys: UNION ALL then GROUP BY (NULL-safe)."""
+    if len(parts) == 1:
+        return parts[0]
+    key_types = {k: parts[0][k].type() for k in keys}
+    measure_types: dict[str, dt.DataType] = {}
+    for part in parts:
+        for col in part.columns:
+            if col not in key_types:
+                measure_types[col] = part[col].type()
+    aligned = []
+    for part in parts:
+        cols: dict[str, ir.Value] = {k: part[k].cast(key_types[k]) for k in keys}
+        for col, typ in measure_types.items():
+            cols[col] = part[col] if col in part.columns else ibis.null().cast(typ)
+        aligned.append(part.select(**cols))
+    unioned = ibis.union(*aligned, distinct=False)
+    aggs = {col: unioned[col].max() for col in measure_types}
+    if keys:
+        return unioned.group_by(keys).aggregate(**aggs)
+    return unioned.aggregate(**aggs)
+
+
+def formula_value(table: ir.Table, f: Formula) -> ir.Value:
+    """A metric's value on the merged aggregates."""
+    if isinstance(f, Col):
+        return table[f.node.column]
+    if isinstance(f, Ratio):
+        num = formula_value(table, f.numerator).cast(dt.float64)
+        den = formula_value(table, f.denominator).cast(dt.float64)
+        return num / den.nullif(0)
+    if isinstance(f, Derived):
+        inputs = dict(f.inputs)
+        return compile_expression(f.parsed, lambda name: formula_value(table, inputs[name]))
+    raise TypeError(f)
+
+
+def compile_plan(ctx: Context, plan: Plan) -> ir.Table:
+    """The whole KPI query as one ibis expression."""
+    req = plan.request
+    keys = ([req.grain] if req.grain else []) + [out for out, _ in plan.dim_columns]
+    parts = [compile_source(ctx, sq, plan) for sq in plan.source_queries]
+    merged = merge(parts, keys)
+    outputs: dict[str, ir.Value] = {k: merged[k] for k in keys}
+    for out, name in plan.metric_columns:
+        outputs[out] = formula_value(merged, plan.formulas[name])
+    result = merged.select(**outputs)
+    order = _order(plan, keys, list(outputs))
+    if order:
+        result = result.order_by(order)
+    if req.limit is not None:
+        result = result.limit(req.limit)
+    return result
+
+
+def _order(plan: Plan, keys: list[str], columns: list[str]) -> list[ir.Value]:
+    if not plan.request.order_by:
+        return [ibis.asc(k) for k in keys]
+    out = []
+    for item in plan.request.order_by:
+        desc = item.startswith("-")
+        name = item[1:] if desc else item
+        if name not in columns:
+            from metrics_layer.errors import unknown
+
+            raise QueryError(unknown("order_by column", name, columns) + " (prefix with '-' for descending)")
+        out.append(ibis.desc(name) if desc else ibis.asc(name))
+    return out

@@ -1,0 +1,277 @@
+"""Pydantic models of the definition files: the declarative vocabulary of metrics_layer.
+
+Models are strict (`extra="forbid"`) so a misspelt key is an error naming the field, not a
+silently ignored setting. Cross-references (a ratio naming a measure, a join naming a source)
+are checked later by the registry, which sees all files at once.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+Grain = Literal["hour", "day", "week", "month", "quarter", "year"]
+GRAINS: tuple[str, ...] = ("hour", "day", "week", "month", "quarter", "year")
+Aggregation = Literal[
+    "count", "count_distinct", "sum", "avg", "min", "max", "median", "percentile"
+]
+AGGREGATIONS: tuple[str, ...] = (
+    "count", "count_distinct", "sum", "avg", "min", "max", "median", "percentile",
+)
+Name = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
+
+_DURATION = re.compile(
+    r"^\s*(\d+)\s*(second|minute|hour|day|week|month|quarter|year)s?\s*$", re.IGNORECASE
+)
+_UNIT_SECONDS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400, "week": 604800}
+
+
+def parse_duration(text: str) -> tuple[int, str]:
+    """'7 days' -> (7, 'day'). Raises ValueError with the accepted forms."""
+    m = _DURATION.match(str(text))
+    if not m:
+        raise ValueError(
+            f"invalid duration {text!r}: use '<n> <unit>' with unit second, minute, hour, day, "
+            "week, month, quarter or year (e.g. '7 days')"
+        )
+    return int(m.group(1)), m.group(2).lower()
+
+
+def duration_seconds(text: str) -> int:
+    """Absolute length of a duration; a month is 31 days (PostHog's funnel convention)."""
+    n, unit = parse_duration(text)
+    if unit == "month":
+        return n * 31 * 86400
+    if unit in ("quarter", "year"):
+        raise ValueError(f"duration {text!r} has no fixed length in seconds; use days or weeks")
+    return n * _UNIT_SECONDS[unit]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class Dimension(Strict):
+    expr: str | None = None
+    type: Literal["string", "number", "boolean", "time", "date"] | None = None
+    label: str | None = None
+    description: str | None = None
+
+
+class NonAdditive(Strict):
+    """Semi-additive measure: take the first/last snapshot of the period per entity."""
+
+    dimension: str = "time"
+    window: Literal["first", "last"] = "last"
+    groupings: list[str] = Field(default_factory=list)
+
+
+class Measure(Strict):
+    agg: Aggregation
+    expr: str | None = None
+    filter: str | None = None
+    p: float | None = Field(default=None, gt=0, lt=1)
+    time: str | None = None
+    non_additive: NonAdditive | None = None
+    label: str | None = None
+    description: str | None = None
+
+    @model_validator(mode="after")
+    def _check_agg(self) -> Measure:
+        if self.agg == "percentile" and self.p is None:
+            raise ValueError("agg 'percentile' needs p (a fraction between 0 and 1, e.g. p: 0.9)")
+        if self.agg != "percentile" and self.p is not None:
+            raise ValueError(f"p is only used by agg 'percentile', not {self.agg!r}")
+        if self.agg not in ("count",) and self.expr is None:
+            raise ValueError(f"agg {self.agg!r} needs expr (the column or expression to aggregate)")
+        return self
+
+
+class Join(Strict):
+    keys: str | list[str] | dict[str, str]
+    source: str | None = None
+    relationship: Literal["many_to_one", "one_to_one", "one_to_many"] = "many_to_one"
+    description: str | None = None
+
+    def key_pairs(self) -> list[tuple[str, str]]:
+        """(left column, right column) pairs of the join condition."""
+        if isinstance(self.keys, str):
+            return [(self.keys, self.keys)]
+        if isinstance(self.keys, list):
+            return [(k, k) for k in self.keys]
+        return list(self.keys.items())
+
+
+class Scd(Strict):
+    key: str | list[str]
+    valid_from: str
+    valid_to: str
+
+
+class Source(Strict):
+    table: str | None = None
+    database: str | None = None
+    time: str | None = None
+    primary_key: str | list[str] | None = None
+    dimensions: dict[Name, Dimension] = Field(default_factory=dict)
+    measures: dict[Name, Measure] = Field(default_factory=dict)
+    joins: dict[Name, Join] = Field(default_factory=dict)
+    checks: list[dict[str, Any]] = Field(default_factory=list)
+    scd: Scd | None = None
+    label: str | None = None
+    description: str | None = None
+    owner: str | None = None
+
+    @field_validator("dimensions", mode="before")
+    @classmethod
+    def _empty_dimensions(cls, v: Any) -> Any:
+        # `country: {}` and a bare `country:` (None) both mean "the column of that name".
+        if isinstance(v, dict):
+            return {k: ({} if d is None else d) for k, d in v.items()}
+        return v
+
+
+class Anomaly(Strict):
+    window: int = Field(default=8, ge=2)
+    threshold: float = Field(default=3.0, gt=0)
+    method: Literal["mad", "zscore"] = "mad"
+
+
+class Reconcile(Strict):
+    metric: str
+    tolerance: float = Field(default=0.0, ge=0)
+    relative: bool = True
+
+
+class Validation(Strict):
+    min: float | None = None
+    max: float | None = None
+    not_null: bool = False
+    max_change: float | None = Field(default=None, ge=0)
+    change: Literal["relative", "absolute"] = "relative"
+    anomaly: Anomaly | None = None
+    reconcile: Reconcile | None = None
+
+
+MetricType = Literal["simple", "ratio", "derived", "cumulative", "offset"]
+
+
+class Metric(Strict):
+    type: MetricType | None = None
+    measure: str | None = None
+    numerator: str | None = None
+    denominator: str | None = None
+    expr: str | None = None
+    filter: str | None = None
+    metric: str | None = None
+    window: str | None = None
+    grain_to_date: Grain | None = None
+    offset: str | None = None
+    share_of: list[str] | None = None
+    grains: list[Grain] | None = None
+    format: Literal["number", "percent", "currency", "integer", "duration"] | None = None
+    label: str | None = None
+    description: str | None = None
+    owner: str | None = None
+    validation: Validation | None = None
+
+    @model_validator(mode="after")
+    def _check_shape(self) -> Metric:
+        kind = self.kind
+        need: dict[str, tuple[str, ...]] = {
+            "simple": ("measure",),
+            "ratio": ("numerator", "denominator"),
+            "derived": ("expr",),
+            "cumulative": ("measure",),
+            "offset": ("metric", "offset"),
+        }
+        missing = [f for f in need[kind] if getattr(self, f) is None]
+        if missing:
+            raise ValueError(f"{kind} metric needs {' and '.join(missing)}")
+        allowed = set(need[kind]) | {"filter"} if kind in ("simple", "cumulative") else set(need[kind])
+        allowed |= {"window", "grain_to_date"} if kind == "cumulative" else set()
+        for f in ("measure", "numerator", "denominator", "expr", "metric", "window",
+                  "grain_to_date", "offset", "filter"):
+            if getattr(self, f) is not None and f not in allowed:
+                raise ValueError(f"field {f!r} does not apply to a {kind} metric")
+        if kind == "cumulative" and self.window and self.grain_to_date:
+            raise ValueError("a cumulative metric takes window or grain_to_date, not both")
+        for f in ("window", "offset"):
+            if getattr(self, f) is not None:
+                parse_duration(getattr(self, f))
+        return self
+
+    @property
+    def kind(self) -> str:
+        """The metric type, inferred from its fields when `type` is omitted."""
+        if self.type:
+            return self.type
+        if self.numerator is not None or self.denominator is not None:
+            return "ratio"
+        if self.expr is not None:
+            return "derived"
+        if self.metric is not None or self.offset is not None:
+            return "offset"
+        if self.window is not None or self.grain_to_date is not None:
+            return "cumulative"
+        return "simple"
+
+
+class Retention(Strict):
+    source: str
+    entity: str
+    cohort: str
+    activity: str
+    period: Literal["day", "week", "month", "quarter"] = "month"
+    by: list[str] = Field(default_factory=list)
+    cohort_type: Literal["first_time", "recurring"] = "first_time"
+    time: str | None = None
+    label: str | None = None
+    description: str | None = None
+    owner: str | None = None
+
+
+class FunnelStep(Strict):
+    name: Name
+    filter: str
+    source: str | None = None
+    entity: str | None = None
+    time: str | None = None
+
+
+class FunnelExclusion(Strict):
+    name: Name
+    filter: str
+    between: tuple[str, str] | None = None
+
+
+class Funnel(Strict):
+    source: str
+    entity: str
+    window: str = "14 days"
+    steps: list[FunnelStep] = Field(min_length=2)
+    order: Literal["sequential", "strict", "any"] = "sequential"
+    exclusions: list[FunnelExclusion] = Field(default_factory=list)
+    by: list[str] = Field(default_factory=list)
+    time: str | None = None
+    label: str | None = None
+    description: str | None = None
+    owner: str | None = None
+
+    @field_validator("window")
+    @classmethod
+    def _window(cls, v: str) -> str:
+        duration_seconds(v)
+        return v
+
+
+class Project(Strict):
+    """One definition file (or the merge of all of them)."""
+
+    version: Literal[1] = 1
+    sources: dict[Name, Source] = Field(default_factory=dict)
+    metrics: dict[Name, Metric] = Field(default_factory=dict)
+    retention: dict[Name, Retention] = Field(default_factory=dict)
+    funnels: dict[Name, Funnel] = Field(default_factory=dict)

@@ -1,0 +1,161 @@
+"""The Layer: definitions bound to a connection; the entry point of every analysis."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import ibis.expr.types as ir
+
+from metrics_layer.compile.kpi import Context, compile_plan
+from metrics_layer.compile.timegrain import check_timezone
+from metrics_layer.connection import backend_name, connect, redact
+from metrics_layer.definitions import load_project
+from metrics_layer.errors import MetricsLayerError, QueryError, SchemaError, suggest
+from metrics_layer.planner.plan import Plan, Planner
+from metrics_layer.planner.request import Request
+from metrics_layer.registry import Registry
+from metrics_layer.result import Result
+
+
+class Layer:
+    """Metric definitions bound to an ibis connection."""
+
+    def __init__(self, registry: Registry, con: Any, *, timezone: str = "UTC",
+                 path: str | None = None) -> None:
+        self.registry = registry
+        self.con = con
+        self.backend = backend_name(con)
+        self.timezone = check_timezone(timezone)
+        self.path = path
+        self._tables: dict[str, ir.Table] = {}
+        self.planner = Planner(registry)
+
+    # ---------------------------------------------------------------- tables
+    def table(self, source: str) -> ir.Table:
+        """The ibis table of a source (cached per layer)."""
+        t = self._tables.get(source)
+        if t is None:
+            src = self.registry.sources[source]
+            name = self.registry.table_name(source)
+            try:
+                t = self.con.table(name, database=src.database) if src.database else self.con.table(name)
+            except Exception as exc:  # noqa: BLE001 - backends raise different errors for missing tables
+                raise SchemaError(
+                    f"source {source!r}: table {name!r} not found in the connection"
+                    f"{suggest(name, _list_tables(self.con))} ({redact(str(exc)).splitlines()[0]})",
+                    self.registry.locate("sources", source, "table"),
+                ) from None
+            self._tables[source] = t
+        return t
+
+    def context(self) -> Context:
+        return Context(self.registry, self.table, self.backend, self.timezone)
+
+    # ---------------------------------------------------------------- catalog
+    def metrics(self) -> list[str]:
+        """Names of the declared metrics."""
+        return list(self.registry.project.metrics)
+
+    def dimensions(self, source: str) -> list[str]:
+        """Dimension names reachable from a source (by path of join roles)."""
+        self.registry.source(source)
+        return self.registry.field_names(source)
+
+    # ---------------------------------------------------------------- KPI queries
+    def plan(self, metrics: str | Sequence[str], **kwargs: Any) -> Plan:
+        request = Request.build(metrics, timezone=self.timezone, **kwargs)
+        return self.planner.plan(request)
+
+    def query(self, metrics: str | Sequence[str], by: str | Sequence[str] | None = None,
+              grain: str | None = None, where: Any = None, start: Any = None, end: Any = None,
+              order_by: str | Sequence[str] | None = None, limit: int | None = None) -> Result:
+        """KPIs × dimensions × grain, as one ibis expression (nothing runs until you ask)."""
+        plan = self.plan(metrics, by=by, grain=grain, where=where, start=start, end=end,
+                         order_by=order_by, limit=limit)
+        expr = _guard(lambda: compile_plan(self.context(), plan))
+        return Result(expr, explain=plan.explain, backend=self.backend, kind="query",
+                      meta={"plan": plan})
+
+    def sql(self, metrics: str | Sequence[str], dialect: str | None = None, **kwargs: Any) -> str:
+        return self.query(metrics, **kwargs).sql(dialect=dialect)
+
+    # ---------------------------------------------------------------- analyses
+    def retention(self, name: str, periods: int = 12, by: str | Sequence[str] | None = None,
+                  mode: str = "exact", cohort_type: str | None = None, start: Any = None,
+                  end: Any = None, as_of: Any = None) -> Result:
+        """Cohort retention curve (see docs/retention.md)."""
+        from metrics_layer.analysis.retention import retention
+
+        return retention(self, name, periods=periods, by=by, mode=mode, cohort_type=cohort_type,
+                         start=start, end=end, as_of=as_of)
+
+    def funnel(self, name: str, by: str | Sequence[str] | None = None, start: Any = None,
+               end: Any = None, order: str | None = None, window: str | None = None,
+               grain: str | None = None) -> Result:
+        """Conversion funnel with windowFunnel semantics (see docs/funnels.md)."""
+        from metrics_layer.analysis.funnel import funnel
+
+        return funnel(self, name, by=by, start=start, end=end, order=order, window=window, grain=grain)
+
+    def check(self, metrics: Sequence[str] | None = None, sources: Sequence[str] | None = None,
+              grain: str = "day", start: Any = None, end: Any = None, as_of: Any = None) -> Any:
+        """Validation rules of metrics and data checks of sources (see docs/checks.md)."""
+        from metrics_layer.checks import run_checks
+
+        return run_checks(self, metrics=metrics, sources=sources, grain=grain, start=start,
+                          end=end, as_of=as_of)
+
+    def __repr__(self) -> str:
+        reg = self.registry.project
+        return (f"<Layer {self.path or ''} on {self.backend}: {len(reg.sources)} sources, "
+                f"{len(reg.metrics)} metrics, {len(reg.retention)} retention, {len(reg.funnels)} funnels>")
+
+
+def _guard(build: Any) -> Any:
+    """Run an expression builder; ibis type errors on user input become QueryErrors."""
+    try:
+        return build()
+    except MetricsLayerError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - ibis raises many kinds of type errors
+        raise QueryError(f"cannot build the query: {type(exc).__name__}: {exc}") from exc
+
+
+def _list_tables(con: Any) -> list[str]:
+    try:
+        return list(con.list_tables())
+    except Exception:  # noqa: BLE001
+        return []
+
+
+def load(path: str | Path, con: Any = None, vars: Mapping[str, Any] | None = None,
+         timezone: str = "UTC", check_schema: bool | None = None) -> Layer:
+    """Load definitions from a folder or file and bind them to a connection.
+
+    With a connection given, every table and column the definitions use is checked against the
+    real schema now, so a typo fails at load time (check_schema=False skips it).
+    """
+    project, origins = load_project(path, vars)
+    given = con is not None
+    backend = connect(con)
+    schemas: dict[tuple[str, str | None], dict[str, str] | None] = {}
+
+    def schema_of(table: str, database: str | None) -> dict[str, str] | None:
+        key = (table, database)
+        if key not in schemas:
+            try:
+                t = backend.table(table, database=database) if database else backend.table(table)
+                schemas[key] = {name: str(typ) for name, typ in t.schema().items()}
+            except Exception:  # noqa: BLE001 - a missing table: no schema known
+                schemas[key] = None
+        return schemas[key]
+
+    registry = Registry(project, origins, schema_of)
+    layer = Layer(registry, backend, timezone=timezone, path=str(path))
+    if check_schema if check_schema is not None else given:
+        from metrics_layer.registry.schema_check import check_schema as run_check
+
+        run_check(layer)
+    return layer
