@@ -1,0 +1,73 @@
+"""The demo's main job: build the marketplace data set and print the headline numbers."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import ibis
+
+from metrics_layer.errors import MetricsLayerError
+
+HEADLINE = ["active_workers", "revenue", "hours", "revenue_per_active_worker", "task_fill_rate"]
+
+
+def run_demo(db: Path, events: int, defs: Path, rebuild: bool, echo: Callable[[str], None]) -> None:
+    """Generate (or reuse) the DuckDB file, then run KPIs, retention, funnel and checks on it."""
+    from metrics_layer.cli import emit
+    from metrics_layer.demo import generate
+    from metrics_layer.layer import load
+
+    db = Path(db)
+    if rebuild or not db.exists():
+        echo(f"building demo data set ({events:,} events) in {db} ...")
+        t0 = time.perf_counter()
+        try:
+            counts = generate(db, events=events, progress=lambda msg: echo(f"  {msg}"))
+        except ValueError as exc:
+            raise MetricsLayerError(f"cannot build the demo data set: {exc}") from None
+        echo(f"  done in {time.perf_counter() - t0:.1f}s: "
+             + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
+    con = ibis.duckdb.connect(str(db))
+    layer = load(defs, con=con)
+    echo(f"\n{layer!r}\n")
+
+    def show(title: str, build: Callable[[], Any]) -> None:
+        t0 = time.perf_counter()
+        df = build()
+        emit(df, "table", f"{title}  ({(time.perf_counter() - t0) * 1000:.0f} ms)")
+
+    show("Marketplace KPIs by quarter",
+         lambda: layer.query(HEADLINE, grain="quarter").to_pandas())
+    show("Task fill rate by category (2025 H1)",
+         lambda: layer.query(["task_fill_rate", "tasks_posted"], by=["tasks.category"],
+                             start="2025-01-01", end="2025-07-01").to_pandas())
+    show("Active workers and revenue by worker country (2025 H1)",
+         lambda: layer.query(["active_workers", "revenue", "revenue_per_active_worker"],
+                             by=["workers.country"], start="2025-01-01", end="2025-07-01",
+                             order_by=["-revenue"]).to_pandas())
+    project = layer.registry.project
+    for name in project.retention:
+        res = layer.retention(name, periods=7, start="2024-07-01", end="2025-01-01")
+        show(f"Retention {name} (cohorts 2024 H2, share of cohort active in month k)",
+             lambda res=res: _triangle(res))
+    for name in project.funnels:
+        show(f"Funnel {name}", lambda name=name: layer.funnel(name).to_pandas())
+    try:
+        from metrics_layer.checks import demo_summary
+    except ImportError:
+        return
+    echo("")
+    echo(demo_summary(layer))
+
+
+def _triangle(res: Any) -> Any:
+    pivot = getattr(res, "pivot", None)
+    if pivot is None:
+        return res.to_pandas()
+    table = pivot()
+    table = table.reset_index()
+    table.columns = [str(c) for c in table.columns]
+    return table
