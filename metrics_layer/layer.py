@@ -70,10 +70,15 @@ class Layer:
 
     def query(self, metrics: str | Sequence[str], by: str | Sequence[str] | None = None,
               grain: str | None = None, where: Any = None, start: Any = None, end: Any = None,
-              order_by: str | Sequence[str] | None = None, limit: int | None = None) -> Result:
-        """KPIs × dimensions × grain, as one ibis expression (nothing runs until you ask)."""
+              order_by: str | Sequence[str] | None = None, limit: int | None = None,
+              fill: str | None = None, as_of: Any = None) -> Result:
+        """KPIs × dimensions × grain, as one ibis expression (nothing runs until you ask).
+
+        fill="zero"|"null" yields every period of the range; as_of="current" or a date pins the
+        version of SCD Type 2 dimensions (default: the version valid at each fact's time).
+        """
         plan = self.plan(metrics, by=by, grain=grain, where=where, start=start, end=end,
-                         order_by=order_by, limit=limit)
+                         order_by=order_by, limit=limit, fill=fill, as_of=as_of)
         expr = _guard(lambda: compile_plan(self.context(), plan))
         return Result(expr, explain=plan.explain, backend=self.backend, kind="query",
                       meta={"plan": plan})

@@ -41,8 +41,7 @@ class Result:
     def sql(self, dialect: str | None = None, pretty: bool = True) -> str:
         """SQL text for any sqlglot dialect; default: the connection's."""
         target = dialect or self._backend or "duckdb"
-        if target == "pyspark":
-            target = "spark"
+        target = {"spark": "pyspark", "postgresql": "postgres"}.get(target, target)
         try:
             return str(ibis.to_sql(self._expr, dialect=target, pretty=pretty))
         except Exception as exc:  # noqa: BLE001 - unknown dialects and unsupported ops

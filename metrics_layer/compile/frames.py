@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
+import ibis
+import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 
 from metrics_layer.errors import QueryError
@@ -78,8 +81,14 @@ def field_value(registry: Registry, table: ir.Table, ref: FieldRef) -> ir.Value:
     return compile_expression(parsed, resolve).name(ref.name)
 
 
-def build_frame(registry: Registry, table_of: TableOf, base: str, refs: Iterable[FieldRef]) -> Frame:
-    """Join the base source with the sources holding `refs` (one join per distinct path)."""
+def build_frame(registry: Registry, table_of: TableOf, base: str, refs: Iterable[FieldRef],
+                *, as_of: Any = None, backend: str = "duckdb", timezone: str = "UTC") -> Frame:
+    """Join the base source with the sources holding `refs` (one join per distinct path).
+
+    A join into an SCD Type 2 source is point-in-time: the left row's time must fall in the
+    version's [valid_from, valid_to) (valid_to NULL = current), unless `as_of` pins a version
+    ("current" or a datetime).
+    """
     base_t = table_of(base)
     nodes: dict[tuple[JoinStep, ...], _Node] = {}
     wanted = [r for r in dict.fromkeys(refs) if r.path]
@@ -95,6 +104,9 @@ def build_frame(registry: Registry, table_of: TableOf, base: str, refs: Iterable
             parent = nodes[path[:-1]]
             for left, _ in node.step.pairs:
                 parent.carry.setdefault(left, f"__j{parent.index}_c_{left}")
+            if registry.sources[node.step.right].scd is not None and as_of is None:
+                left_time = _scd_time_column(registry, node.step)
+                parent.carry.setdefault(left_time, f"__j{parent.index}_c_{left_time}")
     if not nodes:
         return Frame(registry, base, base_t, {})
     acc: ir.Table = base_t
@@ -108,14 +120,50 @@ def build_frame(registry: Registry, table_of: TableOf, base: str, refs: Iterable
             sel[alias] = field_value(registry, right_t, ref)
         for col, alias in node.carry.items():
             sel[alias] = right_t[col]
+        scd = registry.sources[node.step.right].scd
+        if scd is not None:
+            sel[f"__j{node.index}_vf"] = right_t[scd.valid_from]
+            sel[f"__j{node.index}_vt"] = right_t[scd.valid_to]
         right_p = right_t.select(**sel)
         parent = nodes.get(path[:-1])
         preds = []
         for i, (left, _) in enumerate(node.step.pairs):
             left_v = acc[left] if parent is None else acc[parent.carry[left]]
             preds.append(left_v == right_p[f"__j{node.index}_k{i}"])
+        if scd is not None:
+            if as_of is None:
+                col = _scd_time_column(registry, node.step)
+                moment = acc[col] if parent is None else acc[parent.carry[col]]
+            elif as_of == "current":
+                moment = None
+            else:
+                moment = ibis.literal(as_of, type=dt.timestamp)
+            preds += _validity(right_p, node.index, moment)
         acc = acc.left_join(right_p, preds)
         extra.extend(node.outputs.values())
     flat = acc.select(*base_t.columns, *extra)
     columns = {ref: alias for node in nodes.values() for ref, alias in node.outputs.items()}
     return Frame(registry, base, flat, columns)
+
+
+def _scd_time_column(registry: Registry, step: JoinStep) -> str:
+    """The left source's own time column, which picks the SCD version in effect."""
+    left = registry.sources[step.left]
+    if left.time is None:
+        raise QueryError(
+            f"{step.left!r} joins the SCD source {step.right!r} point-in-time but declares no `time:`;"
+            " declare one, or query with as_of='current' or a date"
+        )
+    ref = registry.resolve_field(step.left, left.time, prefer_columns=True)
+    if ref.path or ref.kind != "column":
+        raise QueryError(f"the time of {step.left!r} must be its own column to join {step.right!r} "
+                         "point-in-time")
+    return ref.name
+
+
+def _validity(right: ir.Table, index: int, moment: ir.Value | None) -> list[ir.BooleanValue]:
+    """valid_from <= moment < valid_to (open end NULL); only the open version when moment is None."""
+    vf, vt = right[f"__j{index}_vf"], right[f"__j{index}_vt"]
+    if moment is None:
+        return [vt.isnull()]
+    return [vf <= moment, vt.isnull() | (vt > moment)]

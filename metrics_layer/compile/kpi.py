@@ -17,15 +17,17 @@ import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 
 from metrics_layer.compile.aggregates import reduce
-from metrics_layer.compile.frames import Frame, TableOf, build_frame
 from metrics_layer.compile.filters import where_names, where_predicate
+from metrics_layer.compile.frames import Frame, TableOf, build_frame
 from metrics_layer.compile.timegrain import bucket, time_range, to_local
-from metrics_layer.errors import QueryError
+from metrics_layer.errors import QueryError, unknown
 from metrics_layer.expressions import compile_expression, parse_expression
-from metrics_layer.planner.plan import Col, Derived, Formula, Plan, Ratio, SourceQuery
+from metrics_layer.planner.plan import Col, Derived, Formula, Offset, Plan, Ratio, Share, SourceQuery
 from metrics_layer.registry import FieldRef, Registry
 
 TIME = "__t"
+PERIOD = "__p"
+ADDITIVE = ("count", "count_distinct", "sum")
 
 
 @dataclass
@@ -54,8 +56,9 @@ def source_fields(ctx: Context, sq: SourceQuery, plan: Plan) -> tuple[list[Field
     for node in sq.nodes:
         for text in (node.expr, *node.filters):
             if text:
-                for name in parse_expression(text).names:
-                    refs.append(reg.resolve_field(base, name, prefer_columns=True))
+                refs += [reg.resolve_field(base, n, prefer_columns=True) for n in parse_expression(text).names]
+        if node.snapshot:
+            refs += [reg.resolve_field(base, n, prefer_columns=True) for n in node.snapshot[1]]
     if sq.time:
         refs.append(reg.resolve_field(base, sq.time, prefer_columns=True))
     return refs, by
@@ -63,21 +66,36 @@ def source_fields(ctx: Context, sq: SourceQuery, plan: Plan) -> tuple[list[Field
 
 def compile_source(ctx: Context, sq: SourceQuery, plan: Plan) -> ir.Table:
     """One scan of one source: filtered, grouped, every measure as a filtered aggregate."""
-    reg, req = ctx.registry, plan.request
+    from metrics_layer.compile.windows import cumulative_rows, snapshot_rows
+
+    reg, req, lead = ctx.registry, plan.request, sq.lead
     refs, by = source_fields(ctx, sq, plan)
-    frame: Frame = build_frame(reg, ctx.table_of, sq.source, refs)
+    frame: Frame = build_frame(reg, ctx.table_of, sq.source, refs, as_of=req.as_of, backend=ctx.backend,
+                               timezone=ctx.timezone)
     t = frame.table
     if sq.time:
         time_ref = reg.resolve_field(sq.source, sq.time, prefer_columns=True)
         t = t.mutate(**{TIME: to_local(frame.value(time_ref, t), ctx.timezone, ctx.backend)})
-    preds = time_range(t[TIME], req.start, req.end) if sq.time else []
+    preds: list[ir.BooleanValue] = []
     if req.where is not None:
         preds.append(where_predicate(ctx, frame, t, req.where))
-    if preds:
-        t = t.filter(*preds)
+    if sq.time and (req.grain or lead.cumulative):
+        preds.append(t[TIME].notnull())  # a row without a time belongs to no period
+    if lead.cumulative:
+        t = cumulative_rows(t.filter(*preds) if preds else t, lead, req)
+    else:
+        if sq.time:
+            preds += time_range(t[TIME], req.start, req.end)
+        if preds:
+            t = t.filter(*preds)
+        if req.grain:
+            t = t.mutate(**{PERIOD: bucket(t[TIME], req.grain)})
+    if lead.snapshot:
+        resolve = frame.resolver(t)
+        t = snapshot_rows(t, lead, [resolve(n) for n in lead.snapshot[1]], bool(req.grain))
     keys: dict[str, ir.Value] = {}
     if req.grain:
-        keys[req.grain] = bucket(t[TIME], req.grain)
+        keys[req.grain] = t[PERIOD]
     for out, ref_text in plan.dim_columns:
         keys[out] = frame.value(by[ref_text], t)
     aggs: dict[str, ir.Scalar] = {}
@@ -119,26 +137,54 @@ def formula_value(table: ir.Table, f: Formula) -> ir.Value:
     """A metric's value on the merged aggregates."""
     if isinstance(f, Col):
         return table[f.node.column]
+    if isinstance(f, Offset):
+        return table[f.column]
     if isinstance(f, Ratio):
         num = formula_value(table, f.numerator).cast(dt.float64)
         den = formula_value(table, f.denominator).cast(dt.float64)
         return num / den.nullif(0)
+    if isinstance(f, Share):
+        num = formula_value(table, f.numerator).cast(dt.float64)
+        return num / table[f.column].cast(dt.float64).nullif(0)
     if isinstance(f, Derived):
         inputs = dict(f.inputs)
         return compile_expression(f.parsed, lambda name: formula_value(table, inputs[name]))
     raise TypeError(f)
 
 
-def compile_plan(ctx: Context, plan: Plan) -> ir.Table:
+def aggregates(ctx: Context, plan: Plan) -> ir.Table:
+    """Keys plus every measure column, offsets and share totals: the input of the formulas."""
+    from metrics_layer.compile.windows import fill_periods, offset_part, share_totals
+
+    req = plan.request
+    keys = group_keys(plan)
+    parts = [compile_source(ctx, sq, plan) for sq in plan.source_queries]
+    parts += [offset_part(ctx, plan, off) for off in plan.offsets]
+    merged = merge(parts, keys)
+    if req.fill:
+        zero = [n.column for sq in plan.source_queries for n in sq.nodes if n.agg in ADDITIVE]
+        merged = fill_periods(merged, plan, keys, zero if req.fill == "zero" else [])
+    for share in plan.shares:
+        merged = share_totals(ctx, plan, share, merged)
+    return merged
+
+
+def group_keys(plan: Plan) -> list[str]:
+    req = plan.request
+    return ([req.grain] if req.grain else []) + [out for out, _ in plan.dim_columns]
+
+
+def compile_plan(ctx: Context, plan: Plan, *, final: bool = True) -> ir.Table:
     """The whole KPI query as one ibis expression."""
     req = plan.request
-    keys = ([req.grain] if req.grain else []) + [out for out, _ in plan.dim_columns]
-    parts = [compile_source(ctx, sq, plan) for sq in plan.source_queries]
-    merged = merge(parts, keys)
+    keys = group_keys(plan)
+    merged = aggregates(ctx, plan)
     outputs: dict[str, ir.Value] = {k: merged[k] for k in keys}
     for out, name in plan.metric_columns:
         outputs[out] = formula_value(merged, plan.formulas[name])
     result = merged.select(**outputs)
+    if not final:
+        return result
     order = _order(plan, keys, list(outputs))
     if order:
         result = result.order_by(order)
@@ -155,8 +201,6 @@ def _order(plan: Plan, keys: list[str], columns: list[str]) -> list[ir.Value]:
         desc = item.startswith("-")
         name = item[1:] if desc else item
         if name not in columns:
-            from metrics_layer.errors import unknown
-
             raise QueryError(unknown("order_by column", name, columns) + " (prefix with '-' for descending)")
         out.append(ibis.desc(name) if desc else ibis.asc(name))
     return out

@@ -12,6 +12,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from metrics_layer.checks.models import CheckItem, TrailingWindow
+from metrics_layer.errors import FieldProblem, suggest
+
 Grain = Literal["hour", "day", "week", "month", "quarter", "year"]
 GRAINS: tuple[str, ...] = ("hour", "day", "week", "month", "quarter", "year")
 Aggregation = Literal[
@@ -33,10 +36,21 @@ def parse_duration(text: str) -> tuple[int, str]:
     m = _DURATION.match(str(text))
     if not m:
         raise ValueError(
-            f"invalid duration {text!r}: use '<n> <unit>' with unit second, minute, hour, day, "
-            "week, month, quarter or year (e.g. '7 days')"
+            f"invalid duration {text!r}{_duration_hint(str(text))}: use '<n> <unit>' with unit "
+            "second, minute, hour, day, week, month, quarter or year (e.g. '7 days')"
         )
     return int(m.group(1)), m.group(2).lower()
+
+
+def _duration_hint(text: str) -> str:
+    """' (did you mean '7 days'?)' for a misspelt unit such as '7 dayz'."""
+    m = re.match(r"^\s*(\d+)\s*([A-Za-z]+)\s*$", text)
+    if not m:
+        return ""
+    n, unit = m.groups()
+    units = ["second", "minute", "hour", "day", "week", "month", "quarter", "year"]
+    options = [f"{n} {u}" + ("" if n == "1" else "s") for u in units]
+    return suggest(f"{n} {unit.lower()}", options, n=1)
 
 
 def duration_seconds(text: str) -> int:
@@ -81,11 +95,11 @@ class Measure(Strict):
     @model_validator(mode="after")
     def _check_agg(self) -> Measure:
         if self.agg == "percentile" and self.p is None:
-            raise ValueError("agg 'percentile' needs p (a fraction between 0 and 1, e.g. p: 0.9)")
+            raise FieldProblem("p", "agg 'percentile' needs p (a fraction between 0 and 1, e.g. p: 0.9)")
         if self.agg != "percentile" and self.p is not None:
-            raise ValueError(f"p is only used by agg 'percentile', not {self.agg!r}")
+            raise FieldProblem("p", f"p is only used by agg 'percentile', not {self.agg!r}")
         if self.agg not in ("count",) and self.expr is None:
-            raise ValueError(f"agg {self.agg!r} needs expr (the column or expression to aggregate)")
+            raise FieldProblem("expr", f"agg {self.agg!r} needs expr (the column or expression to aggregate)")
         return self
 
 
@@ -118,7 +132,7 @@ class Source(Strict):
     dimensions: dict[Name, Dimension] = Field(default_factory=dict)
     measures: dict[Name, Measure] = Field(default_factory=dict)
     joins: dict[Name, Join] = Field(default_factory=dict)
-    checks: list[dict[str, Any]] = Field(default_factory=list)
+    checks: list[CheckItem] = Field(default_factory=list)
     scd: Scd | None = None
     label: str | None = None
     description: str | None = None
@@ -133,29 +147,62 @@ class Source(Strict):
         return v
 
 
-class Anomaly(Strict):
-    window: int = Field(default=8, ge=2)
-    threshold: float = Field(default=3.0, gt=0)
-    method: Literal["mad", "zscore"] = "mad"
+class Anomaly(TrailingWindow):
+    """A metric value far from its trailing window (robust z-score by default; docs/checks.md)."""
 
 
 class Reconcile(Strict):
-    metric: str
+    """This metric equals another metric, or an expression of metrics, within a tolerance."""
+
+    metric: str | None = None
+    expr: str | None = None
     tolerance: float = Field(default=0.0, ge=0)
     relative: bool = True
 
+    @model_validator(mode="after")
+    def _one_target(self) -> Reconcile:
+        if (self.metric is None) == (self.expr is None):
+            raise ValueError("reconcile takes metric (a metric name) or expr (an expression of metrics), not both")
+        return self
+
+    @property
+    def target(self) -> str:
+        return self.metric or self.expr or ""
+
 
 class Validation(Strict):
+    """Rules on a metric's values at a grain (checked by `layer.check`, see docs/checks.md)."""
+
     min: float | None = None
     max: float | None = None
     not_null: bool = False
     max_change: float | None = Field(default=None, ge=0)
     change: Literal["relative", "absolute"] = "relative"
     anomaly: Anomaly | None = None
-    reconcile: Reconcile | None = None
+    reconcile: Reconcile | list[Reconcile] | None = None
+    by: list[str] = Field(default_factory=list)
+    grain: Grain | None = None
+    severity: Literal["error", "warn"] = "error"
+
+    @field_validator("by", mode="before")
+    @classmethod
+    def _one_by(cls, v: Any) -> Any:
+        return [v] if isinstance(v, str) else v
+
+    @model_validator(mode="after")
+    def _check_bounds(self) -> Validation:
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"min ({self.min}) is greater than max ({self.max})")
+        return self
+
+    @property
+    def reconciles(self) -> list[Reconcile]:
+        if self.reconcile is None:
+            return []
+        return list(self.reconcile) if isinstance(self.reconcile, list) else [self.reconcile]
 
 
-MetricType = Literal["simple", "ratio", "derived", "cumulative", "offset"]
+MetricType = Literal["simple", "ratio", "derived", "cumulative", "offset", "share"]
 
 
 class Metric(Strict):
@@ -186,21 +233,26 @@ class Metric(Strict):
             "derived": ("expr",),
             "cumulative": ("measure",),
             "offset": ("metric", "offset"),
+            "share": ("metric", "share_of"),
         }
         missing = [f for f in need[kind] if getattr(self, f) is None]
         if missing:
-            raise ValueError(f"{kind} metric needs {' and '.join(missing)}")
+            raise FieldProblem(missing[0], f"{kind} metric needs {' and '.join(missing)}")
         allowed = set(need[kind]) | {"filter"} if kind in ("simple", "cumulative") else set(need[kind])
         allowed |= {"window", "grain_to_date"} if kind == "cumulative" else set()
         for f in ("measure", "numerator", "denominator", "expr", "metric", "window",
-                  "grain_to_date", "offset", "filter"):
+                  "grain_to_date", "offset", "filter", "share_of"):
             if getattr(self, f) is not None and f not in allowed:
-                raise ValueError(f"field {f!r} does not apply to a {kind} metric")
+                raise FieldProblem(f, f"field {f!r} does not apply to a {kind} metric "
+                                      f"(it takes {', '.join(sorted(allowed))})")
         if kind == "cumulative" and self.window and self.grain_to_date:
-            raise ValueError("a cumulative metric takes window or grain_to_date, not both")
+            raise FieldProblem("grain_to_date", "a cumulative metric takes window or grain_to_date, not both")
         for f in ("window", "offset"):
             if getattr(self, f) is not None:
-                parse_duration(getattr(self, f))
+                try:
+                    parse_duration(getattr(self, f))
+                except ValueError as exc:
+                    raise FieldProblem(f, str(exc)) from None
         return self
 
     @property
@@ -212,6 +264,8 @@ class Metric(Strict):
             return "ratio"
         if self.expr is not None:
             return "derived"
+        if self.share_of is not None:
+            return "share"
         if self.metric is not None or self.offset is not None:
             return "offset"
         if self.window is not None or self.grain_to_date is not None:
@@ -220,6 +274,13 @@ class Metric(Strict):
 
 
 class Retention(Strict):
+    """Cohort retention: entities entering on a cohort event, returning with an activity event.
+
+    `entity`, `cohort` and `activity` are expressions over the source's columns; they are
+    parsed here so a broken filter fails at load time at its own line. Names are checked
+    against the other definitions and the schema in analysis/retention_defs.py.
+    """
+
     source: str
     entity: str
     cohort: str
@@ -231,6 +292,33 @@ class Retention(Strict):
     label: str | None = None
     description: str | None = None
     owner: str | None = None
+
+    @field_validator("entity", "cohort", "activity", "time")
+    @classmethod
+    def _parses(cls, v: str | None, info: Any) -> str | None:
+        from metrics_layer.errors import ExpressionError
+        from metrics_layer.expressions import parse_expression
+
+        if v is None:
+            return v
+        if not v.strip():
+            raise ValueError(f"{info.field_name} must not be empty")
+        try:
+            parse_expression(v, what=f"retention {info.field_name}")
+        except ExpressionError as exc:
+            raise ValueError(str(exc)) from None
+        return v
+
+    @field_validator("by")
+    @classmethod
+    def _by_names(cls, v: list[str]) -> list[str]:
+        for name in v:
+            if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*", name):
+                raise ValueError(f"by entry {name!r} is not a dimension name (e.g. country or "
+                                 "users.country)")
+        if len(set(v)) != len(v):
+            raise ValueError(f"by names a dimension twice: {v}")
+        return v
 
 
 class FunnelStep(Strict):

@@ -27,12 +27,30 @@ class MeasureNode:
     filters: tuple[str, ...]
     time: str | None
     p: float | None = None
+    window: str | None = None  # cumulative: rolling window ('7 days')
+    to_date: str | None = None  # cumulative: grain-to-date ('month')
+    cumulative: bool = False  # all-time running total when window and to_date are None
+    snapshot: tuple[str, tuple[str, ...]] | None = None  # semi-additive: (first|last, groupings)
+
+    @property
+    def scan_key(self) -> tuple[object, ...]:
+        """Nodes with the same key are computed in one scan of their source."""
+        return (self.source, self.time, self.cumulative, self.window, self.to_date, self.snapshot)
 
     def describe(self) -> str:
         arg = self.expr or "*"
         text = f"{self.agg}({arg})" if self.agg != "percentile" else f"percentile({arg}, {self.p})"
         if self.filters:
             text += " where " + " and ".join(f"({f})" for f in self.filters)
+        if self.window:
+            text += f", over a rolling {self.window} window"
+        elif self.to_date:
+            text += f", {self.to_date}-to-date"
+        elif self.cumulative:
+            text += ", running total over all time"
+        if self.snapshot:
+            text += f", {self.snapshot[0]} snapshot of each period" + (
+                f" per {', '.join(self.snapshot[1])}" if self.snapshot[1] else "")
         return text
 
 
@@ -53,7 +71,26 @@ class Derived:
     inputs: tuple[tuple[str, Formula], ...]
 
 
-Formula = Union[Col, Ratio, Derived]
+@dataclass(frozen=True)
+class Offset:
+    """A metric's value at the period `offset` earlier (computed by a sub-plan, then shifted)."""
+
+    column: str
+    metric: str
+    offset: str
+
+
+@dataclass(frozen=True)
+class Share:
+    """A metric divided by its total within coarser groups (ratio of sums, NULL on zero)."""
+
+    column: str
+    metric: str
+    numerator: Formula
+    within: tuple[str, ...]
+
+
+Formula = Union[Col, Ratio, Derived, Offset, Share]
 
 
 @dataclass
@@ -64,6 +101,11 @@ class SourceQuery:
     time: str | None
     nodes: list[MeasureNode] = field(default_factory=list)
 
+    @property
+    def lead(self) -> MeasureNode:
+        """Nodes of one scan share cumulative/snapshot settings; the first one stands for all."""
+        return self.nodes[0]
+
 
 @dataclass
 class Plan:
@@ -72,6 +114,8 @@ class Plan:
     formulas: dict[str, Formula]
     metric_columns: list[tuple[str, str]]  # (output column, requested name)
     dim_columns: list[tuple[str, str]]  # (output column, dimension reference)
+    offsets: list[Offset] = field(default_factory=list)
+    shares: list[Share] = field(default_factory=list)
 
     def explain(self) -> str:
         r = self.request
@@ -103,10 +147,14 @@ class Plan:
 
 def describe_formula(f: Formula) -> str:
     if isinstance(f, Col):
-        return f"{f.node.source}.{f.node.measure}" + (
-            f" [{' and '.join(f.node.filters)}]" if f.node.filters and f.node.filters != () else "")
+        return f"{f.node.source}.{f.node.measure}: {f.node.describe()}"
     if isinstance(f, Ratio):
         return f"sum-level ratio ({describe_formula(f.numerator)}) / ({describe_formula(f.denominator)}), NULL if 0"
+    if isinstance(f, Offset):
+        return f"{f.metric} of the period {f.offset} earlier (NULL if none)"
+    if isinstance(f, Share):
+        within = ", ".join(f.within) if f.within else "the whole period"
+        return f"{f.metric} / total {f.metric} within {within} (NULL if 0)"
     return f.parsed.text
 
 
@@ -119,23 +167,23 @@ class Planner:
     def plan(self, request: Request) -> Plan:
         self._nodes: dict[tuple[object, ...], MeasureNode] = {}
         self._formulas: dict[str, Formula] = {}
-        metric_columns: list[tuple[str, str]] = []
+        self._offsets: list[Offset] = []
+        self._shares: list[Share] = []
         for name in request.metrics:
             self._check_grain(name, request)
             self._formulas[name] = self._formula(name, (), request)
-            metric_columns.append((name, name))
         dim_columns = output_names(request.by)
-        metric_columns = _metric_outputs(request.metrics)
+        metric_columns = output_names(request.metrics)
         taken = {c for c, _ in dim_columns} | ({request.grain} if request.grain else set())
         for out, name in metric_columns:
             if out in taken:
                 raise QueryError(f"metric {name!r} and a dimension or the time column share the "
                                  f"output name {out!r}")
-        queries: dict[tuple[str, str | None], SourceQuery] = {}
+        queries: dict[tuple[object, ...], SourceQuery] = {}
         for node in self._nodes.values():
-            key = (node.source, node.time)
-            queries.setdefault(key, SourceQuery(node.source, node.time)).nodes.append(node)
-        return Plan(request, list(queries.values()), self._formulas, metric_columns, dim_columns)
+            queries.setdefault(node.scan_key, SourceQuery(node.source, node.time)).nodes.append(node)
+        return Plan(request, list(queries.values()), self._formulas, metric_columns, dim_columns,
+                    self._offsets, self._shares)
 
     def _check_grain(self, name: str, request: Request) -> None:
         m = self.registry.metric(name)
@@ -161,23 +209,51 @@ class Planner:
         if kind == "derived":
             parsed = parse_expression(m.expr or "", what=f"metric {name}")
             return Derived(parsed, tuple((n, self._formula(n, extra, request)) for n in parsed.names))
-        raise QueryError(f"metric {name!r} is a {kind} metric, which this query path does not support yet")
+        if kind == "cumulative":
+            if request.grain is None:
+                raise QueryError(f"cumulative metric {name!r} needs a grain (e.g. grain='day')")
+            ref = self.registry.find_measure(m.measure or "")
+            assert ref is not None
+            return Col(self._node(ref, extra, request, name, window=m.window, to_date=m.grain_to_date,
+                                  cumulative=True))
+        if kind == "offset":
+            if request.grain is None:
+                raise QueryError(f"offset metric {name!r} needs a grain (e.g. grain='month')")
+            if filters:
+                raise QueryError(f"offset metric {name!r} cannot inherit a metric filter")
+            off = Offset(f"__o{len(self._offsets)}", m.metric or "", m.offset or "")
+            self._offsets.append(off)
+            return off
+        if kind == "share":
+            base = m.metric or ""
+            share = Share(f"__s{len(self._shares)}", base, self._formula(base, extra, request),
+                          tuple(m.share_of or ()))
+            self._shares.append(share)
+            return share
+        raise QueryError(f"metric {name!r} is a {kind} metric, which this query path does not support")
 
-    def _node(self, ref: MeasureRef, filters: tuple[str, ...], request: Request, asked: str) -> MeasureNode:
+    def _node(self, ref: MeasureRef, filters: tuple[str, ...], request: Request, asked: str,
+              window: str | None = None, to_date: str | None = None,
+              cumulative: bool = False) -> MeasureNode:
         src = self.registry.sources[ref.source]
         m = ref.measure
         time = m.time or src.time
-        if time is None and (request.grain or request.start or request.end):
+        if time is None and (request.grain or request.start or request.end or cumulative):
             raise QueryError(
                 f"metric {asked!r} has no time column (source {ref.source!r} declares no `time:`), "
                 "so it cannot be asked with a grain or a start/end"
             )
         all_filters = tuple(f for f in ((m.filter,) if m.filter else ()) + filters)
-        key = (ref.source, ref.name, all_filters, time)
+        snapshot = None
+        if m.non_additive is not None:
+            if time is None:
+                raise QueryError(f"semi-additive measure {ref.qualified} needs a time column")
+            snapshot = (m.non_additive.window, tuple(m.non_additive.groupings))
+        key = (ref.source, ref.name, all_filters, time, window, to_date, cumulative, snapshot)
         node = self._nodes.get(key)
         if node is None:
             node = MeasureNode(f"__m{len(self._nodes)}", ref.source, ref.name, m.agg, m.expr,
-                               all_filters, time, m.p)
+                               all_filters, time, m.p, window, to_date, cumulative, snapshot)
             self._nodes[key] = node
         return node
 
@@ -187,6 +263,3 @@ def output_names(refs: tuple[str, ...]) -> list[tuple[str, str]]:
     short = [r.rsplit(".", 1)[-1] for r in refs]
     return [(s if short.count(s) == 1 else r.replace(".", "__"), r) for s, r in zip(short, refs, strict=True)]
 
-
-def _metric_outputs(names: tuple[str, ...]) -> list[tuple[str, str]]:
-    return output_names(names)

@@ -23,12 +23,14 @@ class Request:
     order_by: tuple[str, ...] = ()
     limit: int | None = None
     timezone: str = "UTC"
+    fill: str | None = None  # "zero" | "null": every period of the range, even without data
+    as_of: Any = None  # SCD joins: None = point in time, "current", or a date
 
     @classmethod
     def build(cls, metrics: str | Sequence[str], *, by: str | Sequence[str] | None = None,
               grain: str | None = None, where: Any = None, start: Any = None, end: Any = None,
               order_by: str | Sequence[str] | None = None, limit: int | None = None,
-              timezone: str = "UTC") -> Request:
+              timezone: str = "UTC", fill: str | None = None, as_of: Any = None) -> Request:
         """Validate the shape of a request (names are checked later against the registry)."""
         ms = _names(metrics, "metrics")
         if not ms:
@@ -49,7 +51,14 @@ class Request:
         if where is not None and not isinstance(where, str) and not _is_deferred(where):
             raise QueryError("where must be SQL-expression text or an ibis deferred expression "
                              f"(ibis._.column == value), got {type(where).__name__}")
-        return cls(ms, dims, grain, where, s, e, _names(order_by, "order_by"), limit, timezone)
+        if fill is not None and fill not in ("zero", "null"):
+            raise QueryError(f"fill must be 'zero' or 'null', got {fill!r}")
+        if fill is not None and grain is None:
+            raise QueryError("fill needs a grain: it yields every period of the range")
+        if as_of is not None and as_of != "current":
+            as_of = parse_bound(as_of, "as_of")
+        return cls(ms, dims, grain, where, s, e, _names(order_by, "order_by"), limit, timezone,
+                   fill, as_of)
 
 
 def _names(value: str | Sequence[str] | None, what: str) -> tuple[str, ...]:

@@ -14,7 +14,14 @@ from typing import Any
 
 from metrics_layer.definitions.loader import Origins
 from metrics_layer.definitions.models import Measure, Metric, Project, Source
-from metrics_layer.errors import DefinitionError, ExpressionError, Location, QueryError, suggest, unknown
+from metrics_layer.errors import (
+    DefinitionError,
+    ExpressionError,
+    Location,
+    QueryError,
+    suggest,
+    unknown,
+)
 from metrics_layer.expressions import ParsedExpression, parse_expression
 from metrics_layer.registry.fields import FieldRef, JoinStep, suffix_matches
 
@@ -44,6 +51,7 @@ class Registry:
         self._field_cache: dict[tuple[str, str, bool], FieldRef] = {}
         self._check_sources()
         self._check_metrics()
+        self._check_analyses()
 
     # ------------------------------------------------------------------ locations
     def locate(self, section: str, name: str, *fields: str | int) -> Location:
@@ -52,7 +60,7 @@ class Registry:
     def parse(self, text: str, section: str, name: str, *fields: str | int) -> ParsedExpression:
         """Parse a definition's expression; an invalid one is a DefinitionError at its field."""
         try:
-            return parse_expression(text, what=".".join(map(str, (section, name, *fields))))
+            return parse_expression(text, what="expression")  # the location names the field
         except ExpressionError as exc:
             raise DefinitionError(str(exc), self.locate(section, name, *fields)) from None
 
@@ -84,7 +92,7 @@ class Registry:
                 if target not in self.sources:
                     raise DefinitionError(
                         unknown("source", target, self.sources) + f" in join {role!r}",
-                        self.locate("sources", name, "joins", role, "source" if join.source else "keys"),
+                        self.locate("sources", name, "joins", role, *(("source",) if join.source else ())),
                     )
             for dname, dim in src.dimensions.items():
                 if dim.expr:
@@ -148,7 +156,7 @@ class Registry:
             return [m.measure] if m.measure else []
         if kind == "ratio":
             return [m.numerator or "", m.denominator or ""]
-        if kind == "offset":
+        if kind in ("offset", "share"):
             return [m.metric or ""]
         if kind == "derived":
             return list(self.parse(m.expr or "", "metrics", name, "expr").names)
@@ -163,7 +171,8 @@ class Registry:
             if kind in ("simple", "cumulative"):
                 self._measure_or_error(m.measure or "", name, "measure")
                 continue
-            fields = {"ratio": ["numerator", "denominator"], "offset": ["metric"]}.get(kind, ["expr"])
+            fields = {"ratio": ["numerator", "denominator"], "offset": ["metric"],
+                      "share": ["metric"]}.get(kind, ["expr"])
             deps = self.metric_dependencies(name)
             for field, dep in zip(fields * len(deps) if kind == "derived" else fields, deps, strict=False):
                 if dep not in metrics and self._safe_find_measure(dep, name, field) is None:
@@ -211,6 +220,25 @@ class Registry:
         for name in metrics:
             visit(name, [])
 
+    def _check_analyses(self) -> None:
+        """Retention and funnels name existing sources and parseable filters."""
+        for name, ret in self.project.retention.items():
+            self._source_or_error(ret.source, "retention", name, "source")
+            for f in ("cohort", "activity"):
+                self.parse(getattr(ret, f), "retention", name, f)
+        for name, fun in self.project.funnels.items():
+            self._source_or_error(fun.source, "funnels", name, "source")
+            for i, step in enumerate(fun.steps):
+                if step.source:
+                    self._source_or_error(step.source, "funnels", name, "steps", i, "source")
+                self.parse(step.filter, "funnels", name, "steps", i, "filter")
+            for i, exc in enumerate(fun.exclusions):
+                self.parse(exc.filter, "funnels", name, "exclusions", i, "filter")
+
+    def _source_or_error(self, source: str, *where: str | int) -> None:
+        if source not in self.sources:
+            raise DefinitionError(unknown("source", source, self.sources), self.locate(*where))  # type: ignore[arg-type]
+
     # ------------------------------------------------------------------ join paths & fields
     def join_paths(self, base: str) -> list[tuple[tuple[JoinStep, ...], str]]:
         """Every join path from `base` (no source twice on one path), with its target source."""
@@ -257,9 +285,9 @@ class Registry:
                 if suffix_matches((base, *roles, dname), parts):
                     dims.append(FieldRef(base, path, target, dname, "dimension"))
             columns = self.columns(target)
-            if columns is not None and parts[-1] in columns and parts[-1] not in src.dimensions:
-                if suffix_matches((base, *roles, parts[-1]), parts):
-                    cols_found.append(FieldRef(base, path, target, parts[-1], "column"))
+            if (columns is not None and parts[-1] in columns and parts[-1] not in src.dimensions
+                    and suffix_matches((base, *roles, parts[-1]), parts)):
+                cols_found.append(FieldRef(base, path, target, parts[-1], "column"))
         matches = dims or cols_found
         if not matches:
             raise QueryError(unknown("dimension", ref, self.field_names(base)) + f" for source {base!r}")

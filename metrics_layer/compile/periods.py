@@ -1,0 +1,94 @@
+"""Period arithmetic: grain steps, durations as ibis intervals, period spines, offsets.
+
+Spines are generated inside the expression (`ibis.range` over timestamps), so cumulative
+metrics and zero-filled periods stay one query on every backend.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as _dt
+
+import ibis
+import ibis.expr.datatypes as dt
+import ibis.expr.operations as ops
+import ibis.expr.types as ir
+
+from metrics_layer.definitions.models import parse_duration
+
+_GRAIN_STEP = {"hour": (1, "hour"), "day": (1, "day"), "week": (7, "day"), "month": (1, "month"),
+               "quarter": (3, "month"), "year": (12, "month")}
+
+
+def interval(n: int, unit: str) -> ir.IntervalScalar:
+    """An ibis interval for n units (weeks as 7 days, quarters as 3 months, years as 12 months)."""
+    unit = unit.rstrip("s")
+    if unit == "week":
+        n, unit = n * 7, "day"
+    elif unit == "quarter":
+        n, unit = n * 3, "month"
+    elif unit == "year":
+        n, unit = n * 12, "month"
+    return ibis.interval(**{f"{unit}s": n})
+
+
+def grain_step(grain: str) -> ir.IntervalScalar:
+    n, unit = _GRAIN_STEP[grain]
+    return interval(n, unit)
+
+
+def duration(text: str) -> ir.IntervalScalar:
+    n, unit = parse_duration(text)
+    return interval(n, unit)
+
+
+def shift(moment: _dt.datetime, text: str, sign: int = 1) -> _dt.datetime:
+    """A datetime moved by a duration; months clamp to the month's last day (Jan 31 + 1 month = Feb 29)."""
+    n, unit = parse_duration(text)
+    n *= sign
+    if unit in ("month", "quarter", "year"):
+        months = n * {"month": 1, "quarter": 3, "year": 12}[unit]
+        total = moment.year * 12 + (moment.month - 1) + months
+        year, month = divmod(total, 12)
+        day = min(moment.day, calendar.monthrange(year, month + 1)[1])
+        return moment.replace(year=year, month=month + 1, day=day)
+    seconds = {"second": 1, "minute": 60, "hour": 3600, "day": 86400, "week": 604800}[unit]
+    return moment + _dt.timedelta(seconds=n * seconds)
+
+
+def truncate_literal(moment: _dt.datetime, grain: str) -> _dt.datetime:
+    """The start of the grain period holding a Python datetime (ISO weeks start on Monday)."""
+    if grain == "hour":
+        return moment.replace(minute=0, second=0, microsecond=0)
+    day = moment.replace(hour=0, minute=0, second=0, microsecond=0)
+    if grain == "day":
+        return day
+    if grain == "week":
+        return day - _dt.timedelta(days=day.weekday())
+    if grain == "month":
+        return day.replace(day=1)
+    if grain == "quarter":
+        return day.replace(month=3 * ((day.month - 1) // 3) + 1, day=1)
+    return day.replace(month=1, day=1)
+
+
+def spine(source: ir.Table, lo: ir.Value, hi: ir.Value, grain: str, name: str) -> ir.Table:
+    """One row per period start in [lo, hi) (lo must be a period start).
+
+    lo/hi may be literals or reductions of `source`: the bounds are computed by one aggregate of
+    `source` (a single row), so the range is unnested exactly once.
+    """
+    ends = {"__lo": lo.cast(dt.timestamp), "__hi": hi.cast(dt.timestamp)}
+    reduced = {k: v for k, v in ends.items() if not _constant(v)}
+    if not reduced:
+        periods = ibis.range(ends["__lo"], ends["__hi"], grain_step(grain))
+        return periods.unnest().name(name).as_table()
+    bounds = source.aggregate(**reduced)
+    bounds = bounds.mutate(**{k: v for k, v in ends.items() if k not in reduced})
+    periods = ibis.range(bounds["__lo"], bounds["__hi"], grain_step(grain))
+    return bounds.select(**{name: periods.unnest()})
+
+
+def _constant(value: ir.Value) -> bool:
+    """True when a value refers to no table column (a literal, maybe cast)."""
+    return not value.op().find(ops.Field)
