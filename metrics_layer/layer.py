@@ -129,8 +129,14 @@ def _guard(build: Any) -> Any:
 
 
 def _list_tables(con: Any) -> list[str]:
+    """Table names for suggestions (ibis 12's list_tables fails on duckdb 2: fall back to SQL)."""
     try:
         return list(con.list_tables())
+    except Exception:  # noqa: BLE001 - best effort: suggestions only
+        pass
+    try:
+        df = con.sql("SELECT table_name FROM information_schema.tables").execute()
+        return [str(n) for n in df["table_name"]]
     except Exception:  # noqa: BLE001
         return []
 
