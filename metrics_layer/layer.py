@@ -36,6 +36,10 @@ class Layer:
     def table(self, source: str) -> ir.Table:
         """The ibis table of a source (cached per layer)."""
         t = self._tables.get(source)
+        if t is None and self.registry.sources[source].calendar is not None:
+            from metrics_layer.calendar import calendar_table
+
+            t = self._tables[source] = calendar_table(self.registry.sources[source].calendar)
         if t is None:
             src = self.registry.sources[source]
             name = self.registry.table_name(source)

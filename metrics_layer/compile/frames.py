@@ -119,7 +119,7 @@ def build_frame(registry: Registry, table_of: TableOf, base: str, refs: Iterable
         for ref, alias in node.outputs.items():
             sel[alias] = field_value(registry, right_t, ref)
         for col, alias in node.carry.items():
-            sel[alias] = right_t[col]
+            sel[alias] = _key_value(registry, right_t, node.step.right, col)
         scd = registry.sources[node.step.right].scd
         if scd is not None:
             sel[f"__j{node.index}_vf"] = right_t[scd.valid_from]
@@ -128,7 +128,7 @@ def build_frame(registry: Registry, table_of: TableOf, base: str, refs: Iterable
         parent = nodes.get(path[:-1])
         preds = []
         for i, (left, _) in enumerate(node.step.pairs):
-            left_v = acc[left] if parent is None else acc[parent.carry[left]]
+            left_v = _key_value(registry, acc, base, left) if parent is None else acc[parent.carry[left]]
             preds.append(left_v == right_p[f"__j{node.index}_k{i}"])
         if scd is not None:
             if as_of is None:
@@ -144,6 +144,15 @@ def build_frame(registry: Registry, table_of: TableOf, base: str, refs: Iterable
     flat = acc.select(*base_t.columns, *extra)
     columns = {ref: alias for node in nodes.values() for ref, alias in node.outputs.items()}
     return Frame(registry, base, flat, columns)
+
+
+def _key_value(registry: Registry, table: ir.Table, source: str, key: str) -> ir.Value:
+    """A join key: a column, or a dimension of the source (e.g. a date cast to join a calendar)."""
+    if key in table.columns:
+        return table[key]
+    if key in registry.sources[source].dimensions:
+        return field_value(registry, table, FieldRef(source, (), source, key, "dimension"))
+    raise QueryError(f"join key {key!r} is neither a column nor a dimension of source {source!r}")
 
 
 def _scd_time_column(registry: Registry, step: JoinStep) -> str:

@@ -8,6 +8,7 @@ are checked later by the registry, which sees all files at once.
 from __future__ import annotations
 
 import re
+from datetime import date
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -124,8 +125,26 @@ class Scd(Strict):
     valid_to: str
 
 
+class Calendar(Strict):
+    """A generated date dimension (time spine): one row per day in [start, end)."""
+
+    start: date
+    end: date
+    fiscal_year_start_month: int = Field(default=1, ge=1, le=12)
+    holidays: list[date] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _range(self) -> Calendar:
+        if self.end <= self.start:
+            raise ValueError("calendar end must be after start")
+        if (self.end - self.start).days > 200 * 366:
+            raise ValueError("calendar spans more than 200 years")
+        return self
+
+
 class Source(Strict):
     table: str | None = None
+    calendar: Calendar | None = None
     database: str | None = None
     time: str | None = None
     primary_key: str | list[str] | None = None
@@ -321,21 +340,69 @@ class Retention(Strict):
         return v
 
 
+def _parse_funnel_expression(value: str | None, what: str) -> str | None:
+    """Funnel expressions are parsed at load so a broken filter fails at its own line."""
+    from metrics_layer.errors import ExpressionError
+    from metrics_layer.expressions import parse_expression
+
+    if value is None:
+        return value
+    if not value.strip():
+        raise ValueError(f"{what} must not be empty")
+    try:
+        parse_expression(value, what=what)
+    except ExpressionError as exc:
+        raise ValueError(str(exc)) from None
+    return value
+
+
 class FunnelStep(Strict):
+    """One step: events matching `filter`; from the funnel's source unless `source` names another.
+
+    A step from another source is joined on the entity: `entity` (default: the funnel's entity
+    expression) and `time` (default: that source's time) are read on that source.
+    """
+
     name: Name
     filter: str
     source: str | None = None
     entity: str | None = None
     time: str | None = None
+    label: str | None = None
+
+    @field_validator("filter", "entity", "time")
+    @classmethod
+    def _parses(cls, v: str | None, info: Any) -> str | None:
+        return _parse_funnel_expression(v, f"funnel step {info.field_name}")
 
 
 class FunnelExclusion(Strict):
+    """Events that disqualify an attempt when they fall between two of its steps.
+
+    `between: [from_step, to_step]` names steps (default: the first and the last). Like a step,
+    an exclusion may come from another source joined on the entity.
+    """
+
     name: Name
     filter: str
     between: tuple[str, str] | None = None
+    source: str | None = None
+    entity: str | None = None
+    time: str | None = None
+
+    @field_validator("filter", "entity", "time")
+    @classmethod
+    def _parses(cls, v: str | None, info: Any) -> str | None:
+        return _parse_funnel_expression(v, f"funnel exclusion {info.field_name}")
 
 
 class Funnel(Strict):
+    """An ordered conversion funnel (windowFunnel semantics; docs/funnels.md).
+
+    Names are checked against the sources and the schema in analysis/funnel_defs.py; the checks
+    here need only the definition itself.
+    """
+
     source: str
     entity: str
     window: str = "14 days"
@@ -351,8 +418,49 @@ class Funnel(Strict):
     @field_validator("window")
     @classmethod
     def _window(cls, v: str) -> str:
-        duration_seconds(v)
+        if duration_seconds(v) <= 0:
+            raise ValueError(f"window {v!r} must be longer than 0 seconds")
         return v
+
+    @field_validator("entity", "time")
+    @classmethod
+    def _parses(cls, v: str | None, info: Any) -> str | None:
+        return _parse_funnel_expression(v, f"funnel {info.field_name}")
+
+    @field_validator("by")
+    @classmethod
+    def _by_names(cls, v: list[str]) -> list[str]:
+        for name in v:
+            if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*", name):
+                raise ValueError(f"by entry {name!r} is not a dimension name (e.g. platform or "
+                                 "users.country)")
+        if len(set(v)) != len(v):
+            raise ValueError(f"by names a dimension twice: {v}")
+        return v
+
+    @model_validator(mode="after")
+    def _names(self) -> Funnel:
+        steps = [s.name for s in self.steps]
+        for i, name in enumerate(steps):
+            if name in steps[:i]:
+                raise FieldProblem("steps", f"step name {name!r} is used twice (steps {steps})")
+        seen: list[str] = []
+        for x in self.exclusions:
+            if x.name in steps or x.name in seen:
+                raise FieldProblem("exclusions", f"exclusion name {x.name!r} is already used by a "
+                                   "step or another exclusion")
+            seen.append(x.name)
+            if x.between is None:
+                continue
+            for name in x.between:
+                if name not in steps:
+                    raise FieldProblem("exclusions", f"exclusion {x.name!r}: between names unknown "
+                                       f"step {name!r}{suggest(name, steps)}; steps: {steps}")
+            lo, hi = (steps.index(n) for n in x.between)
+            if lo >= hi:
+                raise FieldProblem("exclusions", f"exclusion {x.name!r}: between {list(x.between)} "
+                                   "must name an earlier step, then a later one")
+        return self
 
 
 class Project(Strict):

@@ -48,6 +48,15 @@ def run_demo(db: Path, events: int, defs: Path, rebuild: bool, echo: Callable[[s
          lambda: layer.query(["active_workers", "revenue", "revenue_per_active_worker"],
                              by=["workers.country"], start="2025-01-01", end="2025-07-01",
                              order_by=["-revenue"]).to_pandas())
+    show("Revenue month over month, with 28-day active workers (2025)",
+         lambda: layer.query(["revenue", "revenue_prev_month", "revenue_mom", "active_workers_28d"],
+                             grain="month", start="2025-01-01", end="2025-07-01").to_pandas())
+    show("Revenue by worker tier: point-in-time (tier when the task was accepted)",
+         lambda: layer.query(["revenue", "revenue_share"], by=["worker_history.tier"],
+                             start="2025-01-01", end="2025-07-01").to_pandas())
+    show("Revenue by worker tier: current tier (as_of='current') credits today's tier with past work",
+         lambda: layer.query(["revenue", "revenue_share"], by=["worker_history.tier"],
+                             start="2025-01-01", end="2025-07-01", as_of="current").to_pandas())
     project = layer.registry.project
     for name in project.retention:
         res = layer.retention(name, periods=7, start="2024-07-01", end="2025-01-01")

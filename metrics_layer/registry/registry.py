@@ -83,6 +83,10 @@ class Registry:
         if self._schema_of is None:
             return None
         src = self.sources[source]
+        if src.calendar is not None:
+            from metrics_layer.calendar import CALENDAR_SCHEMA
+
+            return dict(CALENDAR_SCHEMA)
         return self._schema_of(self.table_name(source), src.database)
 
     def _check_sources(self) -> None:

@@ -107,7 +107,8 @@ class _Checker:
                 key: Where = (*at, "joins", role, "keys")
                 if isinstance(join.keys, dict):
                     key = (*key, left)
-                self.column(name, left, *key)
+                if left not in src.dimensions:  # a dimension may be a join key (a date for a calendar)
+                    self.column(name, left, *key)
                 self.column(target, right, *key)
         for dname, dim in src.dimensions.items():
             if dim.expr is None:
