@@ -39,13 +39,25 @@ class Result:
         return list(self._expr.columns)
 
     def sql(self, dialect: str | None = None, pretty: bool = True) -> str:
-        """SQL text for any sqlglot dialect; default: the connection's."""
+        """SQL text for any sqlglot dialect; default: the connection's.
+
+        ibis compiles for its own backends; where its compiler for a dialect lacks an operation
+        (e.g. BigQuery median) or needs a live session (Spark), the DuckDB SQL is transpiled by
+        sqlglot instead.
+        """
         target = dialect or self._backend or "duckdb"
         target = {"spark": "pyspark", "postgresql": "postgres"}.get(target, target)
         try:
             return str(ibis.to_sql(self._expr, dialect=target, pretty=pretty))
-        except Exception as exc:  # noqa: BLE001 - unknown dialects and unsupported ops
-            raise QueryError(f"cannot render SQL for dialect {target!r}: {exc}") from None
+        except Exception as first:  # noqa: BLE001 - unknown dialects and unsupported ops
+            import sqlglot
+
+            write = {"pyspark": "spark"}.get(target, target)
+            try:
+                base = str(ibis.to_sql(self._expr, dialect="duckdb"))
+                return ";\n".join(sqlglot.transpile(base, read="duckdb", write=write, pretty=pretty))
+            except Exception:  # noqa: BLE001
+                raise QueryError(f"cannot render SQL for dialect {target!r}: {first}") from None
 
     def explain(self) -> str:
         """The plan in words: sources, joins, aggregations and how metrics combine."""

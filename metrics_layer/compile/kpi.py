@@ -43,7 +43,13 @@ class Context:
 def source_fields(ctx: Context, sq: SourceQuery, plan: Plan) -> tuple[list[FieldRef], dict[str, FieldRef]]:
     """Every field the scan of one source needs, resolved once (dims, where, measures, time)."""
     reg, base = ctx.registry, sq.source
-    by = {ref: reg.resolve_field(base, ref) for _, ref in plan.dim_columns}
+    by = {}
+    for _, ref in plan.dim_columns:
+        try:
+            by[ref] = reg.resolve_field(base, ref)
+        except QueryError as exc:
+            needed = ", ".join(sorted({f"{n.source}.{n.measure}" for n in sq.nodes}))
+            raise QueryError(f"cannot group {needed} by {ref!r}: {exc}") from None
     refs: list[FieldRef] = list(by.values())
     for ref in by.values():
         if ref.fans_out:
@@ -61,6 +67,13 @@ def source_fields(ctx: Context, sq: SourceQuery, plan: Plan) -> tuple[list[Field
             refs += [reg.resolve_field(base, n, prefer_columns=True) for n in node.snapshot[1]]
     if sq.time:
         refs.append(reg.resolve_field(base, sq.time, prefer_columns=True))
+    for ref in refs[len(by):]:
+        if ref.fans_out:  # a where or measure on it would repeat each base row per match
+            raise QueryError(
+                f"{ref.full_name} is reached from {base!r} through a one_to_many join "
+                f"({ref.describe_path()}); filtering or aggregating {base!r} rows by it would "
+                f"multiply them, so a where or a measure of {base!r} cannot use it"
+            )
     return refs, by
 
 
