@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -35,9 +37,43 @@ class DefinitionError(MetricsLayerError):
 
     def __init__(self, message: str, location: Location | None = None) -> None:
         self.location = location or Location()
-        self.reason = message
+        self.reason = _one_line(message)
         where = str(self.location)
-        super().__init__(f"{where}: {message}" if where else message)
+        super().__init__(f"{where}: {self.reason}" if where else self.reason)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # keep the location across pickling (multiprocessing, Spark workers)
+        return (type(self), (self.reason, self.location))
+
+    @property
+    def file(self) -> str | None:
+        return self.location.file
+
+    @property
+    def line(self) -> int | None:
+        return self.location.line
+
+    @property
+    def field(self) -> str | None:
+        return self.location.field
+
+
+class FieldProblem(ValueError):
+    """Raised inside a definition model's validator to blame one of its fields.
+
+    pydantic would locate a model-level error at the model itself; the loader appends
+    `field` to the path so the message points at the line of the offending key.
+    """
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def _one_line(message: str) -> str:
+    """Messages are read in logs and terminals: one line, however the cause was worded."""
+    message = re.sub(r"<class '(?:[\w.]+\.)?(\w+)'>", r"\1", message)  # no Python reprs
+    return re.sub(r"\s*\n\s*", " ", message.strip())
 
 
 class QueryError(MetricsLayerError):

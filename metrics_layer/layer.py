@@ -101,12 +101,17 @@ class Layer:
                          start=start, end=end, as_of=as_of)
 
     def funnel(self, name: str, by: str | Sequence[str] | None = None, start: Any = None,
-               end: Any = None, order: str | None = None, window: str | None = None,
-               grain: str | None = None) -> Result:
-        """Conversion funnel with windowFunnel semantics (see docs/funnels.md)."""
+               end: Any = None, order: str | None = None, window: Any = None,
+               grain: str | None = None, strategy: str | None = None) -> Result:
+        """Conversion funnel with windowFunnel semantics (see docs/funnels.md).
+
+        window: '7 days', a timedelta or seconds; strategy: 'asof' | 'window' (default: per
+        backend, ASOF joins on DuckDB, window functions on PostgreSQL and PySpark).
+        """
         from metrics_layer.analysis.funnel import funnel
 
-        return funnel(self, name, by=by, start=start, end=end, order=order, window=window, grain=grain)
+        return funnel(self, name, by=by, start=start, end=end, order=order, window=window,
+                      grain=grain, strategy=strategy)
 
     def check(self, metrics: Sequence[str] | None = None, sources: Sequence[str] | None = None,
               grain: str = "day", start: Any = None, end: Any = None, as_of: Any = None) -> Any:
@@ -115,6 +120,33 @@ class Layer:
 
         return run_checks(self, metrics=metrics, sources=sources, grain=grain, start=start,
                           end=end, as_of=as_of)
+
+    def check_sources(self, sources: str | Sequence[str] | None = None, start: Any = None,
+                      end: Any = None, as_of: Any = None, quarantine: bool = False) -> Any:
+        """Only the source data checks; quarantine=True writes failing rows to `<table>__quarantine`."""
+        from metrics_layer.checks.runner import check_sources
+
+        return check_sources(self, sources=sources, start=start, end=end, as_of=as_of,
+                             quarantine=quarantine)
+
+    def lineage(self, metric: str) -> Any:
+        """What a metric is computed from: metrics, measures, columns, tables and joins (docs/lineage.md)."""
+        from metrics_layer.lineage import lineage
+
+        return lineage(self.registry, metric)
+
+    def impact(self, table_or_column: str) -> list[str]:
+        """Every metric that depends on a table (`assignments`) or a column (`assignments.revenue`)."""
+        from metrics_layer.lineage import impact
+
+        return impact(self.registry, table_or_column)
+
+    def docs(self, out: str | Path, formats: Sequence[str] = ("html", "md"),
+             real_sql: bool | None = None) -> Path:
+        """Render the data dictionary (HTML and Markdown) into `out`; returns its index path."""
+        from metrics_layer.catalog import build_catalog
+
+        return build_catalog(self, out, formats=formats, real_sql=real_sql)
 
     def __repr__(self) -> str:
         reg = self.registry.project
@@ -133,16 +165,9 @@ def _guard(build: Any) -> Any:
 
 
 def _list_tables(con: Any) -> list[str]:
-    """Table names for suggestions (ibis 12's list_tables fails on duckdb 2: fall back to SQL)."""
-    try:
-        return list(con.list_tables())
-    except Exception:  # noqa: BLE001 - best effort: suggestions only
-        pass
-    try:
-        df = con.sql("SELECT table_name FROM information_schema.tables").execute()
-        return [str(n) for n in df["table_name"]]
-    except Exception:  # noqa: BLE001
-        return []
+    from metrics_layer.registry.schema_check import list_tables
+
+    return list_tables(con)
 
 
 def load(path: str | Path, con: Any = None, vars: Mapping[str, Any] | None = None,

@@ -5,6 +5,7 @@ Every failure becomes a DefinitionError naming the file, the line and the field 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,7 +17,7 @@ from pydantic import ValidationError
 
 from metrics_layer.definitions.models import Project
 from metrics_layer.definitions.yaml_lines import Path_, YamlSyntaxError, line_of, load_with_lines
-from metrics_layer.errors import DefinitionError, Location, suggest
+from metrics_layer.errors import DefinitionError, FieldProblem, Location, suggest
 
 SECTIONS = ("sources", "metrics", "retention", "funnels")
 
@@ -56,18 +57,50 @@ def render(text: str, file: str, variables: Mapping[str, Any]) -> str:
     try:
         return env.from_string(text).render(**dict(variables))
     except jinja2.TemplateSyntaxError as exc:
-        raise DefinitionError(f"template error: {exc.message}", Location(file, exc.lineno)) from None
+        message, at = exc.message or str(exc), exc.lineno
+        opened = _unclosed_block(text, message) if "end of template" in message else None
+        if opened is not None:
+            message, at = f"{{% {opened[0]} %}} is never closed: {message}", opened[1]
+        raise DefinitionError(f"template syntax error: {message}", Location(file, at)) from None
     except jinja2.UndefinedError as exc:
         line = _template_line(exc)
-        raise DefinitionError(
-            f"template error: {exc.message}{suggest(_undefined_name(exc), variables)}"
-            " (pass it with vars={...})",
-            Location(file, line),
-        ) from None
+        message = exc.message or str(exc)
+        if message.endswith("is undefined"):
+            message += f"{suggest(_undefined_name(exc), variables)} (pass it with vars={{...}})"
+        raise DefinitionError(f"template error: {message}", Location(file, line)) from None
     except jinja2.exceptions.SecurityError as exc:
-        raise DefinitionError(f"template error: unsafe operation: {exc}", Location(file)) from None
+        raise DefinitionError(f"template error: unsafe operation: {exc}",
+                              Location(file, _template_line(exc))) from None
     except Exception as exc:  # noqa: BLE001 - any template runtime error is a definition error
         raise DefinitionError(f"template error: {exc}", Location(file, _template_line(exc))) from None
+
+
+_BLOCKS = ("for", "if", "macro", "block", "call", "filter", "with", "raw", "autoescape", "trans")
+
+
+def _unclosed_block(text: str, message: str) -> tuple[str, int] | None:
+    """The innermost block tag (name, line) left open, which Jinja reports at the end of the file."""
+    env = SandboxedEnvironment()
+    stack: list[tuple[str, int]] = []
+    after_begin = False
+    try:
+        for line, kind, value in env.lex(text):
+            if kind == "block_begin" or (after_begin and kind == "whitespace"):
+                after_begin = True
+                continue
+            if after_begin and kind == "name":
+                if value in _BLOCKS:
+                    stack.append((value, line))
+                elif value.startswith("end") and stack and stack[-1][0] == value[3:]:
+                    stack.pop()
+            after_begin = False
+    except jinja2.TemplateSyntaxError:
+        return None
+    innermost = re.search(r"needs to be closed is '(\w+)'", message)
+    for name, line in reversed(stack):
+        if innermost is None or innermost.group(1) == name:
+            return name, line
+    return None
 
 
 def _undefined_name(exc: Exception) -> str:
@@ -88,80 +121,103 @@ def parse_file(path: Path, variables: Mapping[str, Any], display: str) -> tuple[
     """Render and parse one file into raw data plus its line index."""
     try:
         text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError as exc:
+        line = exc.object[: exc.start].count(b"\n") + 1
+        raise DefinitionError(f"cannot read file: not UTF-8 text ({exc.reason} at byte {exc.start})",
+                              Location(display, line)) from None
+    except OSError as exc:
         raise DefinitionError(f"cannot read file: {exc}", Location(display)) from None
     rendered = render(text, display, variables)
     try:
         data, lines = load_with_lines(rendered)
     except YamlSyntaxError as exc:
-        raise DefinitionError(str(exc), Location(display, exc.line)) from None
+        raise DefinitionError(str(exc), Location(display, exc.line, exc.field)) from None
     if data is None:
         return {}, lines
     if not isinstance(data, dict):
-        raise DefinitionError("a definition file must be a mapping with sources/metrics/retention/funnels",
-                              Location(display, 1))
-    _reject_bool_keys(data, (), lines, display)
+        raise DefinitionError(
+            "a definition file must be a mapping with version/sources/metrics/retention/funnels, "
+            f"not {_describe(data)}", Location(display, lines.get((), 1)))
     return data, lines
 
 
-def _reject_bool_keys(data: Any, path: Path_, lines: dict[Path_, int], file: str) -> None:
-    """YAML 1.1 reads `on:`/`yes:` keys as booleans; say so instead of a baffling type error."""
-    if isinstance(data, dict):
-        for key, value in data.items():
-            if isinstance(key, bool):
-                field = ".".join(map(str, (*path, key)))
-                raise DefinitionError(
-                    f"key read as boolean {key!r}: YAML 1.1 turns bare on/off/yes/no into booleans; "
-                    "quote it, and note that joins take `keys:`, not `on:`",
-                    Location(file, lines.get((*path, key)), field),
-                )
-            if not isinstance(key, str):
-                raise DefinitionError(f"key {key!r} must be a name, not a {type(key).__name__}",
-                                      Location(file, lines.get((*path, key)), ".".join(map(str, path))))
-            _reject_bool_keys(value, (*path, key), lines, file)
-    elif isinstance(data, list):
-        for i, item in enumerate(data):
-            _reject_bool_keys(item, (*path, i), lines, file)
-
-
 def validate(data: dict[str, Any], lines: dict[Path_, int], display: str) -> Project:
-    """Validate raw data with pydantic; turn the first error into a located DefinitionError."""
+    """Validate raw data with pydantic; turn the most telling error into a located DefinitionError."""
     try:
         return Project.model_validate(data)
     except ValidationError as exc:
-        err = exc.errors(include_url=False)[0]
-        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and "[" in p))
-        loc = _strip_union_tags(loc, data)
+        errors = [(_data_loc(err, data), err) for err in exc.errors(include_url=False)]
+        loc, err = _pick(errors)
         field = ".".join(map(str, loc))
         message = _friendly(err, loc, data)
-        more = len(exc.errors()) - 1
+        if err["type"].endswith("_type"):
+            expected = _union_alternatives(errors, loc)
+            if len(expected) > 1:
+                message = f"expected {', '.join(expected[:-1])} or {expected[-1]}, got {_describe(err.get('input'))}"
+        more = _others(errors, loc, err)
         if more:
             message += f" (and {more} more error{'s' if more > 1 else ''} in this file)"
         raise DefinitionError(message, Location(display, line_of(lines, loc), field)) from None
 
 
-def _strip_union_tags(loc: tuple[Any, ...], data: Any) -> tuple[Any, ...]:
-    """Keep the parts of a pydantic location that are keys of the data (drop union-member tags)."""
+def _data_loc(err: Any, data: Any) -> tuple[Any, ...]:
+    """The error's path through the data: union-member tags dropped, validator blame appended."""
     out: list[Any] = []
     node = data
-    for part in loc:
-        if isinstance(node, dict) and part in node:
+    parts = list(err["loc"])
+    for i, part in enumerate(parts):
+        in_dict = isinstance(node, dict) and part in node
+        if in_dict or (isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)):
             out.append(part)
             node = node[part]
-        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
-            out.append(part)
-            node = node[part]
-        elif isinstance(node, dict) and isinstance(part, str):
+        elif i == len(parts) - 1 and err["type"] == "missing" and isinstance(part, str):
             out.append(part)  # a missing key is still the field to name
-            break
+        # anything else is a union-member tag such as 'str' or 'list[str]'
+    problem = err.get("ctx", {}).get("error")
+    if isinstance(problem, FieldProblem):
+        out.append(problem.field)
     return tuple(out)
+
+
+def _pick(errors: list[tuple[tuple[Any, ...], Any]]) -> tuple[tuple[Any, ...], Any]:
+    """The error to report: a misspelt key beats the 'missing' it causes; deeper beats shallower."""
+    loc, err = errors[0]
+    if err["type"] == "missing":
+        for other_loc, other in errors:
+            if other["type"] == "extra_forbidden" and other_loc[:-1] == loc[:-1]:
+                return other_loc, other
+    deeper = [e for e in errors if e[0][: len(loc)] == loc]
+    return max(deeper, key=lambda e: len(e[0]))
+
+
+def _others(errors: list[tuple[tuple[Any, ...], Any]], loc: tuple[Any, ...], err: Any) -> int:
+    """How many other places are wrong, not counting echoes of the reported error."""
+    echoes = {other_loc for other_loc, other in errors
+              if other_loc == loc[: len(other_loc)]
+              or (err["type"] == "extra_forbidden" and other["type"] == "missing"
+                  and other_loc[:-1] == loc[:-1])}
+    return len({other_loc for other_loc, _ in errors} - echoes)
+
+
+def _union_alternatives(errors: list[tuple[tuple[Any, ...], Any]], loc: tuple[Any, ...]) -> list[str]:
+    """'text', 'a list', ... when a value matched none of a union's types."""
+    out: list[str] = []
+    for other_loc, other in errors:
+        wanted = _EXPECTED.get(other["type"])
+        if other_loc == loc and wanted and wanted not in out:
+            out.append(wanted)
+    return out
 
 
 def _friendly(err: Any, loc: tuple[Any, ...], data: Any) -> str:
     kind, msg = err["type"], err["msg"]
     if kind == "extra_forbidden":
         known = _known_fields(loc)
-        return f"unknown field {loc[-1]!r}{suggest(str(loc[-1]), known)}"
+        what = "top-level section" if len(loc) == 1 else "field"
+        hint = suggest(str(loc[-1]), known) or f"; known: {', '.join(known)}"
+        return f"unknown {what} {loc[-1]!r}{hint}"
+    if kind == "literal_error" and loc == ("version",):
+        return f"unsupported version {err.get('input')!r}: this metrics_layer reads version 1"
     if kind == "literal_error":
         expected = err.get("ctx", {}).get("expected", "")
         return f"invalid value {err.get('input')!r}: expected {expected}{_literal_hint(err)}"
@@ -171,7 +227,46 @@ def _friendly(err: Any, loc: tuple[Any, ...], data: Any) -> str:
         return f"invalid name {err.get('input')!r}: use letters, digits and underscores, starting with a letter"
     if kind == "value_error":
         return msg.removeprefix("Value error, ")
-    return msg
+    if kind in _EXPECTED:
+        return f"expected {_EXPECTED[kind]}, got {_describe(err.get('input'))}"
+    if kind in ("too_short", "too_long"):
+        ctx = err.get("ctx", {})
+        bound = ctx.get("min_length") if kind == "too_short" else ctx.get("max_length")
+        what = "at least" if kind == "too_short" else "at most"
+        noun = "steps" if loc and loc[-1] == "steps" else "items"
+        return f"needs {what} {bound} {noun}, got {ctx.get('actual_length')}"
+    if kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
+        return f"{msg.replace('Input should be', 'must be')}, got {err.get('input')!r}"
+    return msg.replace("Input should be", "expected")
+
+
+_EXPECTED = {
+    "dict_type": "a mapping (name: value pairs)",
+    "model_type": "a mapping of fields",
+    "model_attributes_type": "a mapping of fields",
+    "list_type": "a list",
+    "tuple_type": "a list",
+    "string_type": "text",
+    "int_type": "a whole number",
+    "int_parsing": "a whole number",
+    "int_from_float": "a whole number",
+    "float_type": "a number",
+    "float_parsing": "a number",
+    "bool_type": "true or false",
+    "bool_parsing": "true or false",
+}
+
+
+def _describe(value: Any) -> str:
+    """How a wrongly typed YAML value reads to its author."""
+    if value is None:
+        return "nothing (null)"
+    kind = {dict: "a mapping", list: "a list", str: "text", bool: "a boolean", int: "a number",
+            float: "a number"}.get(type(value), type(value).__name__)
+    shown = repr(value) if not isinstance(value, dict | list) else ""
+    if len(shown) > 40:
+        shown = shown[:37] + "..."
+    return f"{kind} {shown}".strip()
 
 
 def _literal_hint(err: Any) -> str:
@@ -219,7 +314,7 @@ def load_project(path: str | Path, variables: Mapping[str, Any] | None = None) -
                     )
                 origins.files[(section, name)] = display
                 merged[section][name] = item
-    return Project(**merged), origins
+    return Project.model_validate(merged), origins
 
 
 def _display(file: Path) -> str:

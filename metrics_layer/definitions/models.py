@@ -110,6 +110,15 @@ class Join(Strict):
     relationship: Literal["many_to_one", "one_to_one", "one_to_many"] = "many_to_one"
     description: str | None = None
 
+    @field_validator("keys")
+    @classmethod
+    def _some_keys(cls, v: str | list[str] | dict[str, str]) -> str | list[str] | dict[str, str]:
+        # no key columns would silently become a cross join
+        if not v or (isinstance(v, str) and not v.strip()):
+            raise ValueError("a join needs at least one key column (keys: user_id, "
+                             "keys: [a, b] or keys: {left_col: right_col})")
+        return v
+
     def key_pairs(self) -> list[tuple[str, str]]:
         """(left column, right column) pairs of the join condition."""
         if isinstance(self.keys, str):

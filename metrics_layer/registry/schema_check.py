@@ -27,7 +27,7 @@ def check_schema(layer: Layer) -> None:
             raise SchemaError(
                 f"table {table!r} of source {name!r} not found in the connection"
                 f"{suggest(table, list_tables(layer.con))}",
-                reg.locate("sources", name, "table"),
+                reg.locate("sources", name, *(("table",) if reg.sources[name].table else ())),
             )
         layer.table(name)
     check = _Checker(reg)
