@@ -104,7 +104,12 @@ def _parse_error_text(err: ParseError) -> str:
     """sqlglot's message without its ANSI-highlighted context."""
     if err.errors:
         first = err.errors[0]
-        return f"{first.get('description')} (line {first.get('line')}, col {first.get('col')})"
+        where = f"at column {first.get('col')}"
+        missing = re.match(r"Required keyword: '(\w+)' missing for <class 'sqlglot\.expressions\.(\w+)'>",
+                           str(first.get("description")))
+        if missing:
+            return f"an operand is missing for {missing.group(2).upper()} {where} (incomplete expression)"
+        return f"{first.get('description')} {where}"
     return re.sub(r"\x1b\[[0-9;]*m", "", str(err)).splitlines()[0]
 
 
