@@ -1,4 +1,4 @@
-"""The `metrics-layer` command line: validate, list, query, sql, retention, funnel, check, demo."""
+"""The `metrics-layer` command line: validate, list, query, sql, retention, funnel, check, docs, demo."""
 
 from __future__ import annotations
 
@@ -201,16 +201,41 @@ def check(path: Path = PathArg, metrics: list[str] | None = typer.Option(None, "
           sources: list[str] | None = typer.Option(None, "--source"),
           grain: str = typer.Option("day", "--grain"), start: str | None = typer.Option(None, "--start"),
           end: str | None = typer.Option(None, "--end"), as_of: str | None = typer.Option(None, "--as-of"),
-          connection: str | None = ConnOpt, format: str = FormatOpt, var: list[str] | None = VarOpt) -> None:
-    """Run metric validation rules and source data checks; exit 1 when any fails."""
+          connection: str | None = ConnOpt, format: str = FormatOpt, var: list[str] | None = VarOpt,
+          quarantine: bool = typer.Option(False, "--quarantine", help="Write failing rows to <table>__quarantine"),
+          progress: bool = typer.Option(True, "--progress/--no-progress", help="Progress on stderr"),
+          timezone: str = TzOpt) -> None:
+    """Run metric validation rules and source data checks: exit 0 when all pass, 1 when any
+    fails, 2 when a rule cannot be evaluated."""
+    from metrics_layer.checks import run_checks
+    from metrics_layer.checks.console import progress_on_stderr, quiet_backend, render
+
+    if format not in ("table", "json", "csv"):
+        _fail(f"unknown format {format!r}: use table, json or csv")
+
     def body() -> bool:
-        layer = _layer(path, connection, var)
-        report = layer.check(metrics=metrics or None, sources=sources or None, grain=grain,
-                             start=start, end=end, as_of=as_of)
-        emit(report.to_pandas(), format, "checks")
+        layer = _layer(path, connection, var, timezone)
+        quiet_backend(layer.con)
+        with progress_on_stderr(progress) as report_progress:
+            report = run_checks(layer, metrics=metrics or None, sources=sources or None, grain=grain,
+                                start=start, end=end, as_of=as_of, quarantine=quarantine,
+                                progress=report_progress)
+        render(report, format)
         return bool(report.ok)
     ok = run(body)
     raise typer.Exit(code=0 if ok else 1)
+
+
+@app.command()
+def docs(path: Path = PathArg, out: Path = typer.Option(Path("catalog"), "--out", "-o", help="Output folder"),
+         format: list[str] = typer.Option(["html", "md"], "--format", "-f", help="html and/or md (repeatable)"),
+         connection: str | None = ConnOpt, var: list[str] | None = VarOpt, timezone: str = TzOpt) -> None:
+    """Render the data dictionary (static HTML and Markdown): sources, metrics, SQL, lineage."""
+    def body() -> None:
+        layer = _layer(path, connection, var, timezone)
+        index = layer.docs(out, formats=format, real_sql=bool(connection))
+        typer.echo(f"catalog written to {index}")
+    run(body)
 
 
 @app.command()

@@ -1,0 +1,251 @@
+"""Render the data dictionary: sources, dimensions, measures, metrics, retention and funnels.
+
+Pages are rendered with Jinja2 templates shipped in this package (HTML and Markdown side by
+side: `index.html` / `index.md`, `sources/<name>.*`, `metrics/<name>.*`, `analyses.*`). Links
+are relative, so the folder can be opened from disk or served anywhere. Lineage graphs are
+Mermaid text in `<pre class="mermaid">` blocks: nothing is fetched from the network.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import jinja2
+
+from metrics_layer.catalog.sql_sketch import sketch_sql
+from metrics_layer.checks import fmt
+from metrics_layer.checks.metric_rules import rule_names
+from metrics_layer.definitions.models import Metric
+from metrics_layer.errors import MetricsLayerError
+from metrics_layer.lineage import describe, impact, lineage, table_name
+
+if TYPE_CHECKING:
+    from metrics_layer.layer import Layer
+
+TEMPLATES = Path(__file__).parent / "templates"
+FORMATS = ("html", "md")
+
+
+def _env(kind: str) -> jinja2.Environment:
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+                             autoescape=kind == "html", undefined=jinja2.StrictUndefined,
+                             trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+    env.filters["md"] = lambda v: str(v if v is not None else "").replace("|", "\\|").replace("\n", " ")
+    return env
+
+
+def build_catalog(layer: Layer, out: str | Path, formats: Sequence[str] = FORMATS,
+                  real_sql: bool | None = None) -> Path:
+    """Write the catalog into `out` and return the path of its index (HTML if rendered).
+
+    real_sql: True = compile each metric's SQL on the connection (an error is shown on the page),
+    False = sketch it from the definitions, None = real SQL when the tables are there, else sketch.
+    """
+    unknown = [f for f in formats if f not in FORMATS]
+    if unknown or not formats:
+        raise MetricsLayerError(f"unknown catalog format(s) {unknown or list(formats)}: use html and/or md")
+    root = Path(out)
+    model = _model(layer, real_sql)
+    for kind in formats:
+        env = _env(kind)
+        pages = [("index", "", {}), ("analyses", "", {})]
+        pages += [("source", f"sources/{s['name']}", {"source": s}) for s in model["sources"]]
+        pages += [("metric", f"metrics/{m['name']}", {"metric": m}) for m in model["metrics"]]
+        for template, path, extra in pages:
+            target = root / f"{path or template}.{kind}"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            up = "../" if "/" in (path or template) else ""
+            text = env.get_template(f"{template}.{kind}.j2").render(**model, **extra, root=up, ext=kind)
+            target.write_text(text, encoding="utf-8")
+        if kind == "html":
+            shutil.copyfile(TEMPLATES / "style.css", root / "style.css")
+    return root / ("index.html" if "html" in formats else "index.md")
+
+
+def _model(layer: Layer, real_sql: bool | None) -> dict[str, Any]:
+    reg = layer.registry
+    project = reg.project
+    sources = [_source(layer, name) for name in project.sources]
+    metrics = [_metric(layer, name, real_sql) for name in project.metrics]
+    used_by: dict[str, list[str]] = {m["name"]: [] for m in metrics}
+    for m in metrics:
+        for dep in m["depends"]:
+            if dep["kind"] == "metric" and dep["name"] in used_by:
+                used_by[dep["name"]].append(m["name"])
+    for m in metrics:
+        m["used_by"] = used_by[m["name"]]
+    return {
+        "title": f"Metrics catalog — {Path(layer.path or 'definitions').name}",
+        "generated": _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "backend": layer.backend,
+        "sources": sources,
+        "metrics": metrics,
+        "retention": [_retention(name, r) for name, r in project.retention.items()],
+        "funnels": [_funnel(name, f) for name, f in project.funnels.items()],
+    }
+
+
+def _text(v: Any) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, list | tuple):
+        return ", ".join(map(str, v))
+    return str(v)
+
+
+def _source(layer: Layer, name: str) -> dict[str, Any]:
+    reg = layer.registry
+    src = reg.sources[name]
+    measures_used: dict[str, list[str]] = {}
+    for metric in reg.project.metrics:
+        for n in lineage(reg, metric).nodes:
+            if n.kind == "measure" and n.name.startswith(f"{name}."):
+                measures_used.setdefault(n.name.split(".", 1)[1], []).append(metric)
+    try:
+        dependents = impact(reg, name)
+    except MetricsLayerError:
+        dependents = []
+    return {
+        "name": name,
+        "table": table_name(reg, name),
+        "generated": src.calendar is not None,
+        "label": src.label or name,
+        "description": src.description or "",
+        "owner": src.owner or "",
+        "time": src.time or "",
+        "primary_key": _text(src.primary_key),
+        "scd": (f"key {_text(src.scd.key)}, valid from {src.scd.valid_from} to {src.scd.valid_to}"
+                if src.scd else ""),
+        "dimensions": [{"name": d, "expr": dim.expr or d, "type": dim.type or "",
+                        "description": dim.description or dim.label or ""}
+                       for d, dim in src.dimensions.items()],
+        "measures": [{"name": m, "agg": ms.agg + (f" (p={ms.p})" if ms.p else ""), "expr": ms.expr or "*",
+                      "filter": ms.filter or "", "time": ms.time or src.time or "",
+                      "description": ms.description or ms.label or "",
+                      "used_by": measures_used.get(m, [])}
+                     for m, ms in src.measures.items()],
+        "joins": [{"role": role, "source": j.source or role, "relationship": j.relationship,
+                   "keys": ", ".join(f"{a} = {b}" for a, b in j.key_pairs())}
+                  for role, j in src.joins.items()],
+        "checks": [_check_text(c) for c in src.checks],
+        "metrics": dependents,
+    }
+
+
+def _check_text(check: Any) -> dict[str, str]:
+    spec = check.model_dump(exclude={"severity", "where"}, exclude_none=True)
+    ((_, value),) = spec.items()
+    if isinstance(value, list):
+        text = ", ".join(map(str, value))
+    elif isinstance(value, dict):
+        text = ", ".join(f"{k}: {_text(v)}" for k, v in value.items())
+    else:
+        text = str(value)
+    return {"kind": check.kind, "spec": text, "where": check.where or "", "severity": check.severity}
+
+
+def _metric(layer: Layer, name: str, real_sql: bool | None) -> dict[str, Any]:
+    reg = layer.registry
+    m = reg.project.metrics[name]
+    graph = lineage(reg, name)
+    depends = []
+    for dep in reg.metric_dependencies(name):
+        target = reg.metric(dep)
+        if isinstance(target, Metric):
+            depends.append({"kind": "metric", "name": dep, "source": ""})
+        else:
+            depends.append({"kind": "measure", "name": target.qualified, "source": target.source,
+                            "measure": target.name})
+    sql, sql_kind = _sql(layer, name, m, real_sql)
+    v = m.validation
+    return {
+        "name": name,
+        "label": m.label or name,
+        "type": m.kind,
+        "description": m.description or "",
+        "owner": m.owner or "",
+        "format": m.format or "",
+        "grains": ", ".join(m.grains) if m.grains else "any (hour … year)",
+        "formula": describe(reg, name),
+        "depends": depends,
+        "sql": sql,
+        "sql_kind": sql_kind,
+        "validation": _validation_text(v) if v else [],
+        "mermaid": graph.to_mermaid(),
+        "tables": [{"name": t, "source": _source_of_table(reg, t)} for t in graph.tables],
+        "columns": graph.columns,
+        "joins": [e.label for e in graph.joins],
+    }
+
+
+def _source_of_table(reg: Any, table: str) -> str:
+    return next((s for s in reg.sources if table_name(reg, s) == table), "")
+
+
+def _sql(layer: Layer, name: str, m: Metric, real_sql: bool | None) -> tuple[str, str]:
+    if real_sql is not False:
+        grains: list[str | None] = [None, *(m.grains or []), "month", "day"]
+        last: Exception | None = None
+        for grain in dict.fromkeys(grains):
+            try:
+                return layer.query([name], grain=grain).sql(), f"compiled for {layer.backend}" + (
+                    f" at grain {grain}" if grain else " (totals)")
+            except MetricsLayerError as exc:
+                last = exc
+            except Exception as exc:  # noqa: BLE001 - unbound connections fail in many ways
+                last = exc
+        if real_sql:
+            note = f"-- could not compile on the connection: {str(last).splitlines()[0]}\n"
+            return note + sketch_sql(layer.registry, name), "sketch from the definitions"
+    return sketch_sql(layer.registry, name), "sketch from the definitions (no connection with tables)"
+
+
+def _validation_text(v: Any) -> list[str]:
+    out = []
+    names = rule_names(v)
+    if "range" in names:
+        lo = "-∞" if v.min is None else fmt.value(v.min)
+        hi = "+∞" if v.max is None else fmt.value(v.max)
+        out.append(f"range: every value within [{lo}, {hi}]")
+    if v.not_null:
+        out.append("not_null: no period without a value")
+    if v.max_change is not None:
+        what = f"{v.max_change:.0%}" if v.change == "relative" else str(v.max_change)
+        out.append(f"max_change: {v.change} change from the previous period at most {what}")
+    if v.anomaly is not None:
+        a = v.anomaly
+        out.append(f"anomaly: {'robust z-score (MAD)' if a.method == 'mad' else 'z-score'} within "
+                   f"±{a.threshold} of the trailing {a.window} periods"
+                   + (f", every {a.seasonality}th" if a.seasonality else ""))
+    for r in v.reconciles:
+        tol = "exactly" if r.tolerance == 0 else (f"within {r.tolerance:.1%}" if r.relative
+                                                  else f"within {r.tolerance}")
+        out.append(f"reconcile: equals {r.target} {tol}")
+    if v.by:
+        out.append(f"evaluated per {', '.join(v.by)}")
+    if v.grain:
+        out.append(f"evaluated at grain {v.grain}")
+    if v.severity == "warn":
+        out.append("severity: warn (reported, not gating)")
+    return out
+
+
+def _retention(name: str, r: Any) -> dict[str, Any]:
+    return {"name": name, "label": r.label or name, "description": r.description or "",
+            "owner": r.owner or "", "source": r.source, "entity": r.entity, "cohort": r.cohort,
+            "activity": r.activity, "period": r.period, "by": _text(r.by), "cohort_type": r.cohort_type}
+
+
+def _funnel(name: str, f: Any) -> dict[str, Any]:
+    return {"name": name, "label": f.label or name, "description": f.description or "",
+            "owner": f.owner or "", "source": f.source, "entity": f.entity, "window": f.window,
+            "order": f.order, "by": _text(f.by),
+            "steps": [{"name": s.name, "filter": s.filter, "source": s.source or f.source} for s in f.steps],
+            "exclusions": [{"name": e.name, "filter": e.filter,
+                            "between": " → ".join(e.between) if e.between else "any steps"}
+                           for e in f.exclusions]}
+
