@@ -22,7 +22,16 @@ from metrics_layer.compile.frames import Frame, TableOf, build_frame
 from metrics_layer.compile.timegrain import bucket, time_range, to_local
 from metrics_layer.errors import QueryError, unknown
 from metrics_layer.expressions import compile_expression, parse_expression
-from metrics_layer.planner.plan import Col, Derived, Formula, Offset, Plan, Ratio, Share, SourceQuery
+from metrics_layer.planner.plan import (
+    Col,
+    Derived,
+    Formula,
+    Offset,
+    Plan,
+    Ratio,
+    Share,
+    SourceQuery,
+)
 from metrics_layer.registry import FieldRef, Registry
 
 TIME = "__t"

@@ -5,14 +5,14 @@ Planning is pure (no ibis, no connection), so it is cheap, testable and printabl
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
-from typing import Union
 
 from metrics_layer.definitions.models import Metric
-from metrics_layer.errors import QueryError
+from metrics_layer.errors import MetricsLayerError, QueryError
 from metrics_layer.expressions import ParsedExpression, parse_expression
 from metrics_layer.planner.request import Request
-from metrics_layer.registry import MeasureRef, Registry
+from metrics_layer.registry import JoinStep, MeasureRef, Registry
 
 
 @dataclass(frozen=True)
@@ -90,7 +90,7 @@ class Share:
     within: tuple[str, ...]
 
 
-Formula = Union[Col, Ratio, Derived, Offset, Share]
+Formula = Col | Ratio | Derived | Offset | Share
 
 
 @dataclass
@@ -100,6 +100,7 @@ class SourceQuery:
     source: str
     time: str | None
     nodes: list[MeasureNode] = field(default_factory=list)
+    joins: list[str] = field(default_factory=list)  # the join paths it needs, in words
 
     @property
     def lead(self) -> MeasureNode:
@@ -131,6 +132,7 @@ class Plan:
         for i, sq in enumerate(self.source_queries, 1):
             lines.append(f"{i}. scan source {sq.source!r} once"
                          + (f", time column {sq.time}" if sq.time else ""))
+            lines += [f"   {join}" for join in sq.joins]
             for n in sq.nodes:
                 lines.append(f"   - {n.source}.{n.measure}: {n.describe()}")
             keys = ([r.grain] if r.grain else []) + list(r.by)
@@ -182,18 +184,43 @@ class Planner:
         queries: dict[tuple[object, ...], SourceQuery] = {}
         for node in self._nodes.values():
             queries.setdefault(node.scan_key, SourceQuery(node.source, node.time)).nodes.append(node)
+        for sq in queries.values():
+            sq.joins = self._joins(sq, request)
         return Plan(request, list(queries.values()), self._formulas, metric_columns, dim_columns,
                     self._offsets, self._shares)
 
+    def _joins(self, sq: SourceQuery, request: Request) -> list[str]:
+        """The joins a scan needs for its dimensions, where and measures, for explain().
+
+        Names that do not resolve are skipped here: compiling the query reports them.
+        """
+        names = [(b, False) for b in request.by]
+        if isinstance(request.where, str):
+            with contextlib.suppress(MetricsLayerError):
+                names += [(n, False) for n in parse_expression(request.where).names]
+        for node in sq.nodes:
+            for text in (node.expr, *node.filters):
+                if text:
+                    names += [(n, True) for n in parse_expression(text).names]
+        steps: dict[tuple[JoinStep, ...], None] = {}
+        for name, own in names:
+            try:
+                ref = self.registry.resolve_field(sq.source, name, prefer_columns=own)
+            except MetricsLayerError:
+                continue
+            for depth in range(1, len(ref.path) + 1):
+                steps.setdefault(ref.path[:depth], None)
+        return [describe_join(path[-1]) for path in steps]
+
     def _check_grain(self, name: str, request: Request) -> None:
         m = self.registry.metric(name)
-        if isinstance(m, Metric) and m.grains is not None:
-            if request.grain is None or request.grain not in m.grains:
-                asked = request.grain or "no grain (totals)"
-                raise QueryError(f"metric {name!r} can be asked only at grain "
-                                 f"{', '.join(m.grains)}; the query asks {asked}")
+        if isinstance(m, Metric) and m.grains is not None and request.grain not in m.grains:
+            asked = request.grain or "no grain (totals)"
+            raise QueryError(f"metric {name!r} can be asked only at grain "
+                             f"{', '.join(m.grains)}; the query asks {asked}")
 
     def _formula(self, name: str, filters: tuple[str, ...], request: Request) -> Formula:
+        self._check_grain(name, request)  # also for the metrics a ratio or derived metric uses
         m = self.registry.metric(name)
         if isinstance(m, MeasureRef):
             return Col(self._node(m, filters, request, name))
@@ -256,6 +283,13 @@ class Planner:
                                all_filters, time, m.p, window, to_date, cumulative, snapshot)
             self._nodes[key] = node
         return node
+
+
+def describe_join(step: JoinStep) -> str:
+    """One hop in words, so a reader of explain() sees which rows can (not) multiply."""
+    role = step.role + (f" ({step.right})" if step.role != step.right else "")
+    on = " and ".join(f"{step.left}.{a} = {step.role}.{b}" for a, b in step.pairs)
+    return f"LEFT JOIN {role} on {on}, {step.relationship}"
 
 
 def output_names(refs: tuple[str, ...]) -> list[tuple[str, str]]:

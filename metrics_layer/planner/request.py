@@ -43,7 +43,7 @@ class Request:
         if grain is not None and grain not in GRAIN_UNITS:
             raise QueryError(f"unknown grain {grain!r}{suggest(str(grain), GRAINS)}; "
                              f"use one of {', '.join(GRAINS)}")
-        s, e = parse_bound(start, "start"), parse_bound(end, "end")
+        s, e = parse_bound(start, "start", timezone), parse_bound(end, "end", timezone)
         if s is not None and e is not None and e <= s:
             raise QueryError(f"end ({e}) must be after start ({s})")
         if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 0):
