@@ -176,6 +176,10 @@ class Planner:
             self._formulas[name] = self._formula(name, (), request)
         dim_columns = output_names(request.by)
         metric_columns = output_names(request.metrics)
+        if request.grain and request.grain in {c for c, _ in dim_columns}:
+            raise QueryError(f"a dimension and the time column would both be named {request.grain!r}; "
+                             f"the time column is named after the grain, so drop the dimension or "
+                             f"ask another grain")
         taken = {c for c, _ in dim_columns} | ({request.grain} if request.grain else set())
         for out, name in metric_columns:
             if out in taken:
