@@ -175,9 +175,8 @@ def retention(path: Path = PathArg, name: str = typer.Argument(...),
         layer = _layer(path, connection, var, timezone)
         res = layer.retention(name, periods=periods, mode=mode, by=by or None, cohort_type=cohort_type,
                               start=start, end=end)
-        df = res.pivot() if pivot and hasattr(res, "pivot") else res.to_pandas()
-        if pivot and format != "json":
-            df = df.reset_index()
+        df = res.pivot().reset_index() if pivot else res.to_pandas()
+        df.columns = [str(c) for c in df.columns]
         emit(df, format, f"retention {name}")
     run(body)
 

@@ -91,10 +91,12 @@ class Layer:
         return self.query(metrics, **kwargs).sql(dialect=dialect)
 
     # ---------------------------------------------------------------- analyses
-    def retention(self, name: str, periods: int = 12, by: str | Sequence[str] | None = None,
-                  mode: str = "exact", cohort_type: str | None = None, start: Any = None,
-                  end: Any = None, as_of: Any = None) -> Result:
-        """Cohort retention curve (see docs/retention.md)."""
+    def retention(self, name: str, periods: int | None = 12,
+                  by: str | Sequence[str] | None = None, mode: str = "exact",
+                  cohort_type: str | None = None, start: Any = None, end: Any = None,
+                  as_of: Any = None) -> Result:
+        """Cohort retention (see docs/retention.md): a RetentionResult with pivot(),
+        average_curve() and plot(). periods=None returns every observed period."""
         from metrics_layer.analysis.retention import retention
 
         return retention(self, name, periods=periods, by=by, mode=mode, cohort_type=cohort_type,

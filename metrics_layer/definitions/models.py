@@ -386,22 +386,17 @@ class FunnelStep(Strict):
 
 
 class FunnelExclusion(Strict):
-    """Events that disqualify an attempt when they fall between two of its steps.
-
-    `between: [from_step, to_step]` names steps (default: the first and the last). Like a step,
-    an exclusion may come from another source joined on the entity.
+    """Events of the funnel's source that disqualify an attempt when they fall between two of
+    its steps. `between: [from_step, to_step]` names steps (default: the first and the last).
     """
 
     name: Name
     filter: str
     between: tuple[str, str] | None = None
-    source: str | None = None
-    entity: str | None = None
-    time: str | None = None
 
-    @field_validator("filter", "entity", "time")
+    @field_validator("filter")
     @classmethod
-    def _parses(cls, v: str | None, info: Any) -> str | None:
+    def _parses(cls, v: str, info: Any) -> str | None:
         return _parse_funnel_expression(v, f"funnel exclusion {info.field_name}")
 
 

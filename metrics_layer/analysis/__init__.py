@@ -1,0 +1,1 @@
+"""Analyses built on the same plan pieces as KPI queries: retention, funnels."""

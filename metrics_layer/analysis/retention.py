@@ -1,0 +1,156 @@
+"""Cohort retention: `layer.retention(name, ...)` (semantics in CONTRACT.md §3, docs/retention.md).
+
+This module turns a `retention:` definition plus the query's arguments into a checked
+RetentionQuery; retention_compile builds the single ibis expression, retention_result wraps it
+with the shapes notebook users want (pivot triangle, average curve, plots).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from metrics_layer.analysis.retention_compile import COLUMNS, compile_retention
+from metrics_layer.analysis.retention_defs import check_retention, time_field
+from metrics_layer.analysis.retention_result import RetentionResult
+from metrics_layer.compile.timegrain import parse_bound
+from metrics_layer.errors import MetricsLayerError, QueryError, suggest, unknown
+from metrics_layer.planner.plan import output_names
+from metrics_layer.registry import FieldRef
+
+if TYPE_CHECKING:
+    from metrics_layer.layer import Layer
+
+MODES = ("exact", "rolling")
+COHORT_TYPES = ("first_time", "recurring")
+
+
+@dataclass(frozen=True)
+class RetentionQuery:
+    """A retention definition with the query's choices applied, every name resolved."""
+
+    name: str
+    source: str
+    entity: str
+    cohort: str
+    activity: str
+    time: str
+    time_ref: FieldRef
+    period: str
+    cohort_type: str
+    mode: str
+    periods: int | None
+    by: tuple[tuple[str, str], ...]            # (output column, dimension reference)
+    by_refs: tuple[tuple[str, FieldRef], ...]  # (output column, resolved field)
+    start: _dt.datetime | None
+    end: _dt.datetime | None
+    as_of: _dt.datetime | None
+    timezone: str
+
+    def explain(self) -> str:
+        """The computation in words (what `Result.explain()` prints)."""
+        first = ("its FIRST cohort event over all time" if self.cohort_type == "first_time"
+                 else "its first cohort event of every period with one (recurring)")
+        bounds = ", ".join(f"{k} {'>=' if k == 'start' else '<'} {v:%Y-%m-%d %H:%M:%S}"
+                           for k, v in (("start", self.start), ("end", self.end)) if v)
+        lines = [
+            f"retention {self.name!r} on source {self.source!r}, {self.period}ly cohorts "
+            f"in {self.timezone}",
+            f"  entity: {self.entity} (rows with a NULL entity ignored)",
+            f"  cohort event: {self.cohort}; entry = {first}"
+            + (f"; entry bounded by {bounds}" if bounds else ""),
+            f"  activity event: {self.activity}, counted at or after entry",
+            f"  period k = {self.period} of the activity - {self.period} of entry; "
+            + ("active at k" if self.mode == "exact" else "active at k or later (rolling)"),
+            "  periods: " + ("all observed" if self.periods is None else f"k = 0..{self.periods - 1}"),
+            "  end of observation: " + (f"as_of {self.as_of:%Y-%m-%d %H:%M:%S}" if self.as_of
+                                        else f"latest {self.time} of any {self.source!r} row"),
+            "  plan: entries = cohort events grouped per entity; activity = distinct (entity, "
+            "period) sets; one join on the entity; counts on a zero-filled cohort x period grid",
+        ]
+        if self.by:
+            lines.insert(3, "  by (values of the entry event): " + ", ".join(r for _, r in self.by))
+        return "\n".join(lines)
+
+
+def retention(layer: Layer, name: str, periods: int | None = 12,
+              by: str | Sequence[str] | None = None, mode: str = "exact",
+              cohort_type: str | None = None, start: Any = None, end: Any = None,
+              as_of: Any = None) -> RetentionResult:
+    """Cohort retention of the definition `name` as a lazy RetentionResult (one ibis expression)."""
+    q = build_query(layer, name, periods=periods, by=by, mode=mode, cohort_type=cohort_type,
+                    start=start, end=end, as_of=as_of)
+    try:
+        expr = compile_retention(layer.context(), q)
+    except MetricsLayerError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - ibis type errors on user expressions
+        raise QueryError(f"cannot build retention {name!r}: {type(exc).__name__}: {exc}") from exc
+    return RetentionResult(expr, explain=q.explain(), backend=layer.backend, kind="retention",
+                           meta={"query": q})
+
+
+def build_query(layer: Layer, name: str, *, periods: int | None, by: str | Sequence[str] | None,
+                mode: str, cohort_type: str | None, start: Any, end: Any,
+                as_of: Any) -> RetentionQuery:
+    """Check the arguments against the definition; every mistake is a QueryError."""
+    reg = layer.registry
+    defs = reg.project.retention
+    if name not in defs:
+        raise QueryError(unknown("retention", name, defs))
+    check_retention(reg, name)
+    d = defs[name]
+    if mode not in MODES:
+        raise QueryError(f"unknown retention mode {mode!r}{suggest(str(mode), MODES)}: "
+                         "use 'exact' (active in period k) or 'rolling' (in k or later)")
+    kind = cohort_type or d.cohort_type
+    if kind not in COHORT_TYPES:
+        raise QueryError(f"unknown cohort_type {kind!r}{suggest(str(kind), COHORT_TYPES)}: "
+                         "use 'first_time' or 'recurring'")
+    if periods is not None and (isinstance(periods, bool) or not isinstance(periods, int)
+                                or periods < 1):
+        raise QueryError(f"periods must be a positive integer (or None for all), got {periods!r}")
+    by_names = _by_names(d.by if by is None else by)
+    by_cols = output_names(by_names)
+    clash = [c for c, _ in by_cols if c in COLUMNS]
+    if clash:
+        raise QueryError(f"by column {clash[0]!r} would clash with a retention result column; "
+                         "name the dimension by its path (e.g. source.{clash[0]})")
+    by_refs = []
+    for out, ref_text in by_cols:
+        ref = reg.resolve_field(d.source, ref_text)
+        if ref.fans_out:
+            raise QueryError(f"by {ref_text!r} is reached through a one_to_many join "
+                             f"({ref.describe_path()}) and has no single value per event")
+        by_refs.append((out, ref))
+    b_start, b_end, b_as_of = (_bound(v, k, layer.timezone) for k, v in
+                               (("start", start), ("end", end), ("as_of", as_of)))
+    if b_start is not None and b_end is not None and b_start >= b_end:
+        raise QueryError(f"start ({b_start}) must be before end ({b_end})")
+    time, time_ref = time_field(reg, name)
+    return RetentionQuery(
+        name=name, source=d.source, entity=d.entity, cohort=d.cohort, activity=d.activity,
+        time=time, time_ref=time_ref, period=d.period, cohort_type=kind, mode=mode,
+        periods=periods, by=tuple(by_cols), by_refs=tuple(by_refs), start=b_start, end=b_end,
+        as_of=b_as_of, timezone=layer.timezone,
+    )
+
+
+def _by_names(by: str | Sequence[str]) -> tuple[str, ...]:
+    names = (by,) if isinstance(by, str) else tuple(by)
+    for n in names:
+        if not isinstance(n, str) or not n:
+            raise QueryError(f"by must name dimensions (strings), got {n!r}")
+    if len(set(names)) != len(names):
+        raise QueryError(f"by names a dimension twice: {list(names)}")
+    return names
+
+
+def _bound(value: Any, name: str, tz: str) -> _dt.datetime | None:
+    """start/end/as_of as naive wall-clock time in the layer's timezone (aware values converted)."""
+    if isinstance(value, _dt.datetime) and value.tzinfo is not None:
+        value = value.astimezone(ZoneInfo(tz)).replace(tzinfo=None)
+    return parse_bound(value, name)
