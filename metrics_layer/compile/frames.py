@@ -104,9 +104,6 @@ def build_frame(registry: Registry, table_of: TableOf, base: str, refs: Iterable
             parent = nodes[path[:-1]]
             for left, _ in node.step.pairs:
                 parent.carry.setdefault(left, f"__j{parent.index}_c_{left}")
-            if registry.sources[node.step.right].scd is not None and as_of is None:
-                left_time = _scd_time_column(registry, node.step)
-                parent.carry.setdefault(left_time, f"__j{parent.index}_c_{left_time}")
     if not nodes:
         return Frame(registry, base, base_t, {})
     acc: ir.Table = base_t
@@ -131,9 +128,8 @@ def build_frame(registry: Registry, table_of: TableOf, base: str, refs: Iterable
             left_v = _key_value(registry, acc, base, left) if parent is None else acc[parent.carry[left]]
             preds.append(left_v == right_p[f"__j{node.index}_k{i}"])
         if scd is not None:
-            if as_of is None:
-                col = _scd_time_column(registry, node.step)
-                moment = acc[col] if parent is None else acc[parent.carry[col]]
+            if as_of is None:  # at the time of the queried fact, however far the hop
+                moment = acc[_scd_time_column(registry, base, node.step.right)]
             elif as_of == "current":
                 moment = None
             else:
@@ -155,17 +151,22 @@ def _key_value(registry: Registry, table: ir.Table, source: str, key: str) -> ir
     raise QueryError(f"join key {key!r} is neither a column nor a dimension of source {source!r}")
 
 
-def _scd_time_column(registry: Registry, step: JoinStep) -> str:
-    """The left source's own time column, which picks the SCD version in effect."""
-    left = registry.sources[step.left]
-    if left.time is None:
+def _scd_time_column(registry: Registry, base: str, scd_source: str) -> str:
+    """The queried (fact) source's own time column, which picks the SCD version in effect.
+
+    It is the fact's time even when the SCD source is reached through other sources (the
+    contract's "the fact's time t"): events -> workers -> worker_history uses the event's time.
+    """
+    fact = registry.sources[base]
+    if fact.time is None:
         raise QueryError(
-            f"{step.left!r} joins the SCD source {step.right!r} point-in-time but declares no `time:`;"
-            " declare one, or query with as_of='current' or a date"
+            f"{base!r} reaches the SCD source {scd_source!r}, which is joined point-in-time at "
+            f"{base!r}'s time, but {base!r} declares no `time:`; declare one, or query with "
+            "as_of='current' or a date"
         )
-    ref = registry.resolve_field(step.left, left.time, prefer_columns=True)
+    ref = registry.resolve_field(base, fact.time, prefer_columns=True)
     if ref.path or ref.kind != "column":
-        raise QueryError(f"the time of {step.left!r} must be its own column to join {step.right!r} "
+        raise QueryError(f"the time of {base!r} must be its own column to join {scd_source!r} "
                          "point-in-time")
     return ref.name
 

@@ -88,8 +88,12 @@ def source_fields(ctx: Context, sq: SourceQuery, plan: Plan) -> tuple[list[Field
 
 def compile_source(ctx: Context, sq: SourceQuery, plan: Plan) -> ir.Table:
     """One scan of one source: filtered, grouped, every measure as a filtered aggregate."""
+    from metrics_layer.compile.preagg import preaggregated
     from metrics_layer.compile.windows import cumulative_rows, snapshot_rows
 
+    pre = preaggregated(ctx, sq, plan)
+    if pre is not None:  # aggregated below its joins: the joins see partial rows only
+        return pre
     reg, req, lead = ctx.registry, plan.request, sq.lead
     refs, by = source_fields(ctx, sq, plan)
     frame: Frame = build_frame(reg, ctx.table_of, sq.source, refs, as_of=req.as_of, backend=ctx.backend,

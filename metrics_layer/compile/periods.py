@@ -15,6 +15,7 @@ import ibis.expr.operations as ops
 import ibis.expr.types as ir
 
 from metrics_layer.definitions.models import parse_duration
+from metrics_layer.errors import QueryError
 
 _GRAIN_STEP = {"hour": (1, "hour"), "day": (1, "day"), "week": (7, "day"), "month": (1, "month"),
                "quarter": (3, "month"), "year": (12, "month")}
@@ -54,6 +55,33 @@ def shift(moment: _dt.datetime, text: str, sign: int = 1) -> _dt.datetime:
         return moment.replace(year=year, month=month + 1, day=day)
     seconds = {"second": 1, "minute": 60, "hour": 3600, "day": 86400, "week": 604800}[unit]
     return moment + _dt.timedelta(seconds=n * seconds)
+
+
+def next_period(moment: _dt.datetime, grain: str) -> _dt.datetime:
+    """The start of the period after the one starting at `moment`."""
+    n, unit = _GRAIN_STEP[grain]
+    return shift(moment, f"{n} {unit}")
+
+
+_FIXED = {"second": 1, "minute": 60, "hour": 3600, "day": 86400, "week": 604800}
+_MONTHS = {"month": 1, "quarter": 3, "year": 12}
+
+
+def check_offset(text: str, grain: str, metric: str) -> None:
+    """An offset must move whole periods of the grain, else P - offset is no period start.
+
+    Calendar offsets (months, quarters, years) are also accepted at hour/day/week grain: at week
+    grain the shifted period is the week holding P - offset ("the same week a year ago").
+    """
+    n, unit = parse_duration(text)
+    if grain in _MONTHS:
+        if unit in _MONTHS and (n * _MONTHS[unit]) % _MONTHS[grain] == 0:
+            return
+    elif unit in _MONTHS or (n * _FIXED[unit]) % _FIXED[grain] == 0:
+        return
+    raise QueryError(f"offset metric {metric!r}: offset {text!r} does not move whole {grain}s, so "
+                     f"its periods would not line up with the {grain} periods of the query; use a "
+                     f"multiple of one {grain} (or ask at a finer grain)")
 
 
 def truncate_literal(moment: _dt.datetime, grain: str) -> _dt.datetime:

@@ -7,6 +7,8 @@ spine generated in the expression, so the whole query stays one ibis expression.
 from __future__ import annotations
 
 import dataclasses
+import datetime as _dt
+from typing import Any
 
 import ibis
 import ibis.expr.types as ir
@@ -63,31 +65,40 @@ def snapshot_rows(rows: ir.Table, node: MeasureNode, groupings: list[ir.Value], 
     return marked.filter(marked[TIME] == marked["__snap"]).drop("__snap")
 
 
-def _sub_plan(ctx: object, plan: Plan, **changes: object) -> tuple[Plan, ir.Table]:
+def _sub_plan(ctx: object, plan: Plan, **changes: Any) -> tuple[Plan, ir.Table]:
     from metrics_layer.compile.kpi import compile_plan
 
-    req = dataclasses.replace(plan.request, order_by=(), limit=None, fill=None, **changes)
+    req = dataclasses.replace(plan.request, **{"order_by": (), "limit": None, "fill": None, **changes})
     sub = Planner(ctx.registry).plan(req)  # type: ignore[attr-defined]
     return sub, compile_plan(ctx, sub, final=False)  # type: ignore[arg-type]
 
 
 def offset_part(ctx: object, plan: Plan, off: Offset) -> ir.Table:
-    """The metric at P - offset for each output period P (NULL where that period has no data)."""
-    from metrics_layer.compile.periods import shift
+    """The metric of the period holding P - offset, for each output period P (NULL if none).
+
+    The shifted periods are computed whole (start/end only choose the output periods P), with
+    the query's fill, so the offset of a period equals that period's own value.
+    """
+    from metrics_layer.compile.periods import check_offset, next_period, shift
 
     req = plan.request
     grain = req.grain or "month"
-    start = shift(truncate_literal(req.start, grain), off.offset, -1) if req.start else None
-    end = shift(req.end, off.offset, -1) if req.end else None
-    sub_plan, sub = _sub_plan(ctx, plan, metrics=(off.metric,), start=start, end=end)
+    check_offset(off.offset, grain, off.metric)
+    start = end = None
+    if req.start:
+        start = truncate_literal(shift(truncate_literal(req.start, grain), off.offset, -1), grain)
+    if req.end:
+        last = truncate_literal(req.end - _dt.timedelta(microseconds=1), grain)
+        end = next_period(truncate_literal(shift(last, off.offset, -1), grain), grain)
+    sub_plan, sub = _sub_plan(ctx, plan, metrics=(off.metric,), start=start, end=end, fill=req.fill)
     value = sub_plan.metric_columns[0][0]
     iv = duration(off.offset)
     lo = _lower(req, grain)
     if lo is None:
-        lo = sub[grain].min() + iv
+        lo = sub[grain].min()
     hi = ibis.literal(req.end) if req.end is not None else sub[grain].max() + grain_step(grain)
     periods = spine(sub, lo, hi, grain, "__P")
-    periods = periods.mutate(__Q=periods["__P"] - iv)
+    periods = periods.mutate(__Q=bucket(periods["__P"] - iv, grain))
     joined = periods.join(sub, periods["__Q"] == sub[grain])
     dims = [out for out, _ in plan.dim_columns]
     return joined.select(**{grain: joined["__P"]}, **{d: joined[d] for d in dims},
