@@ -44,11 +44,10 @@ def run(fn: Callable[[], Any]) -> Any:
 
 
 def _connection(value: str | None) -> Any:
+    """A URL or a DuckDB file path; connect() redacts credentials in every message."""
     if value is None:
         return None
-    if "://" not in value:
-        if not Path(value).exists():
-            _fail(f"database file {value!r} does not exist")
+    if "://" not in value and Path(value).exists():
         value = f"duckdb:///{Path(value).resolve()}"
     from metrics_layer.connection import connect
 

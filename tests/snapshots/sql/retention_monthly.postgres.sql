@@ -1,0 +1,141 @@
+WITH "t1" AS (
+  SELECT
+    "t0"."worker_id" AS "__e",
+    "t0"."ts" AS "__t"
+  FROM "events" AS "t0"
+  WHERE
+    "t0"."worker_id" IS NOT NULL AND "t0"."event_type" = 'task_completed'
+), "t7" AS (
+  SELECT
+    "t3"."__e",
+    "t3"."__entry",
+    (
+      (
+        CAST(EXTRACT(year FROM "t3"."__entry") AS BIGINT) * 12
+      ) + CAST(EXTRACT(month FROM "t3"."__entry") AS BIGINT)
+    ) - 1 AS "__ci"
+  FROM (
+    SELECT
+      "t2"."__e",
+      MIN("t2"."__t") AS "__entry"
+    FROM "t1" AS "t2"
+    GROUP BY
+      1
+  ) AS "t3"
+)
+SELECT
+  *
+FROM (
+  SELECT
+    "t19"."cohort",
+    "t19"."cohort_size",
+    "t19"."__k" AS "period",
+    COALESCE("t17"."__n", 0) AS "active",
+    CAST(COALESCE("t17"."__n", 0) AS DOUBLE PRECISION) / CAST("t19"."cohort_size" AS DOUBLE PRECISION) AS "retention",
+    (
+      "t19"."__ci" + "t19"."__k"
+    ) < "t19"."__last" AS "complete"
+  FROM (
+    SELECT
+      "t15"."__ci",
+      "t15"."cohort",
+      "t15"."cohort_size",
+      "t15"."__last",
+      UNNEST(
+        CASE
+          WHEN NULLIF(1, 0) IS NOT NULL
+          AND SIGN(1) = SIGN(LEAST((
+            "t15"."__last" - "t15"."__ci"
+          ) + 1, 6) - 0)
+          THEN ARRAY_REMOVE(
+            ARRAY(SELECT
+              *
+            FROM GENERATE_SERIES(0, LEAST((
+              "t15"."__last" - "t15"."__ci"
+            ) + 1, 6), 1)),
+            LEAST((
+              "t15"."__last" - "t15"."__ci"
+            ) + 1, 6)
+          )
+          ELSE CAST(ARRAY[] AS BIGINT[])
+        END
+      ) AS "__k"
+    FROM (
+      SELECT
+        "t13"."__ci",
+        "t13"."cohort",
+        "t13"."cohort_size",
+        "t6"."__last"
+      FROM (
+        SELECT
+          "t9"."__ci",
+          MIN(DATE_TRUNC('MONTH', "t9"."__entry")) AS "cohort",
+          COUNT(*) AS "cohort_size"
+        FROM "t7" AS "t9"
+        GROUP BY
+          1
+      ) AS "t13"
+      CROSS JOIN (
+        SELECT
+          (
+            (
+              CAST(EXTRACT(year FROM MAX("t0"."ts")) AS BIGINT) * 12
+            ) + CAST(EXTRACT(month FROM MAX("t0"."ts")) AS BIGINT)
+          ) - 1 AS "__last"
+        FROM "events" AS "t0"
+      ) AS "t6"
+    ) AS "t15"
+  ) AS "t19"
+  LEFT OUTER JOIN (
+    SELECT
+      "t14"."__ci",
+      "t14"."__k",
+      COUNT(*) AS "__n"
+    FROM (
+      SELECT
+        "t11"."__e",
+        "t11"."__ci",
+        "t10"."__ai" - "t11"."__ci" AS "__k"
+      FROM "t7" AS "t11"
+      INNER JOIN (
+        SELECT
+          "t4"."__e" AS "__ae",
+          (
+            (
+              CAST(EXTRACT(year FROM "t4"."__p") AS BIGINT) * 12
+            ) + CAST(EXTRACT(month FROM "t4"."__p") AS BIGINT)
+          ) - 1 AS "__ai",
+          "t4"."__last" AS "__al"
+        FROM (
+          SELECT
+            "t2"."__e",
+            DATE_TRUNC('MONTH', "t2"."__t") AS "__p",
+            MAX("t2"."__t") AS "__last"
+          FROM "t1" AS "t2"
+          GROUP BY
+            1,
+            2
+        ) AS "t4"
+      ) AS "t10"
+        ON "t11"."__e" = "t10"."__ae"
+        AND "t10"."__ai" >= "t11"."__ci"
+        AND (
+          (
+            "t10"."__ai" > "t11"."__ci"
+          ) OR (
+            "t10"."__al" >= "t11"."__entry"
+          )
+        )
+        AND "t10"."__ai" < (
+          "t11"."__ci" + 6
+        )
+    ) AS "t14"
+    GROUP BY
+      1,
+      2
+  ) AS "t17"
+    ON "t19"."__ci" = "t17"."__ci" AND "t19"."__k" = "t17"."__k"
+) AS "t20"
+ORDER BY
+  "t20"."cohort" ASC,
+  "t20"."period" ASC

@@ -1,0 +1,57 @@
+SELECT
+  "t7"."month",
+  "t7"."__m0" AS "revenue",
+  "t7"."__m1" AS "hours"
+FROM (
+  SELECT
+    "t6"."__p" AS "month",
+    SUM("t6"."revenue") FILTER(WHERE
+      NOT (
+        "t6"."completed_at" IS NULL
+      )) AS "__m0",
+    SUM("t6"."hours") FILTER(WHERE
+      NOT (
+        "t6"."completed_at" IS NULL
+      )) AS "__m1"
+  FROM (
+    SELECT
+      "t5"."assignment_id",
+      "t5"."task_id",
+      "t5"."worker_id",
+      "t5"."accepted_at",
+      "t5"."completed_at",
+      "t5"."hours",
+      "t5"."revenue",
+      "t5"."__j0_f0",
+      "t5"."completed_at" AS "__t",
+      DATE_TRUNC('MONTH', "t5"."completed_at") AS "__p"
+    FROM (
+      SELECT
+        "t2"."assignment_id",
+        "t2"."task_id",
+        "t2"."worker_id",
+        "t2"."accepted_at",
+        "t2"."completed_at",
+        "t2"."hours",
+        "t2"."revenue",
+        "t4"."__j0_f0"
+      FROM "assignments" AS "t2"
+      LEFT OUTER JOIN (
+        SELECT
+          "t1"."worker_id" AS "__j0_k0",
+          "t1"."country" AS "__j0_f0"
+        FROM "workers" AS "t1"
+      ) AS "t4"
+        ON "t2"."worker_id" = "t4"."__j0_k0"
+    ) AS "t5"
+    WHERE
+      "t5"."__j0_f0" = 'US'
+      AND "t5"."completed_at" IS NOT NULL
+      AND "t5"."completed_at" >= CAST(FROM_ISO8601_TIMESTAMP('2024-04-01T00:00:00') AS TIMESTAMP)
+      AND "t5"."completed_at" < CAST(FROM_ISO8601_TIMESTAMP('2025-01-01T00:00:00') AS TIMESTAMP)
+  ) AS "t6"
+  GROUP BY
+    1
+) AS "t7"
+ORDER BY
+  "t7"."month" ASC
