@@ -1,0 +1,175 @@
+"""Conversion funnels: `layer.funnel(name, ...)` (semantics in CONTRACT.md §3, docs/funnels.md).
+
+This module turns a `funnels:` definition plus the query's arguments into a checked
+FunnelQuery and compiles it into ONE ibis expression:
+
+    events (funnel_events) -> attempts (funnel_sequential | funnel_any)
+        -> counted attempt per entity -> counts per step (funnel_summary)
+
+The ordered-funnel compiler picks a strategy per backend: ASOF joins where the backend has
+them (DuckDB), a window-function formulation elsewhere (PostgreSQL, PySpark); both give the
+same numbers and `strategy=` forces one (tests compare them).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from metrics_layer.analysis.funnel_defs import check_funnel, event_kinds
+from metrics_layer.analysis.funnel_events import build_events
+from metrics_layer.analysis.funnel_overlap import overlap_groups
+from metrics_layer.analysis.funnel_result import FunnelResult
+from metrics_layer.analysis.funnel_spec import ORDERS, RESULT_COLUMNS, STRATEGIES, FunnelQuery
+from metrics_layer.analysis.funnel_summary import counted, summarize
+from metrics_layer.compile.timegrain import GRAIN_UNITS, parse_bound
+from metrics_layer.definitions.models import duration_seconds
+from metrics_layer.errors import MetricsLayerError, QueryError, suggest, unknown
+from metrics_layer.planner.plan import output_names
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
+
+    from metrics_layer.compile.kpi import Context
+    from metrics_layer.layer import Layer
+
+NO_ASOF = ("postgres", "pyspark", "sqlite", "mysql", "mssql", "datafusion", "risingwave")
+
+
+def funnel(layer: Layer, name: str, by: str | Sequence[str] | None = None, start: Any = None,
+           end: Any = None, order: str | None = None, window: Any = None,
+           grain: str | None = None, strategy: str | None = None,
+           overlap: str = "auto") -> FunnelResult:
+    """The funnel `name` as a lazy FunnelResult (one ibis expression).
+
+    `strategy` ("asof" | "window") overrides the per-backend choice; `overlap="assume"`
+    forces the plan for step filters that may share events (a test hook: it must give the
+    same numbers as the fast plan whenever the filters are disjoint).
+    """
+    q = build_query(layer, name, by=by, start=start, end=end, order=order, window=window,
+                    grain=grain, strategy=strategy, overlap=overlap)
+    try:
+        expr = compile_funnel(layer.context(), q)
+    except MetricsLayerError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - ibis type errors on user expressions
+        raise QueryError(f"cannot build funnel {name!r}: {type(exc).__name__}: {exc}") from exc
+    return FunnelResult(expr, explain=q.explain(), backend=layer.backend, kind="funnel",
+                        meta={"query": q})
+
+
+def compile_funnel(ctx: Context, q: FunnelQuery) -> ir.Table:
+    """The funnel table of `q`."""
+    from metrics_layer.analysis.funnel_any import any_attempts
+    from metrics_layer.analysis.funnel_sequential import sequential_attempts
+
+    ev = build_events(ctx, q, ordered=q.order != "any" and not q.disjoint)
+    attempts = any_attempts(ev, q) if q.order == "any" else sequential_attempts(ev, q)
+    return summarize(counted(attempts, q), ev, q)
+
+
+def build_query(layer: Layer, name: str, *, by: str | Sequence[str] | None, start: Any,
+                end: Any, order: str | None, window: Any, grain: str | None,
+                strategy: str | None, overlap: str = "auto") -> FunnelQuery:
+    """Check the arguments against the definition; every mistake is a QueryError."""
+    reg = layer.registry
+    defs = reg.project.funnels
+    if name not in defs:
+        raise QueryError(unknown("funnel", name, defs))
+    check_funnel(reg, name)
+    d = defs[name]
+    steps, exclusions = event_kinds(reg, name)
+    chosen_order = order or d.order
+    if chosen_order not in ORDERS:
+        raise QueryError(f"unknown funnel order {chosen_order!r}{suggest(str(chosen_order), ORDERS)}: "
+                         "use 'sequential', 'strict' or 'any'")
+    if chosen_order == "any" and exclusions:
+        raise QueryError(f"funnel {name!r} has exclusions, which need an ordered funnel: "
+                         "order='any' has no 'between' steps")
+    win_text, win_seconds = _window(d.window if window is None else window)
+    if grain is not None and grain not in GRAIN_UNITS:
+        raise QueryError(f"unknown grain {grain!r}{suggest(str(grain), GRAIN_UNITS)}")
+    by_names = _by_names(d.by if by is None else by)
+    by_cols = output_names(by_names)
+    clash = [c for c, _ in by_cols if c in (*RESULT_COLUMNS, grain)]
+    if clash:
+        raise QueryError(f"by column {clash[0]!r} would clash with a funnel result column; "
+                         f"name the dimension by its path (e.g. {d.source}.{clash[0]})")
+    by_refs = []
+    for out, ref_text in by_cols:
+        ref = reg.resolve_field(d.source, ref_text)
+        if ref.fans_out:
+            raise QueryError(f"by {ref_text!r} is reached through a one_to_many join "
+                             f"({ref.describe_path()}) and has no single value per event")
+        by_refs.append((out, ref))
+    b_start, b_end = (_bound(v, k, layer.timezone) for k, v in (("start", start), ("end", end)))
+    if b_start is not None and b_end is not None and b_start >= b_end:
+        raise QueryError(f"start ({b_start}) must be before end ({b_end})")
+    if overlap not in ("auto", "assume"):
+        raise QueryError(f"overlap must be 'auto' or 'assume', got {overlap!r}")
+    groups = overlap_groups(steps)
+    if overlap == "assume":
+        groups = (tuple(range(1, len(steps) + 1)),)
+    return FunnelQuery(
+        name=name, source=d.source, entity=d.entity, time=d.time or reg.sources[d.source].time or "",
+        steps=steps, exclusions=exclusions,
+        window=win_text, window_seconds=win_seconds, order=chosen_order, by=tuple(by_cols),
+        by_refs=tuple(by_refs), start=b_start, end=b_end, grain=grain, timezone=layer.timezone,
+        backend=layer.backend, strategy=_strategy(strategy, layer.backend),
+        disjoint=all(len(g) == 1 for g in groups), overlap_groups=groups,
+    )
+
+
+def _strategy(strategy: str | None, backend: str) -> str:
+    if strategy is None:
+        return "window" if backend in NO_ASOF else "asof"
+    if strategy not in STRATEGIES:
+        raise QueryError(f"unknown funnel strategy {strategy!r}{suggest(str(strategy), STRATEGIES)}: "
+                         "use 'asof' or 'window'")
+    if strategy == "asof" and backend in NO_ASOF:
+        raise QueryError(f"strategy='asof' needs ASOF joins, which the {backend} backend lacks; "
+                         "use strategy='window' (the default there)")
+    return strategy
+
+
+def _window(value: Any) -> tuple[str, int]:
+    """A window as text ('7 days'), a timedelta or a number of seconds -> (text, seconds)."""
+    if isinstance(value, _dt.timedelta):
+        seconds = value.total_seconds()
+        if seconds != int(seconds):
+            raise QueryError(f"window {value!r} must be a whole number of seconds")
+        value = int(seconds)
+    if isinstance(value, bool):
+        raise QueryError(f"window must be a duration such as '7 days', got {value!r}")
+    if isinstance(value, int):
+        if value <= 0:
+            raise QueryError(f"window must be longer than 0 seconds, got {value}")
+        return f"{value} seconds", value
+    if not isinstance(value, str):
+        raise QueryError(f"window must be a duration such as '7 days', got {value!r}")
+    try:
+        seconds = duration_seconds(value)
+    except ValueError as exc:
+        raise QueryError(f"window: {exc}") from None
+    if seconds <= 0:
+        raise QueryError(f"window {value!r} must be longer than 0 seconds")
+    return value, seconds
+
+
+def _by_names(by: str | Sequence[str]) -> tuple[str, ...]:
+    names = (by,) if isinstance(by, str) else tuple(by)
+    for n in names:
+        if not isinstance(n, str) or not n:
+            raise QueryError(f"by must name dimensions (strings), got {n!r}")
+    if len(set(names)) != len(names):
+        raise QueryError(f"by names a dimension twice: {list(names)}")
+    return names
+
+
+def _bound(value: Any, name: str, tz: str) -> _dt.datetime | None:
+    """start/end as naive wall-clock time in the layer's timezone (aware values converted)."""
+    if isinstance(value, _dt.datetime) and value.tzinfo is not None:
+        value = value.astimezone(ZoneInfo(tz)).replace(tzinfo=None)
+    return parse_bound(value, name)
