@@ -184,12 +184,15 @@ def retention(path: Path = PathArg, name: str = typer.Argument(...),
 def funnel(path: Path = PathArg, name: str = typer.Argument(...),
            by: list[str] | None = typer.Option(None, "--by"), window: str | None = typer.Option(None, "--window"),
            order: str | None = typer.Option(None, "--order"), start: str | None = typer.Option(None, "--start"),
-           end: str | None = typer.Option(None, "--end"), connection: str | None = ConnOpt,
-           format: str = FormatOpt, var: list[str] | None = VarOpt, timezone: str = TzOpt) -> None:
+           end: str | None = typer.Option(None, "--end"),
+           grain: str | None = typer.Option(None, "--grain", help="Conversion over time by step-1 period"),
+           connection: str | None = ConnOpt, format: str = FormatOpt, var: list[str] | None = VarOpt,
+           timezone: str = TzOpt) -> None:
     """Conversion funnel."""
     def body() -> None:
         layer = _layer(path, connection, var, timezone)
-        res = layer.funnel(name, by=by or None, window=window, order=order, start=start, end=end)
+        res = layer.funnel(name, by=by or None, window=window, order=order, start=start, end=end,
+                           grain=grain)
         emit(res.to_pandas(), format, f"funnel {name}")
     run(body)
 

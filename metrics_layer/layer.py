@@ -197,7 +197,11 @@ def load(path: str | Path, con: Any = None, vars: Mapping[str, Any] | None = Non
     registry = Registry(project, origins, schema_of)
     layer = Layer(registry, backend, timezone=timezone, path=str(path))
     if check_schema if check_schema is not None else given:
+        from metrics_layer.analysis.funnel_defs import check_all_funnels
+        from metrics_layer.analysis.retention_defs import check_all_retention
         from metrics_layer.registry.schema_check import check_schema as run_check
 
         run_check(layer)
+        check_all_retention(registry)  # time columns, entity, by paths: fail at load, not at query
+        check_all_funnels(registry)
     return layer
