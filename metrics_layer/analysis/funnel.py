@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from metrics_layer.compile.kpi import Context
     from metrics_layer.layer import Layer
 
-NO_ASOF = ("postgres", "pyspark", "sqlite", "mysql", "mssql", "datafusion", "risingwave")
+ASOF_BACKENDS = ("duckdb", "snowflake", "clickhouse")  # engines with an ASOF join; others use windows
 
 
 def funnel(layer: Layer, name: str, by: str | Sequence[str] | None = None, start: Any = None,
@@ -124,11 +124,11 @@ def build_query(layer: Layer, name: str, *, by: str | Sequence[str] | None, star
 
 def _strategy(strategy: str | None, backend: str) -> str:
     if strategy is None:
-        return "window" if backend in NO_ASOF else "asof"
+        return "asof" if backend in ASOF_BACKENDS else "window"
     if strategy not in STRATEGIES:
         raise QueryError(f"unknown funnel strategy {strategy!r}{suggest(str(strategy), STRATEGIES)}: "
                          "use 'asof' or 'window'")
-    if strategy == "asof" and backend in NO_ASOF:
+    if strategy == "asof" and backend not in ASOF_BACKENDS:
         raise QueryError(f"strategy='asof' needs ASOF joins, which the {backend} backend lacks; "
                          "use strategy='window' (the default there)")
     return strategy
