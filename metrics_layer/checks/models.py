@@ -208,6 +208,13 @@ class Volume(_Check):
         return f"volume({self.volume.grain})"
 
 
+class ScdValidity(_Check):
+    """SCD Type 2 versions of each key are contiguous: no overlap, no gap, valid_from < valid_to."""
+
+    kind: ClassVar[str] = "scd_validity"
+    scd_validity: Literal[True] = True
+
+
 CHECK_TYPES: dict[str, type[_Check]] = {
     "not_null": NotNull,
     "unique": Unique,
@@ -217,6 +224,7 @@ CHECK_TYPES: dict[str, type[_Check]] = {
     "freshness": Freshness,
     "columns": Columns,
     "volume": Volume,
+    "scd_validity": ScdValidity,
 }
 COMMON_KEYS = ("severity", "where")
 

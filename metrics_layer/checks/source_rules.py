@@ -20,7 +20,14 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from metrics_layer.checks import fmt
-from metrics_layer.checks.models import AcceptedValues, NotNull, Range, Relationships, Unique
+from metrics_layer.checks.models import (
+    AcceptedValues,
+    NotNull,
+    Range,
+    Relationships,
+    ScdValidity,
+    Unique,
+)
 from metrics_layer.checks.report import CheckError, RuleResult
 from metrics_layer.compile.frames import field_value
 from metrics_layer.compile.timegrain import time_range, to_local
@@ -31,7 +38,7 @@ if TYPE_CHECKING:
     from metrics_layer.layer import Layer
 
 SAMPLE = 10
-ROW_CHECKS = (NotNull, Unique, AcceptedValues, Range, Relationships)
+ROW_CHECKS = (NotNull, Unique, AcceptedValues, Range, Relationships, ScdValidity)
 FAILED_COLUMN = "_failed_checks"
 
 
@@ -135,7 +142,20 @@ def _augment(layer: Layer, source: str, i: int, check: Any, t: ir.Table) -> ir.T
     if isinstance(check, Unique):
         keys = [own_value(layer, source, c, t) for c in check.unique]
         return t.mutate(**{f"__u{i}_n": t.count().over(group_by=keys)})
+    if isinstance(check, ScdValidity):
+        scd = _scd_spec(layer, source, i)
+        keys = [t[k] for k in ([scd.key] if isinstance(scd.key, str) else scd.key)]
+        following = t[scd.valid_from].lead().over(group_by=keys, order_by=[t[scd.valid_from]])
+        return t.mutate(**{f"__s{i}_next": following})
     return t
+
+
+def _scd_spec(layer: Layer, source: str, i: int) -> Any:
+    scd = layer.registry.sources[source].scd
+    if scd is None:
+        raise CheckError(f"{locate(layer, source, i)}: scd_validity needs a source declared with "
+                         f"`scd:`; {source!r} has none")
+    return scd
 
 
 def _units(layer: Layer, source: str, i: int, check: Any, t: ir.Table, as_of: _dt.datetime,
@@ -172,6 +192,19 @@ def _units(layer: Layer, source: str, i: int, check: Any, t: ir.Table, as_of: _d
             flag = flag & p
         return [unit(check.label, flag, "no duplicated key", "sharing their key with another row",
                      list(check.unique), {f"__u{i}_n": "rows_with_key"})]
+    if isinstance(check, ScdValidity):
+        scd = _scd_spec(layer, source, i)
+        vf, vt, nxt = t[scd.valid_from], t[scd.valid_to], t[f"__s{i}_next"]
+        cols = ([scd.key] if isinstance(scd.key, str) else list(scd.key)) + [scd.valid_from, scd.valid_to]
+        extra = {f"__s{i}_next": "next_valid_from"}
+        return [
+            unit("scd_validity(overlap)", nxt.notnull() & (vt.isnull() | (nxt < vt)),
+                 "no overlapping versions", "overlapping the next version", cols, extra),
+            unit("scd_validity(gap)", nxt.notnull() & vt.notnull() & (nxt > vt),
+                 "no gap between versions", "followed by a gap before the next version", cols, extra),
+            unit("scd_validity(order)", vt.notnull() & (vt <= vf),
+                 "valid_from before valid_to", "ending before they start", cols),
+        ]
     out = []
     for role in check.relationships:
         out.append(unit(f"relationships({role})", _orphan(layer, source, role, t),
