@@ -16,8 +16,8 @@ from __future__ import annotations
 import datetime as _dt
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
 
+from metrics_layer.analysis.common import by_names
 from metrics_layer.analysis.funnel_defs import check_funnel, event_kinds
 from metrics_layer.analysis.funnel_events import build_events
 from metrics_layer.analysis.funnel_overlap import overlap_groups
@@ -159,17 +159,9 @@ def _window(value: Any) -> tuple[str, int]:
 
 
 def _by_names(by: str | Sequence[str]) -> tuple[str, ...]:
-    names = (by,) if isinstance(by, str) else tuple(by)
-    for n in names:
-        if not isinstance(n, str) or not n:
-            raise QueryError(f"by must name dimensions (strings), got {n!r}")
-    if len(set(names)) != len(names):
-        raise QueryError(f"by names a dimension twice: {list(names)}")
-    return names
+    return by_names(by)
 
 
 def _bound(value: Any, name: str, tz: str) -> _dt.datetime | None:
-    """start/end as naive wall-clock time in the layer's timezone (aware values converted)."""
-    if isinstance(value, _dt.datetime) and value.tzinfo is not None:
-        value = value.astimezone(ZoneInfo(tz)).replace(tzinfo=None)
-    return parse_bound(value, name)
+    """start/end/as_of as naive wall-clock time in the layer's timezone (aware values converted)."""
+    return parse_bound(value, name, tz)

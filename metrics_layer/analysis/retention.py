@@ -11,8 +11,8 @@ import datetime as _dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
 
+from metrics_layer.analysis.common import by_names
 from metrics_layer.analysis.retention_compile import COLUMNS, compile_retention
 from metrics_layer.analysis.retention_defs import check_retention, time_field
 from metrics_layer.analysis.retention_result import RetentionResult
@@ -140,17 +140,9 @@ def build_query(layer: Layer, name: str, *, periods: int | None, by: str | Seque
 
 
 def _by_names(by: str | Sequence[str]) -> tuple[str, ...]:
-    names = (by,) if isinstance(by, str) else tuple(by)
-    for n in names:
-        if not isinstance(n, str) or not n:
-            raise QueryError(f"by must name dimensions (strings), got {n!r}")
-    if len(set(names)) != len(names):
-        raise QueryError(f"by names a dimension twice: {list(names)}")
-    return names
+    return by_names(by)
 
 
 def _bound(value: Any, name: str, tz: str) -> _dt.datetime | None:
     """start/end/as_of as naive wall-clock time in the layer's timezone (aware values converted)."""
-    if isinstance(value, _dt.datetime) and value.tzinfo is not None:
-        value = value.astimezone(ZoneInfo(tz)).replace(tzinfo=None)
-    return parse_bound(value, name)
+    return parse_bound(value, name, tz)
