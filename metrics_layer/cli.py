@@ -82,12 +82,22 @@ def emit(df: Any, fmt: str, title: str | None = None) -> None:
 
         table = Table(title=title, show_lines=False)
         for col in df.columns:
-            table.add_column(str(col), justify="right" if df[col].dtype.kind in "iuf" else "left")
+            table.add_column(str(col), justify="right" if _numeric(df[col]) else "left")
         for row in df.itertuples(index=False):
             table.add_row(*[_cell(v) for v in row])
         Console(width=max(100, int(os.environ.get("COLUMNS", "120")))).print(table)
     else:
         _fail(f"unknown format {fmt!r}: use table, csv or json")
+
+
+def _numeric(series: Any) -> bool:
+    """Numbers right-aligned, including decimal columns (pandas holds them as objects)."""
+    from decimal import Decimal
+
+    if series.dtype.kind in "iuf":
+        return True
+    values = series.dropna()
+    return len(values) > 0 and all(isinstance(v, Decimal) for v in values.head(20))
 
 
 def _cell(v: Any) -> str:

@@ -79,7 +79,7 @@ def check_offset(text: str, grain: str, metric: str) -> None:
             return
     elif unit in _MONTHS or (n * _FIXED[unit]) % _FIXED[grain] == 0:
         return
-    raise QueryError(f"offset metric {metric!r}: offset {text!r} does not move whole {grain}s, so "
+    raise QueryError(f"an offset of {text!r} on metric {metric!r} does not move whole {grain}s, so "
                      f"its periods would not line up with the {grain} periods of the query; use a "
                      f"multiple of one {grain} (or ask at a finer grain)")
 

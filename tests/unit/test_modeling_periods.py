@@ -61,5 +61,5 @@ def test_aligned_offsets(text: str, grain: str) -> None:
     ("2 quarters", "year"), ("6 months", "year"), ("52 weeks", "year"),
 ])
 def test_misaligned_offsets_are_query_errors(text: str, grain: str) -> None:
-    with pytest.raises(QueryError, match=f"offset metric 'm': offset '{text}' does not move whole {grain}s"):
+    with pytest.raises(QueryError, match=f"an offset of '{text}' on metric 'm' does not move whole {grain}s"):
         check_offset(text, grain, "m")
