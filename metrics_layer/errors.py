@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,16 @@ class ConnectionError(MetricsLayerError):  # noqa: A001 - deliberate, namespaced
 
 class ExecutionError(MetricsLayerError):
     """The backend failed to run a compiled query."""
+
+
+def guarded(build: Callable[[], T], what: str) -> T:
+    """Run an expression builder; ibis type errors on user input become QueryErrors."""
+    try:
+        return build()
+    except MetricsLayerError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - ibis raises many kinds of type errors
+        raise QueryError(f"cannot build {what}: {type(exc).__name__}: {exc}") from exc
 
 
 def suggest(name: str, candidates: Iterable[str], n: int = 3) -> str:

@@ -12,7 +12,7 @@ from metrics_layer.compile.kpi import Context, compile_plan
 from metrics_layer.compile.timegrain import check_timezone
 from metrics_layer.connection import backend_name, connect, redact
 from metrics_layer.definitions import load_project
-from metrics_layer.errors import MetricsLayerError, QueryError, SchemaError, suggest
+from metrics_layer.errors import SchemaError, guarded, suggest
 from metrics_layer.planner.plan import Plan, Planner
 from metrics_layer.planner.request import Request
 from metrics_layer.registry import Registry
@@ -83,7 +83,7 @@ class Layer:
         """
         plan = self.plan(metrics, by=by, grain=grain, where=where, start=start, end=end,
                          order_by=order_by, limit=limit, fill=fill, as_of=as_of)
-        expr = _guard(lambda: compile_plan(self.context(), plan))
+        expr = guarded(lambda: compile_plan(self.context(), plan), "the query")
         return Result(expr, explain=plan.explain, backend=self.backend, kind="query",
                       meta={"plan": plan})
 
@@ -154,16 +154,6 @@ class Layer:
         reg = self.registry.project
         return (f"<Layer {self.path or ''} on {self.backend}: {len(reg.sources)} sources, "
                 f"{len(reg.metrics)} metrics, {len(reg.retention)} retention, {len(reg.funnels)} funnels>")
-
-
-def _guard(build: Any) -> Any:
-    """Run an expression builder; ibis type errors on user input become QueryErrors."""
-    try:
-        return build()
-    except MetricsLayerError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - ibis raises many kinds of type errors
-        raise QueryError(f"cannot build the query: {type(exc).__name__}: {exc}") from exc
 
 
 def _list_tables(con: Any) -> list[str]:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from metrics_layer.errors import QueryError
 
 
-def by_names(by: str | Sequence[str]) -> tuple[str, ...]:
+def dimension_names(by: str | Sequence[str]) -> tuple[str, ...]:
     """`by` as a tuple of dimension names; empty or repeated names are QueryErrors."""
     names = (by,) if isinstance(by, str) else tuple(by)
     for n in names:

@@ -17,7 +17,7 @@ import datetime as _dt
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from metrics_layer.analysis.common import by_names
+from metrics_layer.analysis.common import dimension_names
 from metrics_layer.analysis.funnel_defs import check_funnel, event_kinds
 from metrics_layer.analysis.funnel_events import build_events
 from metrics_layer.analysis.funnel_overlap import overlap_groups
@@ -26,7 +26,7 @@ from metrics_layer.analysis.funnel_spec import ORDERS, RESULT_COLUMNS, STRATEGIE
 from metrics_layer.analysis.funnel_summary import counted, summarize
 from metrics_layer.compile.timegrain import GRAIN_UNITS, parse_bound
 from metrics_layer.definitions.models import duration_seconds
-from metrics_layer.errors import MetricsLayerError, QueryError, suggest, unknown
+from metrics_layer.errors import QueryError, guarded, suggest, unknown
 from metrics_layer.planner.plan import output_names
 
 if TYPE_CHECKING:
@@ -50,12 +50,7 @@ def funnel(layer: Layer, name: str, by: str | Sequence[str] | None = None, start
     """
     q = build_query(layer, name, by=by, start=start, end=end, order=order, window=window,
                     grain=grain, strategy=strategy, overlap=overlap)
-    try:
-        expr = compile_funnel(layer.context(), q)
-    except MetricsLayerError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - ibis type errors on user expressions
-        raise QueryError(f"cannot build funnel {name!r}: {type(exc).__name__}: {exc}") from exc
+    expr = guarded(lambda: compile_funnel(layer.context(), q), f"funnel {name!r}")
     return FunnelResult(expr, explain=q.explain(), backend=layer.backend, kind="funnel",
                         meta={"query": q})
 
@@ -91,7 +86,7 @@ def build_query(layer: Layer, name: str, *, by: str | Sequence[str] | None, star
     win_text, win_seconds = _window(d.window if window is None else window)
     if grain is not None and grain not in GRAIN_UNITS:
         raise QueryError(f"unknown grain {grain!r}{suggest(str(grain), GRAIN_UNITS)}")
-    by_names = _by_names(d.by if by is None else by)
+    by_names = dimension_names(d.by if by is None else by)
     by_cols = output_names(by_names)
     clash = [c for c, _ in by_cols if c in (*RESULT_COLUMNS, grain)]
     if clash:
@@ -104,7 +99,7 @@ def build_query(layer: Layer, name: str, *, by: str | Sequence[str] | None, star
             raise QueryError(f"by {ref_text!r} is reached through a one_to_many join "
                              f"({ref.describe_path()}) and has no single value per event")
         by_refs.append((out, ref))
-    b_start, b_end = (_bound(v, k, layer.timezone) for k, v in (("start", start), ("end", end)))
+    b_start, b_end = (parse_bound(v, k, layer.timezone) for k, v in (("start", start), ("end", end)))
     if b_start is not None and b_end is not None and b_start >= b_end:
         raise QueryError(f"start ({b_start}) must be before end ({b_end})")
     if overlap not in ("auto", "assume"):
@@ -156,12 +151,3 @@ def _window(value: Any) -> tuple[str, int]:
     if seconds <= 0:
         raise QueryError(f"window {value!r} must be longer than 0 seconds")
     return value, seconds
-
-
-def _by_names(by: str | Sequence[str]) -> tuple[str, ...]:
-    return by_names(by)
-
-
-def _bound(value: Any, name: str, tz: str) -> _dt.datetime | None:
-    """start/end/as_of as naive wall-clock time in the layer's timezone (aware values converted)."""
-    return parse_bound(value, name, tz)

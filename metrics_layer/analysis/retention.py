@@ -12,12 +12,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from metrics_layer.analysis.common import by_names
+from metrics_layer.analysis.common import dimension_names
 from metrics_layer.analysis.retention_compile import COLUMNS, compile_retention
 from metrics_layer.analysis.retention_defs import check_retention, time_field
 from metrics_layer.analysis.retention_result import RetentionResult
 from metrics_layer.compile.timegrain import parse_bound
-from metrics_layer.errors import MetricsLayerError, QueryError, suggest, unknown
+from metrics_layer.errors import QueryError, guarded, suggest, unknown
 from metrics_layer.planner.plan import output_names
 from metrics_layer.registry import FieldRef
 
@@ -83,12 +83,7 @@ def retention(layer: Layer, name: str, periods: int | None = 12,
     """Cohort retention of the definition `name` as a lazy RetentionResult (one ibis expression)."""
     q = build_query(layer, name, periods=periods, by=by, mode=mode, cohort_type=cohort_type,
                     start=start, end=end, as_of=as_of)
-    try:
-        expr = compile_retention(layer.context(), q)
-    except MetricsLayerError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - ibis type errors on user expressions
-        raise QueryError(f"cannot build retention {name!r}: {type(exc).__name__}: {exc}") from exc
+    expr = guarded(lambda: compile_retention(layer.context(), q), f"retention {name!r}")
     return RetentionResult(expr, explain=q.explain(), backend=layer.backend, kind="retention",
                            meta={"query": q})
 
@@ -113,7 +108,7 @@ def build_query(layer: Layer, name: str, *, periods: int | None, by: str | Seque
     if periods is not None and (isinstance(periods, bool) or not isinstance(periods, int)
                                 or periods < 1):
         raise QueryError(f"periods must be a positive integer (or None for all), got {periods!r}")
-    by_names = _by_names(d.by if by is None else by)
+    by_names = dimension_names(d.by if by is None else by)
     by_cols = output_names(by_names)
     clash = [c for c, _ in by_cols if c in COLUMNS]
     if clash:
@@ -126,7 +121,7 @@ def build_query(layer: Layer, name: str, *, periods: int | None, by: str | Seque
             raise QueryError(f"by {ref_text!r} is reached through a one_to_many join "
                              f"({ref.describe_path()}) and has no single value per event")
         by_refs.append((out, ref))
-    b_start, b_end, b_as_of = (_bound(v, k, layer.timezone) for k, v in
+    b_start, b_end, b_as_of = (parse_bound(v, k, layer.timezone) for k, v in
                                (("start", start), ("end", end), ("as_of", as_of)))
     if b_start is not None and b_end is not None and b_start >= b_end:
         raise QueryError(f"start ({b_start}) must be before end ({b_end})")
@@ -137,12 +132,3 @@ def build_query(layer: Layer, name: str, *, periods: int | None, by: str | Seque
         periods=periods, by=tuple(by_cols), by_refs=tuple(by_refs), start=b_start, end=b_end,
         as_of=b_as_of, timezone=layer.timezone,
     )
-
-
-def _by_names(by: str | Sequence[str]) -> tuple[str, ...]:
-    return by_names(by)
-
-
-def _bound(value: Any, name: str, tz: str) -> _dt.datetime | None:
-    """start/end/as_of as naive wall-clock time in the layer's timezone (aware values converted)."""
-    return parse_bound(value, name, tz)
