@@ -53,7 +53,8 @@ def defs_folder() -> Path:
     steps = "\n".join(f"      - {{name: {s}, filter: \"event_type = '{s}'\"}}" for s in STEPS)
     (tmp / "zz_bench_funnel.yml").write_text(
         f"funnels:\n  {FUNNEL}:\n    source: events\n    entity: worker_id\n"
-        f"    window: {WINDOW_DAYS} days\n    steps:\n{steps}\n")
+        f"    window: {WINDOW_DAYS} days\n    steps:\n{steps}\n"
+    )
     return tmp
 
 
@@ -71,26 +72,34 @@ def hand_sql(steps: list[str] = STEPS, window_days: int = WINDOW_DAYS) -> str:
         ctes.append(f"c{i} AS (SELECT e, t FROM ev WHERE k = '{steps[i - 1]}')")
         ctes.append(
             f"a{i} AS (SELECT a.*, CASE WHEN c.t - a.t1 <= {w} THEN c.t END AS t{i} "
-            f"FROM a{i - 1} a ASOF LEFT JOIN c{i} c ON a.e = c.e AND a.t{i - 1} <= c.t)")
+            f"FROM a{i - 1} a ASOF LEFT JOIN c{i} c ON a.e = c.e AND a.t{i - 1} <= c.t)"
+        )
     depth = " + ".join(["1"] + [f"(t{i} IS NOT NULL)::BIGINT" for i in range(2, n + 1)])
     last = "coalesce(" + ", ".join(f"t{i}" for i in range(n, 0, -1)) + ")"
     ties = ", ".join(f"t{i} DESC" for i in range(1, n))
-    ctes.append(f"best AS (SELECT *, {depth} AS depth FROM a{n} QUALIFY row_number() OVER "
-                f"(PARTITION BY e ORDER BY {depth} DESC, {last}, {ties}) = 1)")
+    ctes.append(
+        f"best AS (SELECT *, {depth} AS depth FROM a{n} QUALIFY row_number() OVER "
+        f"(PARTITION BY e ORDER BY {depth} DESC, {last}, {ties}) = 1)"
+    )
     aggs = ["count(*) AS n1"]
     for i in range(2, n + 1):
         d = f"(t{i} - t{i - 1}) / 1e6"
-        aggs += [f"count(*) FILTER (depth >= {i}) AS n{i}", f"median({d}) AS m{i}",
-                 f"avg({d}) AS v{i}"]
+        aggs += [
+            f"count(*) FILTER (depth >= {i}) AS n{i}",
+            f"median({d}) AS m{i}",
+            f"avg({d}) AS v{i}",
+        ]
     ctes.append(f"agg AS (SELECT {', '.join(aggs)} FROM best)")
     rows = []
     for i, s in enumerate(steps, 1):
         prev = f"n{max(i - 1, 1)}"
         m, v = ("NULL::DOUBLE", "NULL::DOUBLE") if i == 1 else (f"m{i}", f"v{i}")
-        rows.append(f"SELECT {i}::BIGINT AS step, '{s}' AS step_name, n{i} AS entities, "
-                    f"n{i} / nullif(n1, 0)::DOUBLE AS conversion, "
-                    f"n{i} / nullif({prev}, 0)::DOUBLE AS step_conversion, "
-                    f"{m} AS median_seconds, {v} AS avg_seconds FROM agg")
+        rows.append(
+            f"SELECT {i}::BIGINT AS step, '{s}' AS step_name, n{i} AS entities, "
+            f"n{i} / nullif(n1, 0)::DOUBLE AS conversion, "
+            f"n{i} / nullif({prev}, 0)::DOUBLE AS step_conversion, "
+            f"{m} AS median_seconds, {v} AS avg_seconds FROM agg"
+        )
     return "WITH " + ",\n".join(ctes) + "\n" + "\nUNION ALL ".join(rows) + "\nORDER BY step"
 
 
@@ -98,10 +107,12 @@ def clickhouse_sql(parquet: str, steps: list[str] = STEPS, window_days: int = WI
     """ClickHouse windowFunnel (default mode): the furthest level per worker, then counts."""
     conds = ", ".join(f"event_type = '{s}'" for s in steps)
     kinds = ", ".join(f"'{s}'" for s in steps)
-    micros = window_days * 86400 * 1_000_000   # timestamps as UInt64 microseconds: exact
-    return (f"SELECT level, count() AS n FROM (SELECT worker_id, windowFunnel({micros})"
-            f"(toUInt64(toUnixTimestamp64Micro(ts)), {conds}) AS level FROM file('{parquet}', Parquet) WHERE worker_id IS NOT NULL "
-            f"AND event_type IN ({kinds}) GROUP BY worker_id) GROUP BY level ORDER BY level")
+    micros = window_days * 86400 * 1_000_000  # timestamps as UInt64 microseconds: exact
+    return (
+        f"SELECT level, count() AS n FROM (SELECT worker_id, windowFunnel({micros})"
+        f"(toUInt64(toUnixTimestamp64Micro(ts)), {conds}) AS level FROM file('{parquet}', Parquet) WHERE worker_id IS NOT NULL "
+        f"AND event_type IN ({kinds}) GROUP BY worker_id) GROUP BY level ORDER BY level"
+    )
 
 
 def compile_ms(layer: Any, repeat: int = 5, **kw: Any) -> tuple[float, float]:
@@ -126,10 +137,19 @@ def _case(con: Any, layer: Any, name: str, hand: str, repeat: int, **kw: Any) ->
     diff = compare_tables(fetch_layer(con, expr), fetch_sql(con, hand))
     t_sql, t_hand, t_e2e = time_alternating(
         [lambda: fetch_sql(con, sql), lambda: fetch_sql(con, hand), lambda: fetch_layer(con, expr)],
-        repeat=repeat)
+        repeat=repeat,
+    )
     cpu_ms, wall_ms = compile_ms(layer, **kw)
-    row = result_row(name, t_sql, t_hand, cpu_ms, compile_wall_ms=wall_ms, group="funnel",
-                     equal=diff is None, diff=diff)
+    row = result_row(
+        name,
+        t_sql,
+        t_hand,
+        cpu_ms,
+        compile_wall_ms=wall_ms,
+        group="funnel",
+        equal=diff is None,
+        diff=diff,
+    )
     row["layer_e2e_s"] = t_e2e.median
     row["e2e_ratio"] = t_e2e.median / t_hand.median if t_hand.median > 0 else None
     return row
@@ -140,8 +160,14 @@ def _clickhouse(con: Any, layer: Any, repeat: int, tell: Say) -> dict[str, Any]:
     try:
         import chdb
     except ImportError as exc:
-        return {"name": "funnel4_clickhouse", "layer_s": None, "handwritten_s": None,
-                "ratio": None, "compile_ms": None, "skipped": f"chdb not importable: {exc}"}
+        return {
+            "name": "funnel4_clickhouse",
+            "layer_s": None,
+            "handwritten_s": None,
+            "ratio": None,
+            "compile_ms": None,
+            "skipped": f"chdb not importable: {exc}",
+        }
     tmp = Path(tempfile.mkdtemp(prefix="bench_funnel_pq_"))
     parquet = str(tmp / "events.parquet")
     con.con.sql("SELECT worker_id, event_type, ts FROM events").write_parquet(parquet)
@@ -154,19 +180,32 @@ def _clickhouse(con: Any, layer: Any, repeat: int, tell: Say) -> dict[str, Any]:
     res = funnel(layer, FUNNEL)
     sql = res.sql()
     layer_counts = [int(x) for x in fetch_sql(con, sql)["entities"].to_pylist()]
-    t_sql, t_ch = time_alternating([lambda: fetch_sql(con, sql), lambda: chdb.query(query, "CSV")],
-                                   repeat=repeat)
+    t_sql, t_ch = time_alternating(
+        [lambda: fetch_sql(con, sql), lambda: chdb.query(query, "CSV")], repeat=repeat
+    )
     tell(f"funnel: clickhouse windowFunnel counts {ch_counts}, layer {layer_counts}")
-    return {"name": "funnel4_clickhouse", "group": "funnel", "layer_s": t_sql.median,
-            "handwritten_s": t_ch.median, "ratio": t_sql.median / t_ch.median,
-            "compile_ms": None, "equal": ch_counts == layer_counts,
-            "clickhouse_counts": ch_counts, "layer_counts": layer_counts,
-            "clickhouse_version": getattr(chdb, "__version__", "?"),
-            "note": "handwritten_s = ClickHouse windowFunnel via chdb on Parquet (counts only)"}
+    return {
+        "name": "funnel4_clickhouse",
+        "group": "funnel",
+        "layer_s": t_sql.median,
+        "handwritten_s": t_ch.median,
+        "ratio": t_sql.median / t_ch.median,
+        "compile_ms": None,
+        "equal": ch_counts == layer_counts,
+        "clickhouse_counts": ch_counts,
+        "layer_counts": layer_counts,
+        "clickhouse_version": getattr(chdb, "__version__", "?"),
+        "note": "handwritten_s = ClickHouse windowFunnel via chdb on Parquet (counts only)",
+    }
 
 
-def run(n_events: int, db_path: str, repeat: int = 5, progress: Say | None = say,
-        clickhouse: bool = True) -> list[dict[str, Any]]:
+def run(
+    n_events: int,
+    db_path: str,
+    repeat: int = 5,
+    progress: Say | None = say,
+    clickhouse: bool = True,
+) -> list[dict[str, Any]]:
     """The funnel cases on the demo database at `db_path` (generated when missing)."""
     import metrics_layer as ml
 
@@ -200,9 +239,18 @@ def explain(db_path: str) -> str:
 
     con = connect(db_path)
     sql = funnel(ml.load(defs_folder(), con=con), FUNNEL).sql()
-    return "\n".join(["-- layer SQL", sql, "-- layer EXPLAIN ANALYZE", explain_analyze(con, sql),
-                      "-- hand-written SQL", hand_sql(), "-- hand EXPLAIN ANALYZE",
-                      explain_analyze(con, hand_sql())])
+    return "\n".join(
+        [
+            "-- layer SQL",
+            sql,
+            "-- layer EXPLAIN ANALYZE",
+            explain_analyze(con, sql),
+            "-- hand-written SQL",
+            hand_sql(),
+            "-- hand EXPLAIN ANALYZE",
+            explain_analyze(con, hand_sql()),
+        ]
+    )
 
 
 def main() -> None:
@@ -222,8 +270,18 @@ def main() -> None:
     rows = run(args.events, db, repeat=args.repeat, clickhouse=not args.no_clickhouse)
     print_results(rows, f"Funnel benchmarks ({args.events:,} events)", target=1.1)
     for r in rows:
-        extra = {k: r[k] for k in ("layer_e2e_s", "e2e_ratio", "clickhouse_counts",
-                                   "layer_counts", "skipped", "note") if k in r}
+        extra = {
+            k: r[k]
+            for k in (
+                "layer_e2e_s",
+                "e2e_ratio",
+                "clickhouse_counts",
+                "layer_counts",
+                "skipped",
+                "note",
+            )
+            if k in r
+        }
         if extra:
             print(r["name"], extra)
 

@@ -235,10 +235,23 @@ def run_case(con: Any, layer: Any, case: RetentionCase, repeat: int) -> dict[str
     expr, layer_sql, hand = res.expr, res.sql(), case.hand_sql()
     diff = compare_tables(fetch_layer(con, expr), fetch_sql(con, hand))
     t_sql, t_hand, t_e2e = time_alternating(
-        [lambda: fetch_sql(con, layer_sql), lambda: fetch_sql(con, hand),
-         lambda: fetch_layer(con, expr)], repeat=repeat)
-    row = result_row(case.name, t_sql, t_hand, compile_ms(layer, case), group="retention",
-                     what=case.what, equal=diff is None, diff=diff)
+        [
+            lambda: fetch_sql(con, layer_sql),
+            lambda: fetch_sql(con, hand),
+            lambda: fetch_layer(con, expr),
+        ],
+        repeat=repeat,
+    )
+    row = result_row(
+        case.name,
+        t_sql,
+        t_hand,
+        compile_ms(layer, case),
+        group="retention",
+        what=case.what,
+        equal=diff is None,
+        diff=diff,
+    )
     row["layer_e2e_s"] = t_e2e.median
     row["e2e_ratio"] = t_e2e.median / t_hand.median if t_hand.median > 0 else None
     return row
@@ -313,11 +326,18 @@ def main() -> None:
         print(explain(db, args.explain))
         return
     rows = run(args.events, db, repeat=args.repeat, only=args.case)
-    print_results(rows, f"Retention benchmarks ({args.events:,} events): the layer's compiled "
-                  "SQL vs hand-written SQL", target=1.1)
+    print_results(
+        rows,
+        f"Retention benchmarks ({args.events:,} events): the layer's compiled "
+        "SQL vs hand-written SQL",
+        target=1.1,
+    )
     for r in rows:
-        print(f"  {r['name']:30} through ibis (compiles on every run): {r['layer_e2e_s']:.3f} s, "
-              f"{r['e2e_ratio']:.2f}x")
+        print(
+            f"  {r['name']:30} through ibis (compiles on every run): {r['layer_e2e_s']:.3f} s, "
+            f"{r['e2e_ratio']:.2f}x"
+        )
+
 
 if __name__ == "__main__":
     main()

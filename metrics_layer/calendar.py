@@ -36,23 +36,27 @@ def calendar_frame(spec: Calendar) -> pd.DataFrame:
     iso = days.isocalendar()
     holidays = {pd.Timestamp(h) for h in spec.holidays}
     shift = (days.month - spec.fiscal_year_start_month) % 12
-    fiscal_year = days.year + ((days.month >= spec.fiscal_year_start_month) & (spec.fiscal_year_start_month > 1))
-    frame = pd.DataFrame({
-        "date": days.date,
-        "day_of_week": iso["day"].to_numpy().astype("int64"),
-        "day_name": days.day_name(),
-        "is_weekend": (iso["day"] >= 6).to_numpy(),
-        "is_business_day": ((iso["day"] < 6).to_numpy() & ~days.isin(list(holidays))),
-        "week": (days - pd.to_timedelta(iso["day"].to_numpy() - 1, unit="D")).date,
-        "iso_year": iso["year"].to_numpy().astype("int64"),
-        "iso_week": iso["week"].to_numpy().astype("int64"),
-        "month": days.to_period("M").to_timestamp().date,
-        "month_name": days.month_name(),
-        "quarter": days.to_period("Q").to_timestamp().date,
-        "year": days.year.astype("int64"),
-        "fiscal_year": fiscal_year.astype("int64"),
-        "fiscal_quarter": (shift // 3 + 1).astype("int64"),
-    })
+    fiscal_year = days.year + (
+        (days.month >= spec.fiscal_year_start_month) & (spec.fiscal_year_start_month > 1)
+    )
+    frame = pd.DataFrame(
+        {
+            "date": days.date,
+            "day_of_week": iso["day"].to_numpy().astype("int64"),
+            "day_name": days.day_name(),
+            "is_weekend": (iso["day"] >= 6).to_numpy(),
+            "is_business_day": ((iso["day"] < 6).to_numpy() & ~days.isin(list(holidays))),
+            "week": (days - pd.to_timedelta(iso["day"].to_numpy() - 1, unit="D")).date,
+            "iso_year": iso["year"].to_numpy().astype("int64"),
+            "iso_week": iso["week"].to_numpy().astype("int64"),
+            "month": days.to_period("M").to_timestamp().date,
+            "month_name": days.month_name(),
+            "quarter": days.to_period("Q").to_timestamp().date,
+            "year": days.year.astype("int64"),
+            "fiscal_year": fiscal_year.astype("int64"),
+            "fiscal_quarter": (shift // 3 + 1).astype("int64"),
+        }
+    )
     return frame
 
 

@@ -20,13 +20,27 @@ import ibis
 from metrics_layer.errors import ConnectionError
 
 _URL_CREDENTIALS = re.compile(
-    r"(?P<scheme>[a-z][a-z0-9+.-]*://)(?P<user>[^:/@\s'\"]*):[^@/\s'\"]*@", re.IGNORECASE)
-_SECRET_KEYS = ("password", "passwd", "pwd", "token", "motherduck_token", "secret",
-                "api_key", "apikey", "access_key", "secret_key", "private_key",
-                "private_key_passphrase", "credentials")
+    r"(?P<scheme>[a-z][a-z0-9+.-]*://)(?P<user>[^:/@\s'\"]*):[^@/\s'\"]*@", re.IGNORECASE
+)
+_SECRET_KEYS = (
+    "password",
+    "passwd",
+    "pwd",
+    "token",
+    "motherduck_token",
+    "secret",
+    "api_key",
+    "apikey",
+    "access_key",
+    "secret_key",
+    "private_key",
+    "private_key_passphrase",
+    "credentials",
+)
 _KEY_VALUE = re.compile(
     r"(?P<key>\b(?:" + "|".join(_SECRET_KEYS) + r")\b['\"]?\s*[=:]\s*)(?P<q>['\"]?)[^'\"\s&;,)}]+",
-    re.IGNORECASE)
+    re.IGNORECASE,
+)
 _DUCKDB_FILES = (".duckdb", ".ddb")
 
 
@@ -78,9 +92,11 @@ def _connect_text(text: str) -> Any:
                 raise ConnectionError(f"database file {text!r} does not exist")
             return ibis.duckdb.connect(text)
         shown = text if "@" not in text else "***@" + text.rsplit("@", 1)[1]  # user:password@
-        raise ConnectionError(f"connection {redact(shown, secrets)!r} is not a URL (e.g. "
-                              "duckdb:///path/file.duckdb, postgres://user@host:5432/db) or a "
-                              ".duckdb file")
+        raise ConnectionError(
+            f"connection {redact(shown, secrets)!r} is not a URL (e.g. "
+            "duckdb:///path/file.duckdb, postgres://user@host:5432/db) or a "
+            ".duckdb file"
+        )
     scheme, _, rest = text.partition("://")
     scheme = scheme.lower()
     if scheme == "postgresql":
@@ -91,8 +107,10 @@ def _connect_text(text: str) -> Any:
     try:
         return ibis.connect(text)
     except ModuleNotFoundError as exc:
-        error = (f"the {scheme} backend of ibis is not installed ({exc}): "
-                 f"pip install 'ibis-framework[{scheme}]'")
+        error = (
+            f"the {scheme} backend of ibis is not installed ({exc}): "
+            f"pip install 'ibis-framework[{scheme}]'"
+        )
     except Exception as exc:  # noqa: BLE001 - drivers raise many types
         error = f"{type(exc).__name__}: {exc}"
     # raised here, not inside `except`: the driver's exception must not be chained

@@ -114,7 +114,10 @@ def suggest(name: str, candidates: Iterable[str], n: int = 3) -> str:
     close = difflib.get_close_matches(name, pool, n=n, cutoff=0.6)
     if not close:
         lowered = {c.lower(): c for c in pool}
-        close = [lowered[c] for c in difflib.get_close_matches(name.lower(), list(lowered), n=n, cutoff=0.6)]
+        close = [
+            lowered[c]
+            for c in difflib.get_close_matches(name.lower(), list(lowered), n=n, cutoff=0.6)
+        ]
     if not close:
         return ""
     return " (did you mean " + ", ".join(repr(c) for c in close) + "?)"

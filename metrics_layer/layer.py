@@ -22,8 +22,9 @@ from metrics_layer.result import Result
 class Layer:
     """Metric definitions bound to an ibis connection."""
 
-    def __init__(self, registry: Registry, con: Any, *, timezone: str = "UTC",
-                 path: str | None = None) -> None:
+    def __init__(
+        self, registry: Registry, con: Any, *, timezone: str = "UTC", path: str | None = None
+    ) -> None:
         self.registry = registry
         self.con = con
         self.backend = backend_name(con)
@@ -44,7 +45,11 @@ class Layer:
             src = self.registry.sources[source]
             name = self.registry.table_name(source)
             try:
-                t = self.con.table(name, database=src.database) if src.database else self.con.table(name)
+                t = (
+                    self.con.table(name, database=src.database)
+                    if src.database
+                    else self.con.table(name)
+                )
             except Exception as exc:  # noqa: BLE001 - backends raise different errors for missing tables
                 raise SchemaError(
                     f"source {source!r}: table {name!r} not found in the connection"
@@ -72,39 +77,83 @@ class Layer:
         request = Request.build(metrics, timezone=self.timezone, **kwargs)
         return self.planner.plan(request)
 
-    def query(self, metrics: str | Sequence[str], by: str | Sequence[str] | None = None,
-              grain: str | None = None, where: Any = None, start: Any = None, end: Any = None,
-              order_by: str | Sequence[str] | None = None, limit: int | None = None,
-              fill: str | None = None, as_of: Any = None) -> Result:
+    def query(
+        self,
+        metrics: str | Sequence[str],
+        by: str | Sequence[str] | None = None,
+        grain: str | None = None,
+        where: Any = None,
+        start: Any = None,
+        end: Any = None,
+        order_by: str | Sequence[str] | None = None,
+        limit: int | None = None,
+        fill: str | None = None,
+        as_of: Any = None,
+    ) -> Result:
         """KPIs × dimensions × grain, as one ibis expression (nothing runs until you ask).
 
         fill="zero"|"null" yields every period of the range; as_of="current" or a date pins the
         version of SCD Type 2 dimensions (default: the version valid at each fact's time).
         """
-        plan = self.plan(metrics, by=by, grain=grain, where=where, start=start, end=end,
-                         order_by=order_by, limit=limit, fill=fill, as_of=as_of)
+        plan = self.plan(
+            metrics,
+            by=by,
+            grain=grain,
+            where=where,
+            start=start,
+            end=end,
+            order_by=order_by,
+            limit=limit,
+            fill=fill,
+            as_of=as_of,
+        )
         expr = guarded(lambda: compile_plan(self.context(), plan), "the query")
-        return Result(expr, explain=plan.explain, backend=self.backend, kind="query",
-                      meta={"plan": plan})
+        return Result(
+            expr, explain=plan.explain, backend=self.backend, kind="query", meta={"plan": plan}
+        )
 
     def sql(self, metrics: str | Sequence[str], dialect: str | None = None, **kwargs: Any) -> str:
         return self.query(metrics, **kwargs).sql(dialect=dialect)
 
     # ---------------------------------------------------------------- analyses
-    def retention(self, name: str, periods: int | None = 12,
-                  by: str | Sequence[str] | None = None, mode: str = "exact",
-                  cohort_type: str | None = None, start: Any = None, end: Any = None,
-                  as_of: Any = None) -> Result:
+    def retention(
+        self,
+        name: str,
+        periods: int | None = 12,
+        by: str | Sequence[str] | None = None,
+        mode: str = "exact",
+        cohort_type: str | None = None,
+        start: Any = None,
+        end: Any = None,
+        as_of: Any = None,
+    ) -> Result:
         """Cohort retention (see docs/retention.md): a RetentionResult with pivot(),
         average_curve() and plot(). periods=None returns every observed period."""
         from metrics_layer.analysis.retention import retention
 
-        return retention(self, name, periods=periods, by=by, mode=mode, cohort_type=cohort_type,
-                         start=start, end=end, as_of=as_of)
+        return retention(
+            self,
+            name,
+            periods=periods,
+            by=by,
+            mode=mode,
+            cohort_type=cohort_type,
+            start=start,
+            end=end,
+            as_of=as_of,
+        )
 
-    def funnel(self, name: str, by: str | Sequence[str] | None = None, start: Any = None,
-               end: Any = None, order: str | None = None, window: Any = None,
-               grain: str | None = None, strategy: str | None = None) -> Result:
+    def funnel(
+        self,
+        name: str,
+        by: str | Sequence[str] | None = None,
+        start: Any = None,
+        end: Any = None,
+        order: str | None = None,
+        window: Any = None,
+        grain: str | None = None,
+        strategy: str | None = None,
+    ) -> Result:
         """Conversion funnel with windowFunnel semantics (see docs/funnels.md).
 
         window: '7 days', a timedelta or seconds; strategy: 'asof' | 'window' (default: per
@@ -112,24 +161,48 @@ class Layer:
         """
         from metrics_layer.analysis.funnel import funnel
 
-        return funnel(self, name, by=by, start=start, end=end, order=order, window=window,
-                      grain=grain, strategy=strategy)
+        return funnel(
+            self,
+            name,
+            by=by,
+            start=start,
+            end=end,
+            order=order,
+            window=window,
+            grain=grain,
+            strategy=strategy,
+        )
 
-    def check(self, metrics: Sequence[str] | None = None, sources: Sequence[str] | None = None,
-              grain: str = "day", start: Any = None, end: Any = None, as_of: Any = None) -> Any:
+    def check(
+        self,
+        metrics: Sequence[str] | None = None,
+        sources: Sequence[str] | None = None,
+        grain: str = "day",
+        start: Any = None,
+        end: Any = None,
+        as_of: Any = None,
+    ) -> Any:
         """Validation rules of metrics and data checks of sources (see docs/checks.md)."""
         from metrics_layer.checks import run_checks
 
-        return run_checks(self, metrics=metrics, sources=sources, grain=grain, start=start,
-                          end=end, as_of=as_of)
+        return run_checks(
+            self, metrics=metrics, sources=sources, grain=grain, start=start, end=end, as_of=as_of
+        )
 
-    def check_sources(self, sources: str | Sequence[str] | None = None, start: Any = None,
-                      end: Any = None, as_of: Any = None, quarantine: bool = False) -> Any:
+    def check_sources(
+        self,
+        sources: str | Sequence[str] | None = None,
+        start: Any = None,
+        end: Any = None,
+        as_of: Any = None,
+        quarantine: bool = False,
+    ) -> Any:
         """Only the source data checks; quarantine=True writes failing rows to `<table>__quarantine`."""
         from metrics_layer.checks.runner import check_sources
 
-        return check_sources(self, sources=sources, start=start, end=end, as_of=as_of,
-                             quarantine=quarantine)
+        return check_sources(
+            self, sources=sources, start=start, end=end, as_of=as_of, quarantine=quarantine
+        )
 
     def lineage(self, metric: str) -> Any:
         """What a metric is computed from: metrics, measures, columns, tables and joins (docs/lineage.md)."""
@@ -143,8 +216,9 @@ class Layer:
 
         return impact(self.registry, table_or_column)
 
-    def docs(self, out: str | Path, formats: Sequence[str] = ("html", "md"),
-             real_sql: bool | None = None) -> Path:
+    def docs(
+        self, out: str | Path, formats: Sequence[str] = ("html", "md"), real_sql: bool | None = None
+    ) -> Path:
         """Render the data dictionary (HTML and Markdown) into `out`; returns its index path."""
         from metrics_layer.catalog import build_catalog
 
@@ -152,8 +226,10 @@ class Layer:
 
     def __repr__(self) -> str:
         reg = self.registry.project
-        return (f"<Layer {self.path or ''} on {self.backend}: {len(reg.sources)} sources, "
-                f"{len(reg.metrics)} metrics, {len(reg.retention)} retention, {len(reg.funnels)} funnels>")
+        return (
+            f"<Layer {self.path or ''} on {self.backend}: {len(reg.sources)} sources, "
+            f"{len(reg.metrics)} metrics, {len(reg.retention)} retention, {len(reg.funnels)} funnels>"
+        )
 
 
 def _list_tables(con: Any) -> list[str]:
@@ -162,8 +238,13 @@ def _list_tables(con: Any) -> list[str]:
     return list_tables(con)
 
 
-def load(path: str | Path, con: Any = None, vars: Mapping[str, Any] | None = None,
-         timezone: str = "UTC", check_schema: bool | None = None) -> Layer:
+def load(
+    path: str | Path,
+    con: Any = None,
+    vars: Mapping[str, Any] | None = None,
+    timezone: str = "UTC",
+    check_schema: bool | None = None,
+) -> Layer:
     """Load definitions from a folder or file and bind them to a connection.
 
     With a connection given, every table and column the definitions use is checked against the

@@ -66,36 +66,54 @@ class Lineage:
         return [e for e in self.edges if e.kind == "join"]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"metric": self.metric, "nodes": [asdict(n) for n in self.nodes],
-                "edges": [asdict(e) for e in self.edges]}
+        return {
+            "metric": self.metric,
+            "nodes": [asdict(n) for n in self.nodes],
+            "edges": [asdict(e) for e in self.edges],
+        }
 
     def to_mermaid(self, direction: str = "LR") -> str:
         """Mermaid flowchart text (render it with any Mermaid viewer)."""
         ids = {n.id: f"n{i}" for i, n in enumerate(self.nodes)}
         lines = [f"flowchart {direction}"]
         for n in self.nodes:
-            text = _mermaid_text(n.name if not n.detail or n.kind != "measure" else f"{n.name}<br/>{n.detail}")
+            text = _mermaid_text(
+                n.name if not n.detail or n.kind != "measure" else f"{n.name}<br/>{n.detail}"
+            )
             open_, close = _SHAPES[n.kind]
-            lines.append(f"  {ids[n.id]}{open_}\"{text}\"{close}:::{n.kind}")
+            lines.append(f'  {ids[n.id]}{open_}"{text}"{close}:::{n.kind}')
         for e in self.edges:
             arrow = "-.->" if e.kind == "join" else "-->"
-            label = f"|\"{_mermaid_text(e.label)}\"|" if e.label else ""
+            label = f'|"{_mermaid_text(e.label)}"|' if e.label else ""
             lines.append(f"  {ids[e.src]} {arrow}{label} {ids[e.dst]}")
         for kind, style in _STYLES.items():
             lines.append(f"  classDef {kind} {style}")
         return "\n".join(lines)
 
 
-_SHAPES = {"metric": ("([", "])"), "measure": ("[", "]"), "dimension": ("{{", "}}"),
-           "column": ("[/", "/]"), "table": ("[(", ")]")}
-_STYLES = {"metric": "fill:#e8f0fe,stroke:#3367d6", "measure": "fill:#fef7e0,stroke:#f9ab00",
-           "dimension": "fill:#f3e8fd,stroke:#9334e6", "column": "fill:#e6f4ea,stroke:#1e8e3e",
-           "table": "fill:#f1f3f4,stroke:#5f6368"}
+_SHAPES = {
+    "metric": ("([", "])"),
+    "measure": ("[", "]"),
+    "dimension": ("{{", "}}"),
+    "column": ("[/", "/]"),
+    "table": ("[(", ")]"),
+}
+_STYLES = {
+    "metric": "fill:#e8f0fe,stroke:#3367d6",
+    "measure": "fill:#fef7e0,stroke:#f9ab00",
+    "dimension": "fill:#f3e8fd,stroke:#9334e6",
+    "column": "fill:#e6f4ea,stroke:#1e8e3e",
+    "table": "fill:#f1f3f4,stroke:#5f6368",
+}
 
 
 def _mermaid_text(text: str) -> str:
-    return text.replace('"', "#quot;").replace("<", "#lt;").replace(">", "#gt;").replace(
-        "#lt;br/#gt;", "<br/>")
+    return (
+        text.replace('"', "#quot;")
+        .replace("<", "#lt;")
+        .replace(">", "#gt;")
+        .replace("#lt;br/#gt;", "<br/>")
+    )
 
 
 class _Builder:
@@ -125,8 +143,13 @@ class _Builder:
         if id in self._seen:
             return id
         self.add("metric", name, describe(self.reg, name))
-        labels = {"simple": ["measure"], "cumulative": ["measure"], "ratio": ["numerator", "denominator"],
-                  "offset": ["metric"], "share": ["metric"]}.get(m.kind, [])
+        labels = {
+            "simple": ["measure"],
+            "cumulative": ["measure"],
+            "ratio": ["numerator", "denominator"],
+            "offset": ["metric"],
+            "share": ["metric"],
+        }.get(m.kind, [])
         deps = self.reg.metric_dependencies(name)
         for i, dep in enumerate(deps):
             label = labels[i] if i < len(labels) else ""
@@ -223,11 +246,16 @@ def describe(reg: Registry, name: str) -> str:
         "simple": lambda: f"{m.measure}",
         "ratio": lambda: f"sum of {m.numerator} ÷ sum of {m.denominator} (NULL when 0)",
         "derived": lambda: f"{m.expr}",
-        "cumulative": lambda: f"{m.measure} over the trailing {m.window}" if m.window
-        else f"{m.measure} {m.grain_to_date}-to-date",
+        "cumulative": lambda: (
+            f"{m.measure} over the trailing {m.window}"
+            if m.window
+            else f"{m.measure} {m.grain_to_date}-to-date"
+        ),
         "offset": lambda: f"{m.metric} {m.offset} earlier",
-        "share": lambda: f"{m.metric} as a share of its total"
-        + (f" across {', '.join(m.share_of)}" if m.share_of else " for the period"),
+        "share": lambda: (
+            f"{m.metric} as a share of its total"
+            + (f" across {', '.join(m.share_of)}" if m.share_of else " for the period")
+        ),
     }.get(kind, lambda: kind)()
     return f"{kind}: {text}" + (f" where {m.filter}" if m.filter else "")
 

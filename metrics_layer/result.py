@@ -23,9 +23,28 @@ from ibis.expr.operations.udf import InputType
 from metrics_layer.compile.timegrain import backend_family, epoch_micros, wall_clock
 from metrics_layer.errors import ExecutionError, QueryError
 
-SQL_DIALECTS = ("duckdb", "postgres", "bigquery", "snowflake", "trino", "clickhouse", "spark",
-                "pyspark", "mysql", "sqlite", "databricks", "datafusion", "risingwave", "mssql",
-                "oracle", "exasol", "druid", "impala", "athena", "flink")
+SQL_DIALECTS = (
+    "duckdb",
+    "postgres",
+    "bigquery",
+    "snowflake",
+    "trino",
+    "clickhouse",
+    "spark",
+    "pyspark",
+    "mysql",
+    "sqlite",
+    "databricks",
+    "datafusion",
+    "risingwave",
+    "mssql",
+    "oracle",
+    "exasol",
+    "druid",
+    "impala",
+    "athena",
+    "flink",
+)
 
 # dialect name -> ibis compiler name (families: timegrain.backend_family)
 _COMPILER = {"spark": "pyspark", "postgresql": "postgres"}
@@ -37,9 +56,16 @@ _ASOF_OK = ("duckdb", "postgres", "snowflake", "clickhouse")
 class Result:
     """Lazy result of a query, a retention or a funnel: nothing runs until you ask for data."""
 
-    def __init__(self, expr: ir.Table, *, explain: str | Callable[[], str] = "",
-                 backend: str | None = None, kind: str = "query",
-                 postprocess: Callable[[Any], Any] | None = None, meta: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        expr: ir.Table,
+        *,
+        explain: str | Callable[[], str] = "",
+        backend: str | None = None,
+        kind: str = "query",
+        postprocess: Callable[[Any], Any] | None = None,
+        meta: dict[str, Any] | None = None,
+    ) -> None:
         self._expr = expr
         self._explain = explain
         self._backend = backend
@@ -75,14 +101,18 @@ class Result:
         except Exception as first:  # noqa: BLE001 - unknown dialects and unsupported ops
             reason = _no_fallback(self._expr)
             if reason:
-                raise QueryError(f"cannot render SQL for dialect {target!r}: {first}; "
-                                 f"transpiling the DuckDB SQL instead is not safe: {reason}") from None
+                raise QueryError(
+                    f"cannot render SQL for dialect {target!r}: {first}; "
+                    f"transpiling the DuckDB SQL instead is not safe: {reason}"
+                ) from None
             import sqlglot
 
             write = {"pyspark": "spark"}.get(target, target)
             try:
                 base = _compile(self._expr, "duckdb", False)
-                return ";\n".join(sqlglot.transpile(base, read="duckdb", write=write, pretty=pretty))
+                return ";\n".join(
+                    sqlglot.transpile(base, read="duckdb", write=write, pretty=pretty)
+                )
             except Exception:  # noqa: BLE001
                 raise QueryError(f"cannot render SQL for dialect {target!r}: {first}") from None
 
@@ -147,8 +177,11 @@ def _exact_quantile(node: Any) -> Any:
     import sqlglot.expressions as sge
 
     if isinstance(node, sge.ParameterizedAgg) and str(node.this) in ("quantile", "quantileIf"):
-        return sge.ParameterizedAgg(this=str(node.this).replace("quantile", "quantileExactInclusive"),
-                                    expressions=node.expressions, params=node.args.get("params"))
+        return sge.ParameterizedAgg(
+            this=str(node.this).replace("quantile", "quantileExactInclusive"),
+            expressions=node.expressions,
+            params=node.args.get("params"),
+        )
     return node
 
 
@@ -162,11 +195,15 @@ def _no_fallback(expr: ir.Table) -> str | None:
 
 
 # the builtin functions each family's formulations use
-_NATIVE = {"duckdb": {"timezone", "epoch_us"}, "postgres": {"timezone"},
-           "pyspark": {"from_utc_timestamp", "unix_micros"},
-           "bigquery": {"datetime", "timestamp", "unix_micros"}, "snowflake": {"convert_timezone"},
-           "trino": {"with_timezone", "at_timezone", "to_unixtime"},
-           "clickhouse": {"tounixtimestamp64micro"}}
+_NATIVE = {
+    "duckdb": {"timezone", "epoch_us"},
+    "postgres": {"timezone"},
+    "pyspark": {"from_utc_timestamp", "unix_micros"},
+    "bigquery": {"datetime", "timestamp", "unix_micros"},
+    "snowflake": {"convert_timezone"},
+    "trino": {"with_timezone", "at_timezone", "to_unixtime"},
+    "clickhouse": {"tounixtimestamp64micro"},
+}
 
 
 def _builtin(node: Any) -> str | None:
@@ -176,12 +213,15 @@ def _builtin(node: Any) -> str | None:
     name = node.__func_name__.lower()
     if name == "timezone":
         return "instant" if node.dtype.timezone is not None else "wall"
-    return {"from_utc_timestamp": "spark_wall", "epoch_us": "epoch", "unix_micros": "epoch"}.get(name, "other")
+    return {"from_utc_timestamp": "spark_wall", "epoch_us": "epoch", "unix_micros": "epoch"}.get(
+        name, "other"
+    )
 
 
 def _backend_specific(expr: ir.Table) -> list[str]:
-    return sorted({type(n).__func_name__ for n in expr.op().find(ops.ScalarUDF)
-                   if _builtin(n) is not None})
+    return sorted(
+        {type(n).__func_name__ for n in expr.op().find(ops.ScalarUDF) if _builtin(n) is not None}
+    )
 
 
 def portable(expr: ir.Table, built: str, target: str) -> ir.Table:
@@ -195,7 +235,8 @@ def portable(expr: ir.Table, built: str, target: str) -> ir.Table:
         raise QueryError(
             f"this {built} expression uses an ASOF join, which {target} SQL does not have; build "
             "it with the window formulation to render it for this dialect (funnels: "
-            "layer.funnel(..., strategy='window'))")
+            "layer.funnel(..., strategy='window'))"
+        )
     if not _backend_specific(expr):
         return expr
     if family is None:

@@ -52,8 +52,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
             f"{', '.join(KNOWN_BACKENDS)} or all (default: $ML_TEST_BACKENDS, else duckdb)"
         ),
     )
-    parser.addoption("--update-snapshots", action="store_true", default=False,
-                     help="rewrite tests/snapshots/ from the current output (or ML_UPDATE_SNAPSHOTS=1)")
+    parser.addoption(
+        "--update-snapshots",
+        action="store_true",
+        default=False,
+        help="rewrite tests/snapshots/ from the current output (or ML_UPDATE_SNAPSHOTS=1)",
+    )
 
 
 def _parse_backends(value: str) -> tuple[str, ...]:

@@ -35,24 +35,47 @@ if TYPE_CHECKING:
     from metrics_layer.compile.kpi import Context
     from metrics_layer.layer import Layer
 
-ASOF_BACKENDS = ("duckdb", "snowflake", "clickhouse")  # engines with an ASOF join; others use windows
+ASOF_BACKENDS = (
+    "duckdb",
+    "snowflake",
+    "clickhouse",
+)  # engines with an ASOF join; others use windows
 
 
-def funnel(layer: Layer, name: str, by: str | Sequence[str] | None = None, start: Any = None,
-           end: Any = None, order: str | None = None, window: Any = None,
-           grain: str | None = None, strategy: str | None = None,
-           overlap: str = "auto") -> FunnelResult:
+def funnel(
+    layer: Layer,
+    name: str,
+    by: str | Sequence[str] | None = None,
+    start: Any = None,
+    end: Any = None,
+    order: str | None = None,
+    window: Any = None,
+    grain: str | None = None,
+    strategy: str | None = None,
+    overlap: str = "auto",
+) -> FunnelResult:
     """The funnel `name` as a lazy FunnelResult (one ibis expression).
 
     `strategy` ("asof" | "window") overrides the per-backend choice; `overlap="assume"`
     forces the plan for step filters that may share events (a test hook: it must give the
     same numbers as the fast plan whenever the filters are disjoint).
     """
-    q = build_query(layer, name, by=by, start=start, end=end, order=order, window=window,
-                    grain=grain, strategy=strategy, overlap=overlap)
+    q = build_query(
+        layer,
+        name,
+        by=by,
+        start=start,
+        end=end,
+        order=order,
+        window=window,
+        grain=grain,
+        strategy=strategy,
+        overlap=overlap,
+    )
     expr = guarded(lambda: compile_funnel(layer.context(), q), f"funnel {name!r}")
-    return FunnelResult(expr, explain=q.explain(), backend=layer.backend, kind="funnel",
-                        meta={"query": q})
+    return FunnelResult(
+        expr, explain=q.explain(), backend=layer.backend, kind="funnel", meta={"query": q}
+    )
 
 
 def compile_funnel(ctx: Context, q: FunnelQuery) -> ir.Table:
@@ -65,9 +88,19 @@ def compile_funnel(ctx: Context, q: FunnelQuery) -> ir.Table:
     return summarize(counted(attempts, q), ev, q)
 
 
-def build_query(layer: Layer, name: str, *, by: str | Sequence[str] | None, start: Any,
-                end: Any, order: str | None, window: Any, grain: str | None,
-                strategy: str | None, overlap: str = "auto") -> FunnelQuery:
+def build_query(
+    layer: Layer,
+    name: str,
+    *,
+    by: str | Sequence[str] | None,
+    start: Any,
+    end: Any,
+    order: str | None,
+    window: Any,
+    grain: str | None,
+    strategy: str | None,
+    overlap: str = "auto",
+) -> FunnelQuery:
     """Check the arguments against the definition; every mistake is a QueryError."""
     reg = layer.registry
     defs = reg.project.funnels
@@ -78,11 +111,15 @@ def build_query(layer: Layer, name: str, *, by: str | Sequence[str] | None, star
     steps, exclusions = event_kinds(reg, name)
     chosen_order = order or d.order
     if chosen_order not in ORDERS:
-        raise QueryError(f"unknown funnel order {chosen_order!r}{suggest(str(chosen_order), ORDERS)}: "
-                         "use 'sequential', 'strict' or 'any'")
+        raise QueryError(
+            f"unknown funnel order {chosen_order!r}{suggest(str(chosen_order), ORDERS)}: "
+            "use 'sequential', 'strict' or 'any'"
+        )
     if chosen_order == "any" and exclusions:
-        raise QueryError(f"funnel {name!r} has exclusions, which need an ordered funnel: "
-                         "order='any' has no 'between' steps")
+        raise QueryError(
+            f"funnel {name!r} has exclusions, which need an ordered funnel: "
+            "order='any' has no 'between' steps"
+        )
     win_text, win_seconds = _window(d.window if window is None else window)
     if grain is not None and grain not in GRAIN_UNITS:
         raise QueryError(f"unknown grain {grain!r}{suggest(str(grain), GRAIN_UNITS)}")
@@ -90,16 +127,22 @@ def build_query(layer: Layer, name: str, *, by: str | Sequence[str] | None, star
     by_cols = output_names(by_names)
     clash = [c for c, _ in by_cols if c in (*RESULT_COLUMNS, grain)]
     if clash:
-        raise QueryError(f"by column {clash[0]!r} would clash with a funnel result column; "
-                         f"name the dimension by its path (e.g. {d.source}.{clash[0]})")
+        raise QueryError(
+            f"by column {clash[0]!r} would clash with a funnel result column; "
+            f"name the dimension by its path (e.g. {d.source}.{clash[0]})"
+        )
     by_refs = []
     for out, ref_text in by_cols:
         ref = reg.resolve_field(d.source, ref_text)
         if ref.fans_out:
-            raise QueryError(f"by {ref_text!r} is reached through a one_to_many join "
-                             f"({ref.describe_path()}) and has no single value per event")
+            raise QueryError(
+                f"by {ref_text!r} is reached through a one_to_many join "
+                f"({ref.describe_path()}) and has no single value per event"
+            )
         by_refs.append((out, ref))
-    b_start, b_end = (parse_bound(v, k, layer.timezone) for k, v in (("start", start), ("end", end)))
+    b_start, b_end = (
+        parse_bound(v, k, layer.timezone) for k, v in (("start", start), ("end", end))
+    )
     if b_start is not None and b_end is not None and b_start >= b_end:
         raise QueryError(f"start ({b_start}) must be before end ({b_end})")
     if overlap not in ("auto", "assume"):
@@ -108,12 +151,25 @@ def build_query(layer: Layer, name: str, *, by: str | Sequence[str] | None, star
     if overlap == "assume":
         groups = (tuple(range(1, len(steps) + 1)),)
     return FunnelQuery(
-        name=name, source=d.source, entity=d.entity, time=d.time or reg.sources[d.source].time or "",
-        steps=steps, exclusions=exclusions,
-        window=win_text, window_seconds=win_seconds, order=chosen_order, by=tuple(by_cols),
-        by_refs=tuple(by_refs), start=b_start, end=b_end, grain=grain, timezone=layer.timezone,
-        backend=layer.backend, strategy=_strategy(strategy, layer.backend),
-        disjoint=all(len(g) == 1 for g in groups), overlap_groups=groups,
+        name=name,
+        source=d.source,
+        entity=d.entity,
+        time=d.time or reg.sources[d.source].time or "",
+        steps=steps,
+        exclusions=exclusions,
+        window=win_text,
+        window_seconds=win_seconds,
+        order=chosen_order,
+        by=tuple(by_cols),
+        by_refs=tuple(by_refs),
+        start=b_start,
+        end=b_end,
+        grain=grain,
+        timezone=layer.timezone,
+        backend=layer.backend,
+        strategy=_strategy(strategy, layer.backend),
+        disjoint=all(len(g) == 1 for g in groups),
+        overlap_groups=groups,
     )
 
 
@@ -121,11 +177,15 @@ def _strategy(strategy: str | None, backend: str) -> str:
     if strategy is None:
         return "asof" if backend in ASOF_BACKENDS else "window"
     if strategy not in STRATEGIES:
-        raise QueryError(f"unknown funnel strategy {strategy!r}{suggest(str(strategy), STRATEGIES)}: "
-                         "use 'asof' or 'window'")
+        raise QueryError(
+            f"unknown funnel strategy {strategy!r}{suggest(str(strategy), STRATEGIES)}: "
+            "use 'asof' or 'window'"
+        )
     if strategy == "asof" and backend not in ASOF_BACKENDS:
-        raise QueryError(f"strategy='asof' needs ASOF joins, which the {backend} backend lacks; "
-                         "use strategy='window' (the default there)")
+        raise QueryError(
+            f"strategy='asof' needs ASOF joins, which the {backend} backend lacks; "
+            "use strategy='window' (the default there)"
+        )
     return strategy
 
 

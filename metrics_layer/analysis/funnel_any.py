@@ -47,8 +47,10 @@ def any_attempts(ev: ir.Table, q: FunnelQuery) -> ir.Table:
             parts.append((in_window(group) > 0).ifelse(1, 0).cast(dt.int64))
             continue
         if len(group) > MAX_GROUP:
-            raise QueryError(f"funnel {q.name!r}: order 'any' with {len(group)} steps whose "
-                             f"filters may overlap is not supported (at most {MAX_GROUP})")
+            raise QueryError(
+                f"funnel {q.name!r}: order 'any' with {len(group)} steps whose "
+                f"filters may overlap is not supported (at most {MAX_GROUP})"
+            )
         bounds: list[ir.IntegerValue] = [ibis.literal(len(group), type=dt.int64)]
         for size in range(1, len(group) + 1):
             for subset in itertools.combinations(group, size):
@@ -59,7 +61,9 @@ def any_attempts(ev: ir.Table, q: FunnelQuery) -> ir.Table:
     bounds = time_range(scored[LT], q.start, q.end) if needs_local(q) else []
     anchors = scored.filter(*bounds) if bounds else scored
     return anchors.select(
-        E, **with_period(anchors, q), **{t_col(1): anchors[T]},
+        E,
+        **with_period(anchors, q),
+        **{t_col(1): anchors[T]},
         **{t_col(k): ibis.null(dt.int64) for k in range(2, q.n_steps + 1)},
         **{DEPTH: anchors[DEPTH].cast(dt.int64), CLEAN: ibis.literal(True)},
     )

@@ -26,13 +26,16 @@ def check_funnel(registry: Registry, name: str) -> None:
     """Raise a located DefinitionError for the first problem of funnel `name`."""
     d = registry.project.funnels[name]
     if d.source not in registry.sources:
-        raise DefinitionError(unknown("source", d.source, registry.sources),
-                              registry.locate(SECTION, name, "source"))
+        raise DefinitionError(
+            unknown("source", d.source, registry.sources), registry.locate(SECTION, name, "source")
+        )
     event_kinds(registry, name)
     if d.order == "any" and d.exclusions:
-        raise DefinitionError("exclusions need an ordered funnel (order sequential or strict): "
-                              "with order 'any' steps have no 'between'",
-                              registry.locate(SECTION, name, "exclusions"))
+        raise DefinitionError(
+            "exclusions need an ordered funnel (order sequential or strict): "
+            "with order 'any' steps have no 'between'",
+            registry.locate(SECTION, name, "exclusions"),
+        )
     columns = registry.columns(d.source)
     for i, ref in enumerate(d.by):
         try:
@@ -41,36 +44,64 @@ def check_funnel(registry: Registry, name: str) -> None:
             cls = SchemaError if columns is not None else DefinitionError
             raise cls(str(exc), registry.locate(SECTION, name, "by", i)) from None
         if field.fans_out:
-            raise DefinitionError(f"by {ref!r} is reached through a one_to_many join "
-                                  f"({field.describe_path()}) and has no single value per event",
-                                  registry.locate(SECTION, name, "by", i))
+            raise DefinitionError(
+                f"by {ref!r} is reached through a one_to_many join "
+                f"({field.describe_path()}) and has no single value per event",
+                registry.locate(SECTION, name, "by", i),
+            )
 
 
-def event_kinds(registry: Registry, name: str) -> tuple[tuple[EventKind, ...], tuple[Exclusion, ...]]:
+def event_kinds(
+    registry: Registry, name: str
+) -> tuple[tuple[EventKind, ...], tuple[Exclusion, ...]]:
     """The funnel's steps and exclusions with source, entity and time resolved and checked."""
     d = registry.project.funnels[name]
     main_time = _time_of(registry, name, d, d.source, d.time, ("time",) if d.time else ("source",))
     steps = []
     for i, s in enumerate(d.steps):
-        steps.append(_kind(registry, name, d, ("steps", i), s.name, s.filter, s.source, s.entity,
-                           s.time, main_time))
+        steps.append(
+            _kind(
+                registry,
+                name,
+                d,
+                ("steps", i),
+                s.name,
+                s.filter,
+                s.source,
+                s.entity,
+                s.time,
+                main_time,
+            )
+        )
     names = [s.name for s in d.steps]
     exclusions = []
     for i, x in enumerate(d.exclusions):
-        kind = _kind(registry, name, d, ("exclusions", i), x.name, x.filter, None, None, None,
-                     main_time)
+        kind = _kind(
+            registry, name, d, ("exclusions", i), x.name, x.filter, None, None, None, main_time
+        )
         lo, hi = x.between or (names[0], names[-1])
         exclusions.append(Exclusion(kind, names.index(lo) + 1, names.index(hi) + 1))
     return tuple(steps), tuple(exclusions)
 
 
-def _kind(registry: Registry, name: str, d: Funnel, path: tuple[str, int], kind_name: str,
-          filter_: str, source: str | None, entity: str | None, time: str | None,
-          main_time: str) -> EventKind:
+def _kind(
+    registry: Registry,
+    name: str,
+    d: Funnel,
+    path: tuple[str, int],
+    kind_name: str,
+    filter_: str,
+    source: str | None,
+    entity: str | None,
+    time: str | None,
+    main_time: str,
+) -> EventKind:
     src = source or d.source
     if src not in registry.sources:
-        raise DefinitionError(unknown("source", src, registry.sources),
-                              registry.locate(SECTION, name, *path, "source"))
+        raise DefinitionError(
+            unknown("source", src, registry.sources),
+            registry.locate(SECTION, name, *path, "source"),
+        )
     main = src == d.source and entity is None and time is None
     ent = entity or d.entity
     if main:
@@ -84,20 +115,29 @@ def _kind(registry: Registry, name: str, d: Funnel, path: tuple[str, int], kind_
     return EventKind(kind_name, src, ent, t, filter_, main, path)
 
 
-def _time_of(registry: Registry, name: str, d: Funnel, source: str, time: str | None,
-             field: tuple[str | int, ...]) -> str:
+def _time_of(
+    registry: Registry,
+    name: str,
+    d: Funnel,
+    source: str,
+    time: str | None,
+    field: tuple[str | int, ...],
+) -> str:
     """The time column of events from `source`: the one named here, else the source's."""
     own = time or (d.time if source == d.source else None) or registry.sources[source].time
     if not own:
         raise DefinitionError(
             f"funnel {name!r} needs a time column for source {source!r}: set `time:` here or "
-            f"on source {source!r}", registry.locate(SECTION, name, *field))
+            f"on source {source!r}",
+            registry.locate(SECTION, name, *field),
+        )
     _names_exist(registry, name, source, own, field)
     return own
 
 
-def _names_exist(registry: Registry, name: str, source: str, text: str,
-                 field: tuple[str | int, ...]) -> None:
+def _names_exist(
+    registry: Registry, name: str, source: str, text: str, field: tuple[str | int, ...]
+) -> None:
     """Every name of an expression resolves from `source` (own column first, then joins)."""
     parsed = registry.parse(text, SECTION, name, *field)
     columns = registry.columns(source)

@@ -104,26 +104,39 @@ def build_events(ctx: Context, q: FunnelQuery, *, ordered: bool) -> ir.Table:
         excl = [ev[excl_col(m)] for m in range(1, len(q.exclusions) + 1)]
         ev = ev.filter(functools.reduce(operator.or_, excl, any_step(ev, q)))
     if ordered:
-        mask = functools.reduce(operator.add, [
-            is_step(ev, q, k).ifelse(2 ** (k - 1), 0).cast(dt.int64)
-            for k in range(1, q.n_steps + 1)
-        ])
+        mask = functools.reduce(
+            operator.add,
+            [
+                is_step(ev, q, k).ifelse(2 ** (k - 1), 0).cast(dt.int64)
+                for k in range(1, q.n_steps + 1)
+            ],
+        )
         ev = ev.mutate(
-            **{SEQ: ibis.row_number().over(group_by=ev[E], order_by=[ev[T], mask]),
-               G: ibis.rank().over(group_by=ev[E], order_by=ev[T])}
+            **{
+                SEQ: ibis.row_number().over(group_by=ev[E], order_by=[ev[T], mask]),
+                G: ibis.rank().over(group_by=ev[E], order_by=ev[T]),
+            }
         )
     return ev
 
 
-def _part(ctx: Context, q: FunnelQuery, key: tuple[str, str, str, bool],
-          members: list[tuple[str, EventKind]], keep_all: bool,
-          main: ir.Table | None) -> ir.Table:
+def _part(
+    ctx: Context,
+    q: FunnelQuery,
+    key: tuple[str, str, str, bool],
+    members: list[tuple[str, EventKind]],
+    keep_all: bool,
+    main: ir.Table | None,
+) -> ir.Table:
     """Rows of one source read with one entity and time: its steps and exclusions matched."""
     reg = ctx.registry
     source, entity, time, is_main = key
     texts = [entity, time, *(k.filter for _, k in members)]
-    refs = [reg.resolve_field(source, n, prefer_columns=True)
-            for text in texts for n in parse_expression(text).names]
+    refs = [
+        reg.resolve_field(source, n, prefer_columns=True)
+        for text in texts
+        for n in parse_expression(text).names
+    ]
     if is_main:
         refs += [ref for _, ref in q.by_refs]
     frame = build_frame(reg, ctx.table_of, source, refs, backend=ctx.backend, timezone=ctx.timezone)
@@ -145,14 +158,17 @@ def _part(ctx: Context, q: FunnelQuery, key: tuple[str, str, str, bool],
         if not cond.type().is_boolean():
             raise DefinitionError(
                 f"filter of {kind.name!r} must be a condition (true/false), got a "
-                f"{cond.type()} value", reg.locate("funnels", q.name, *kind.path, "filter"))
+                f"{cond.type()} value",
+                reg.locate("funnels", q.name, *kind.path, "filter"),
+            )
         conds[c] = cond
     # NULL conditions need no COALESCE: every use is a WHERE, an OR or a CASE, where NULL
     # behaves as false.
     steps = [(k, conds[step_col(k)]) for k in range(1, q.n_steps + 1) if step_col(k) in conds]
     if q.disjoint:
-        cols[K] = (ibis.cases(*[(cond, k) for k, cond in steps], else_=0) if steps
-                   else ibis.literal(0)).cast(dt.int16)
+        cols[K] = (
+            ibis.cases(*[(cond, k) for k, cond in steps], else_=0) if steps else ibis.literal(0)
+        ).cast(dt.int16)
     else:
         for k in range(1, q.n_steps + 1):
             cols[step_col(k)] = conds.get(step_col(k), ibis.literal(False))

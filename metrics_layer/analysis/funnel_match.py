@@ -28,9 +28,17 @@ Get = Callable[[str], ir.Value]
 Derive = Callable[[Get], dict[str, ir.Value]]
 
 
-def next_match(left: ir.Table, right: ir.Table, *, left_key: str, right_key: str,
-               payload: Mapping[str, str], strategy: str, derive: Derive,
-               strict: bool = False) -> ir.Table:
+def next_match(
+    left: ir.Table,
+    right: ir.Table,
+    *,
+    left_key: str,
+    right_key: str,
+    payload: Mapping[str, str],
+    strategy: str,
+    derive: Derive,
+    strict: bool = False,
+) -> ir.Table:
     """`left`'s columns plus `derive(get)`: `get(name)` reads a left column or a payload column
     (right column -> its new name) of the row's next right row (NULL when there is none).
 
@@ -42,11 +50,20 @@ def next_match(left: ir.Table, right: ir.Table, *, left_key: str, right_key: str
     return _window(left, right, left_key, right_key, payload, strict, derive)
 
 
-def _asof(left: ir.Table, right: ir.Table, left_key: str, right_key: str,
-          payload: Mapping[str, str], strict: bool, derive: Derive) -> ir.Table:
+def _asof(
+    left: ir.Table,
+    right: ir.Table,
+    left_key: str,
+    right_key: str,
+    payload: Mapping[str, str],
+    strict: bool,
+    derive: Derive,
+) -> ir.Table:
     alias = {out: _RK for src, out in payload.items() if src == right_key}  # no duplicate column
-    r = right.select(**{_RE: right[E], _RK: right[right_key]},
-                     **{out: right[src] for src, out in payload.items() if out not in alias})
+    r = right.select(
+        **{_RE: right[E], _RK: right[right_key]},
+        **{out: right[src] for src, out in payload.items() if out not in alias},
+    )
     left = left.view()  # a fresh relation: do not extend the previous step's join chain
     on = left[left_key] < r[_RK] if strict else left[left_key] <= r[_RK]
     joined = left.asof_join(r, on=on, predicates=[left[E] == r[_RE]])
@@ -55,8 +72,15 @@ def _asof(left: ir.Table, right: ir.Table, left_key: str, right_key: str,
     return joined.select(*(left[c] for c in left.columns if c not in new), **new)
 
 
-def _window(left: ir.Table, right: ir.Table, left_key: str, right_key: str,
-            payload: Mapping[str, str], strict: bool, derive: Derive) -> ir.Table:
+def _window(
+    left: ir.Table,
+    right: ir.Table,
+    left_key: str,
+    right_key: str,
+    payload: Mapping[str, str],
+    strict: bool,
+    derive: Derive,
+) -> ir.Table:
     ltypes = left.schema()
     rtypes = {out: right[src].type() for src, out in payload.items()}
     key_type = dt.int64
@@ -78,8 +102,10 @@ def _window(left: ir.Table, right: ir.Table, left_key: str, right_key: str,
     # first for "at or after" (they are in the frame), last for "strictly after".
     side = ibis.desc(both[_SIDE]) if not strict else ibis.asc(both[_SIDE])
     w = ibis.window(group_by=both[E], order_by=[ibis.desc(both[_K]), side], rows=(None, 0))
-    found = {out: ibis.ifelse(both[_K].isnull(), ibis.null().cast(typ), both[out].min().over(w))
-             for out, typ in rtypes.items()}
+    found = {
+        out: ibis.ifelse(both[_K].isnull(), ibis.null().cast(typ), both[out].min().over(w))
+        for out, typ in rtypes.items()
+    }
     scanned = both.mutate(**found)
     rows = scanned.filter(scanned[_SIDE] == 0)
     new = derive(lambda name: rows[name])

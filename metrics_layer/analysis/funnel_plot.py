@@ -98,8 +98,13 @@ def trend(res: FunnelResult, ax: Any = None, title: str | None = None, top: int 
     fig, ax = _axes(ax, (8.0, 4.5))
     for key, g in _groups(last, res.by, top):
         g = g.sort_values(q.grain)
-        ax.plot(g[q.grain], g["conversion"].astype(float), marker="o", markersize=3,
-                label=_label(key) if res.by else None)
+        ax.plot(
+            g[q.grain],
+            g["conversion"].astype(float),
+            marker="o",
+            markersize=3,
+            label=_label(key) if res.by else None,
+        )
     ax.set_ylabel(f"conversion {q.step_names[0]} → {q.step_names[-1]}")
     ax.set_xlabel(f"{q.grain} of step 1")
     ax.yaxis.set_major_formatter(lambda v, _pos: f"{100 * v:.0f}%")

@@ -43,19 +43,28 @@ class FunnelResult(Result):
     def pivot(self, values: str = "entities") -> pd.DataFrame:
         """One row per group (period, by values), one column per step name."""
         if values not in PIVOT_VALUES:
-            raise QueryError(f"unknown pivot values {values!r}{suggest(values, PIVOT_VALUES)}: "
-                             f"use one of {', '.join(PIVOT_VALUES)}")
+            raise QueryError(
+                f"unknown pivot values {values!r}{suggest(values, PIVOT_VALUES)}: "
+                f"use one of {', '.join(PIVOT_VALUES)}"
+            )
         df = self.to_pandas()
         names = self.query.step_names
         if not self.keys:
             row = df.set_index("step_name")[values].reindex(names)
             return pd.DataFrame([row.to_numpy()], columns=names)
-        table = df.pivot_table(index=self.keys, columns="step_name", values=values,
-                               aggfunc="first", dropna=False, observed=True)
+        table = df.pivot_table(
+            index=self.keys,
+            columns="step_name",
+            values=values,
+            aggfunc="first",
+            dropna=False,
+            observed=True,
+        )
         return table.reindex(columns=names)
 
-    def plot(self, kind: str | None = None, ax: Any = None, title: str | None = None,
-             top: int = 8) -> Figure:
+    def plot(
+        self, kind: str | None = None, ax: Any = None, title: str | None = None, top: int = 8
+    ) -> Figure:
         """A matplotlib Figure: "bars" (funnel; grouped bars with `by`, the `top` groups by
         step-1 entities) or "trend" (conversion to the last step per period; needs a grain).
         Default: "trend" for a funnel asked with a grain, else "bars"."""
@@ -64,10 +73,14 @@ class FunnelResult(Result):
         chosen = kind or ("trend" if self.query.grain else "bars")
         if chosen == "trend":
             if not self.query.grain:
-                raise QueryError("plot(kind='trend') needs a funnel asked with grain=... "
-                                 "(e.g. layer.funnel(name, grain='week'))")
+                raise QueryError(
+                    "plot(kind='trend') needs a funnel asked with grain=... "
+                    "(e.g. layer.funnel(name, grain='week'))"
+                )
             return trend(self, ax=ax, title=title, top=top)
         if chosen == "bars":
             return bars(self, ax=ax, title=title, top=top)
-        raise QueryError(f"unknown plot kind {chosen!r}{suggest(chosen, ('bars', 'trend'))}: "
-                         "use 'bars' or 'trend'")
+        raise QueryError(
+            f"unknown plot kind {chosen!r}{suggest(chosen, ('bars', 'trend'))}: "
+            "use 'bars' or 'trend'"
+        )

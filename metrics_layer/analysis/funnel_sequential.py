@@ -82,9 +82,11 @@ def sequential_attempts(ev: ir.Table, q: FunnelQuery) -> ir.Table:
         a = _fast_step(a, ev, q, k) if q.disjoint else _tied_step(a, ev, q, k)
     for m, x in enumerate(q.exclusions, 1):
         a = _exclusion(a, ev, q, m, x.lo, x.hi)
-    depth = functools.reduce(operator.add, [
-        a[t_col(k)].notnull().ifelse(1, 0).cast(dt.int64) for k in range(2, q.n_steps + 1)
-    ], ibis.literal(1, type=dt.int64))
+    depth = functools.reduce(
+        operator.add,
+        [a[t_col(k)].notnull().ifelse(1, 0).cast(dt.int64) for k in range(2, q.n_steps + 1)],
+        ibis.literal(1, type=dt.int64),
+    )
     tainted = [a[f"__bad{m}"] for m in range(1, len(q.exclusions) + 1)]
     clean = ~functools.reduce(operator.or_, tainted) if tainted else ibis.literal(True)
     keep = [E, *([P] if q.grain else []), *(t_col(k) for k in range(1, q.n_steps + 1))]
@@ -112,8 +114,15 @@ def _fast_step(a: ir.Table, ev: ir.Table, q: FunnelQuery, k: int) -> ir.Table:
             new[_col(DR, k)] = ibis.ifelse(ok, dr, ibis.null(dt.int64))
         return new
 
-    return next_match(a, cand, left_key=t_col(k - 1), right_key=T, payload=payload,
-                      strategy=q.strategy, derive=derive)
+    return next_match(
+        a,
+        cand,
+        left_key=t_col(k - 1),
+        right_key=T,
+        payload=payload,
+        strategy=q.strategy,
+        derive=derive,
+    )
 
 
 def _tied_step(a: ir.Table, ev: ir.Table, q: FunnelQuery, k: int) -> ir.Table:
@@ -124,8 +133,9 @@ def _tied_step(a: ir.Table, ev: ir.Table, q: FunnelQuery, k: int) -> ir.Table:
     leads = sum(1 for j in range(1, k) if may_overlap(q.overlap_groups, j, k))
     if leads:
         w = ibis.window(group_by=cand[E], order_by=cand[SEQ])
-        cand = cand.mutate(**{f"{f}_n{m}": cand[f].lead(m).over(w)
-                              for m in range(1, leads + 1) for f in fields})
+        cand = cand.mutate(
+            **{f"{f}_n{m}": cand[f].lead(m).over(w) for m in range(1, leads + 1) for f in fields}
+        )
     payload = {f: f"{_C}{f}_0" for f in fields}
     payload.update({f"{f}_n{m}": f"{_C}{f}_{m}" for m in range(1, leads + 1) for f in fields})
 
@@ -134,17 +144,31 @@ def _tied_step(a: ir.Table, ev: ir.Table, q: FunnelQuery, k: int) -> ir.Table:
         branches = []
         for m in range(leads + 1):
             seq = get(f"{_C}{SEQ}_{m}")
-            branches.append(functools.reduce(operator.and_, [seq != u for u in used],
-                                             seq.notnull()))
-        pick = {f: ibis.cases(*[(cond, get(f"{_C}{f}_{m}")) for m, cond in enumerate(branches)],
-                              else_=ibis.null(dt.int64))
-                for f in fields}
+            branches.append(
+                functools.reduce(operator.and_, [seq != u for u in used], seq.notnull())
+            )
+        pick = {
+            f: ibis.cases(
+                *[(cond, get(f"{_C}{f}_{m}")) for m, cond in enumerate(branches)],
+                else_=ibis.null(dt.int64),
+            )
+            for f in fields
+        }
         ok = _accept(get, q, k, pick[T], pick.get(DR))
-        return {t_col(k) if f == T else _col(f, k): ibis.ifelse(ok, pick[f], ibis.null(dt.int64))
-                for f in fields}
+        return {
+            t_col(k) if f == T else _col(f, k): ibis.ifelse(ok, pick[f], ibis.null(dt.int64))
+            for f in fields
+        }
 
-    return next_match(a, cand, left_key=_col(G, k - 1), right_key=SEQ, payload=payload,
-                      strategy=q.strategy, derive=derive)
+    return next_match(
+        a,
+        cand,
+        left_key=_col(G, k - 1),
+        right_key=SEQ,
+        payload=payload,
+        strategy=q.strategy,
+        derive=derive,
+    )
 
 
 def _exclusion(a: ir.Table, ev: ir.Table, q: FunnelQuery, m: int, lo: int, hi: int) -> ir.Table:
@@ -155,5 +179,13 @@ def _exclusion(a: ir.Table, ev: ir.Table, q: FunnelQuery, m: int, lo: int, hi: i
         bad = x.notnull() & ((x - get(t_col(1))) <= q.window_us) & (hi_t.isnull() | (x < hi_t))
         return {f"__bad{m}": bad.fill_null(False)}
 
-    return next_match(a, cand, left_key=t_col(lo), right_key=T, payload={T: f"{_C}x"},
-                      strategy=q.strategy, derive=derive, strict=True)
+    return next_match(
+        a,
+        cand,
+        left_key=t_col(lo),
+        right_key=T,
+        payload={T: f"{_C}x"},
+        strategy=q.strategy,
+        derive=derive,
+        strict=True,
+    )

@@ -14,8 +14,15 @@ from metrics_layer.registry import FieldRef
 
 ORDERS = ("sequential", "strict", "any")
 STRATEGIES = ("asof", "window")
-RESULT_COLUMNS = ("step", "step_name", "entities", "conversion", "step_conversion",
-                  "median_seconds", "avg_seconds")
+RESULT_COLUMNS = (
+    "step",
+    "step_name",
+    "entities",
+    "conversion",
+    "step_conversion",
+    "median_seconds",
+    "avg_seconds",
+)
 
 
 @dataclass(frozen=True)
@@ -24,11 +31,11 @@ class EventKind:
 
     name: str
     source: str
-    entity: str          # expression text on `source`
-    time: str            # column (or expression) text on `source`
-    filter: str          # expression text on `source`
-    main: bool           # True when `source` is the funnel's own source
-    path: tuple[str | int, ...] = ()   # where it is defined, e.g. ("steps", 2)
+    entity: str  # expression text on `source`
+    time: str  # column (or expression) text on `source`
+    filter: str  # expression text on `source`
+    main: bool  # True when `source` is the funnel's own source
+    path: tuple[str | int, ...] = ()  # where it is defined, e.g. ("steps", 2)
 
 
 @dataclass(frozen=True)
@@ -50,18 +57,18 @@ class FunnelQuery:
     time: str
     steps: tuple[EventKind, ...]
     exclusions: tuple[Exclusion, ...]
-    window: str                                  # the duration text, for explain()
+    window: str  # the duration text, for explain()
     window_seconds: int
     order: str
-    by: tuple[tuple[str, str], ...]              # (output column, dimension reference)
+    by: tuple[tuple[str, str], ...]  # (output column, dimension reference)
     by_refs: tuple[tuple[str, FieldRef], ...]
-    start: _dt.datetime | None                   # naive wall-clock time in `timezone`
+    start: _dt.datetime | None  # naive wall-clock time in `timezone`
     end: _dt.datetime | None
     grain: str | None
     timezone: str
     backend: str
-    strategy: str                                # "asof" | "window"
-    disjoint: bool                               # no event can match two steps (fast path)
+    strategy: str  # "asof" | "window"
+    disjoint: bool  # no event can match two steps (fast path)
     overlap_groups: tuple[tuple[int, ...], ...]  # steps (1-based) whose filters may overlap
 
     @property
@@ -78,8 +85,11 @@ class FunnelQuery:
 
     def explain(self) -> str:
         """The computation in words."""
-        bounds = ", ".join(f"{k} {'>=' if k == 'start' else '<'} {v:%Y-%m-%d %H:%M:%S}"
-                           for k, v in (("start", self.start), ("end", self.end)) if v)
+        bounds = ", ".join(
+            f"{k} {'>=' if k == 'start' else '<'} {v:%Y-%m-%d %H:%M:%S}"
+            for k, v in (("start", self.start), ("end", self.end))
+            if v
+        )
         lines = [
             f"funnel {self.name!r} on source {self.source!r} ({self.order} order), "
             f"window {self.window} = {self.window_seconds} s from each attempt's step 1 "
@@ -90,27 +100,49 @@ class FunnelQuery:
             where = "" if s.main else f" [source {s.source}, entity {s.entity}, time {s.time}]"
             lines.append(f"  step {i} {s.name}: {s.filter}{where}")
         for x in self.exclusions:
-            lines.append(f"  exclusion {x.kind.name}: {x.kind.filter}, strictly between step "
-                         f"{x.lo} and step {x.hi} of an attempt, within its window")
-        lines.append("  attempts: every step-1 event" + (f" with {bounds}" if bounds else "")
-                     + "; later steps may fall after end, within the window")
+            lines.append(
+                f"  exclusion {x.kind.name}: {x.kind.filter}, strictly between step "
+                f"{x.lo} and step {x.hi} of an attempt, within its window"
+            )
+        lines.append(
+            "  attempts: every step-1 event"
+            + (f" with {bounds}" if bounds else "")
+            + "; later steps may fall after end, within the window"
+        )
         if self.order == "any":
-            lines.append("  depth of an attempt: distinct steps done by distinct events in "
-                         "[its first event, + window]")
+            lines.append(
+                "  depth of an attempt: distinct steps done by distinct events in "
+                "[its first event, + window]"
+            )
         else:
-            lines.append("  step k+1: earliest matching event at or after step k (ties allowed; "
-                         "one event fills one step)"
-                         + ("; no other event of the entity strictly between steps"
-                            if self.order == "strict" else ""))
-            plan = ("one ASOF join per step" if self.strategy == "asof"
-                    else "one window pass (union + running minimum) per step")
-            ties = ("step filters are disjoint" if self.disjoint
-                    else "step filters may overlap: rows ordered by (time, steps matched), "
-                         "used rows skipped")
+            lines.append(
+                "  step k+1: earliest matching event at or after step k (ties allowed; "
+                "one event fills one step)"
+                + (
+                    "; no other event of the entity strictly between steps"
+                    if self.order == "strict"
+                    else ""
+                )
+            )
+            plan = (
+                "one ASOF join per step"
+                if self.strategy == "asof"
+                else "one window pass (union + running minimum) per step"
+            )
+            ties = (
+                "step filters are disjoint"
+                if self.disjoint
+                else "step filters may overlap: rows ordered by (time, steps matched), "
+                "used rows skipped"
+            )
             lines.append(f"  plan: {plan}; {ties}")
-        lines.append("  entity counted once, at its furthest step over its clean attempts"
-                     + (f", per {self.grain} of step 1" if self.grain else ""))
+        lines.append(
+            "  entity counted once, at its furthest step over its clean attempts"
+            + (f", per {self.grain} of step 1" if self.grain else "")
+        )
         if self.by:
-            lines.append("  by (first-touch: earliest funnel event with a non-NULL value): "
-                         + ", ".join(r for _, r in self.by))
+            lines.append(
+                "  by (first-touch: earliest funnel event with a non-NULL value): "
+                + ", ".join(r for _, r in self.by)
+            )
         return "\n".join(lines)

@@ -79,7 +79,9 @@ def summarize(best: ir.Table, ev: ir.Table, q: FunnelQuery) -> ir.Table:
         keys.update({n: best[n] for n, _ in q.by})
     aggs: dict[str, ir.Scalar] = {}
     for k in range(1, q.n_steps + 1):
-        aggs[f"__n{k}"] = best.count(where=best[DEPTH] >= k).fill_null(0)  # Spark: SUM, NULL if empty
+        aggs[f"__n{k}"] = best.count(where=best[DEPTH] >= k).fill_null(
+            0
+        )  # Spark: SUM, NULL if empty
         if k >= 2 and q.order != "any":
             secs = (best[t_col(k)] - best[t_col(k - 1)]).cast(dt.float64) / 1_000_000
             aggs[f"__med{k}"] = secs.median()
@@ -92,8 +94,9 @@ def summarize(best: ir.Table, ev: ir.Table, q: FunnelQuery) -> ir.Table:
     def pick(values: dict[int, ir.Value], typ: dt.DataType) -> ir.Value:
         if not values:
             return ibis.null(typ)
-        return ibis.cases(*[(step == k, v.cast(typ)) for k, v in values.items()],
-                          else_=ibis.null(typ))
+        return ibis.cases(
+            *[(step == k, v.cast(typ)) for k, v in values.items()], else_=ibis.null(typ)
+        )
 
     count = {k: wide[f"__n{k}"] for k in range(1, n + 1)}
     prev = {k: wide[f"__n{max(k - 1, 1)}"] for k in range(1, n + 1)}
@@ -103,8 +106,9 @@ def summarize(best: ir.Table, ev: ir.Table, q: FunnelQuery) -> ir.Table:
     table = wide.select(
         *keys,
         step=step,
-        step_name=pick({k: ibis.literal(name) for k, name in enumerate(q.step_names, 1)},
-                       dt.string),
+        step_name=pick(
+            {k: ibis.literal(name) for k, name in enumerate(q.step_names, 1)}, dt.string
+        ),
         entities=entities,
         conversion=entities.cast(dt.float64) / first,
         step_conversion=entities.cast(dt.float64) / pick(prev, dt.float64).nullif(0),

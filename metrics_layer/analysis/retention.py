@@ -43,7 +43,7 @@ class RetentionQuery:
     cohort_type: str
     mode: str
     periods: int | None
-    by: tuple[tuple[str, str], ...]            # (output column, dimension reference)
+    by: tuple[tuple[str, str], ...]  # (output column, dimension reference)
     by_refs: tuple[tuple[str, FieldRef], ...]  # (output column, resolved field)
     start: _dt.datetime | None
     end: _dt.datetime | None
@@ -52,10 +52,16 @@ class RetentionQuery:
 
     def explain(self) -> str:
         """The computation in words (what `Result.explain()` prints)."""
-        first = ("its FIRST cohort event over all time" if self.cohort_type == "first_time"
-                 else "its first cohort event of every period with one (recurring)")
-        bounds = ", ".join(f"{k} {'>=' if k == 'start' else '<'} {v:%Y-%m-%d %H:%M:%S}"
-                           for k, v in (("start", self.start), ("end", self.end)) if v)
+        first = (
+            "its FIRST cohort event over all time"
+            if self.cohort_type == "first_time"
+            else "its first cohort event of every period with one (recurring)"
+        )
+        bounds = ", ".join(
+            f"{k} {'>=' if k == 'start' else '<'} {v:%Y-%m-%d %H:%M:%S}"
+            for k, v in (("start", self.start), ("end", self.end))
+            if v
+        )
         lines = [
             f"retention {self.name!r} on source {self.source!r}, {self.period}ly cohorts "
             f"in {self.timezone}",
@@ -65,9 +71,14 @@ class RetentionQuery:
             f"  activity event: {self.activity}, counted at or after entry",
             f"  period k = {self.period} of the activity - {self.period} of entry; "
             + ("active at k" if self.mode == "exact" else "active at k or later (rolling)"),
-            "  periods: " + ("all observed" if self.periods is None else f"k = 0..{self.periods - 1}"),
-            "  end of observation: " + (f"as_of {self.as_of:%Y-%m-%d %H:%M:%S}" if self.as_of
-                                        else f"latest {self.time} of any {self.source!r} row"),
+            "  periods: "
+            + ("all observed" if self.periods is None else f"k = 0..{self.periods - 1}"),
+            "  end of observation: "
+            + (
+                f"as_of {self.as_of:%Y-%m-%d %H:%M:%S}"
+                if self.as_of
+                else f"latest {self.time} of any {self.source!r} row"
+            ),
             "  plan: entries = cohort events grouped per entity; activity = distinct (entity, "
             "period) sets; one join on the entity; counts on a zero-filled cohort x period grid",
         ]
@@ -76,21 +87,47 @@ class RetentionQuery:
         return "\n".join(lines)
 
 
-def retention(layer: Layer, name: str, periods: int | None = 12,
-              by: str | Sequence[str] | None = None, mode: str = "exact",
-              cohort_type: str | None = None, start: Any = None, end: Any = None,
-              as_of: Any = None) -> RetentionResult:
+def retention(
+    layer: Layer,
+    name: str,
+    periods: int | None = 12,
+    by: str | Sequence[str] | None = None,
+    mode: str = "exact",
+    cohort_type: str | None = None,
+    start: Any = None,
+    end: Any = None,
+    as_of: Any = None,
+) -> RetentionResult:
     """Cohort retention of the definition `name` as a lazy RetentionResult (one ibis expression)."""
-    q = build_query(layer, name, periods=periods, by=by, mode=mode, cohort_type=cohort_type,
-                    start=start, end=end, as_of=as_of)
+    q = build_query(
+        layer,
+        name,
+        periods=periods,
+        by=by,
+        mode=mode,
+        cohort_type=cohort_type,
+        start=start,
+        end=end,
+        as_of=as_of,
+    )
     expr = guarded(lambda: compile_retention(layer.context(), q), f"retention {name!r}")
-    return RetentionResult(expr, explain=q.explain(), backend=layer.backend, kind="retention",
-                           meta={"query": q})
+    return RetentionResult(
+        expr, explain=q.explain(), backend=layer.backend, kind="retention", meta={"query": q}
+    )
 
 
-def build_query(layer: Layer, name: str, *, periods: int | None, by: str | Sequence[str] | None,
-                mode: str, cohort_type: str | None, start: Any, end: Any,
-                as_of: Any) -> RetentionQuery:
+def build_query(
+    layer: Layer,
+    name: str,
+    *,
+    periods: int | None,
+    by: str | Sequence[str] | None,
+    mode: str,
+    cohort_type: str | None,
+    start: Any,
+    end: Any,
+    as_of: Any,
+) -> RetentionQuery:
     """Check the arguments against the definition; every mistake is a QueryError."""
     reg = layer.registry
     defs = reg.project.retention
@@ -99,36 +136,60 @@ def build_query(layer: Layer, name: str, *, periods: int | None, by: str | Seque
     check_retention(reg, name)
     d = defs[name]
     if mode not in MODES:
-        raise QueryError(f"unknown retention mode {mode!r}{suggest(str(mode), MODES)}: "
-                         "use 'exact' (active in period k) or 'rolling' (in k or later)")
+        raise QueryError(
+            f"unknown retention mode {mode!r}{suggest(str(mode), MODES)}: "
+            "use 'exact' (active in period k) or 'rolling' (in k or later)"
+        )
     kind = cohort_type or d.cohort_type
     if kind not in COHORT_TYPES:
-        raise QueryError(f"unknown cohort_type {kind!r}{suggest(str(kind), COHORT_TYPES)}: "
-                         "use 'first_time' or 'recurring'")
-    if periods is not None and (isinstance(periods, bool) or not isinstance(periods, int)
-                                or periods < 1):
+        raise QueryError(
+            f"unknown cohort_type {kind!r}{suggest(str(kind), COHORT_TYPES)}: "
+            "use 'first_time' or 'recurring'"
+        )
+    if periods is not None and (
+        isinstance(periods, bool) or not isinstance(periods, int) or periods < 1
+    ):
         raise QueryError(f"periods must be a positive integer (or None for all), got {periods!r}")
     by_names = dimension_names(d.by if by is None else by)
     by_cols = output_names(by_names)
     clash = [c for c, _ in by_cols if c in COLUMNS]
     if clash:
-        raise QueryError(f"by column {clash[0]!r} would clash with a retention result column; "
-                         "name the dimension by its path (e.g. source.{clash[0]})")
+        raise QueryError(
+            f"by column {clash[0]!r} would clash with a retention result column; "
+            "name the dimension by its path (e.g. source.{clash[0]})"
+        )
     by_refs = []
     for out, ref_text in by_cols:
         ref = reg.resolve_field(d.source, ref_text)
         if ref.fans_out:
-            raise QueryError(f"by {ref_text!r} is reached through a one_to_many join "
-                             f"({ref.describe_path()}) and has no single value per event")
+            raise QueryError(
+                f"by {ref_text!r} is reached through a one_to_many join "
+                f"({ref.describe_path()}) and has no single value per event"
+            )
         by_refs.append((out, ref))
-    b_start, b_end, b_as_of = (parse_bound(v, k, layer.timezone) for k, v in
-                               (("start", start), ("end", end), ("as_of", as_of)))
+    b_start, b_end, b_as_of = (
+        parse_bound(v, k, layer.timezone)
+        for k, v in (("start", start), ("end", end), ("as_of", as_of))
+    )
     if b_start is not None and b_end is not None and b_start >= b_end:
         raise QueryError(f"start ({b_start}) must be before end ({b_end})")
     time, time_ref = time_field(reg, name)
     return RetentionQuery(
-        name=name, source=d.source, entity=d.entity, cohort=d.cohort, activity=d.activity,
-        time=time, time_ref=time_ref, period=d.period, cohort_type=kind, mode=mode,
-        periods=periods, by=tuple(by_cols), by_refs=tuple(by_refs), start=b_start, end=b_end,
-        as_of=b_as_of, timezone=layer.timezone,
+        name=name,
+        source=d.source,
+        entity=d.entity,
+        cohort=d.cohort,
+        activity=d.activity,
+        time=time,
+        time_ref=time_ref,
+        period=d.period,
+        cohort_type=kind,
+        mode=mode,
+        periods=periods,
+        by=tuple(by_cols),
+        by_refs=tuple(by_refs),
+        start=b_start,
+        end=b_end,
+        as_of=b_as_of,
+        timezone=layer.timezone,
     )

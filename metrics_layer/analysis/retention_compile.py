@@ -61,9 +61,7 @@ def compile_retention(ctx: Context, q: RetentionQuery) -> ir.Table:
     if q.by:
         entries = _with_by(ctx, q, entries)
     act = rows.filter(*seen, v[A]).select(**{E: v[E], T: v[T]})
-    act = act.group_by([act[E], bucket(act[T], q.period).name(P)]).aggregate(
-        **{LAST: act[T].max()}
-    )
+    act = act.group_by([act[E], bucket(act[T], q.period).name(P)]).aggregate(**{LAST: act[T].max()})
     act = act.mutate(**{P: period_index(act[P], q.period)})
     by = [out for out, _ in q.by]
     counts = _counts(_hits(entries, act, q, by), q, by)
@@ -84,8 +82,10 @@ def _frame(ctx: Context, q: RetentionQuery, *extra: FieldRef) -> Frame:
 
 def _boolean(value: ir.Value, what: str) -> ir.BooleanValue:
     if not value.type().is_boolean():
-        raise QueryError(f"retention {what} filter must be a condition (true/false), "
-                         f"got a {value.type()} expression")
+        raise QueryError(
+            f"retention {what} filter must be a condition (true/false), "
+            f"got a {value.type()} expression"
+        )
     return value
 
 
@@ -96,8 +96,12 @@ def _row_values(ctx: Context, q: RetentionQuery, frame: Frame, t: ir.Table) -> d
     local = to_local(frame.value(q.time_ref, t), ctx.timezone, ctx.backend)
     cohort = _boolean(compile_expression(parse_expression(q.cohort), resolve), "cohort")
     activity = _boolean(compile_expression(parse_expression(q.activity), resolve), "activity")
-    return {E: ent, T: local, C: _and(cohort, *_cohort_bounds(local, q)),
-            A: _and(activity, *time_range(local, q.start, None))}
+    return {
+        E: ent,
+        T: local,
+        C: _and(cohort, *_cohort_bounds(local, q)),
+        A: _and(activity, *time_range(local, q.start, None)),
+    }
 
 
 def _cohort_bounds(local: ir.Value, q: RetentionQuery) -> list[ir.BooleanValue]:
@@ -145,16 +149,21 @@ def _entity_level(ctx: Context, q: RetentionQuery) -> bool:
     cols = ctx.registry.columns(q.source)
     if cols is not None and entity not in cols:
         return False
-    return all(ref.path and [left for left, _ in ref.path[0].pairs] == [entity]
-               for _, ref in q.by_refs)
+    return all(
+        ref.path and [left for left, _ in ref.path[0].pairs] == [entity] for _, ref in q.by_refs
+    )
 
 
 def _with_by(ctx: Context, q: RetentionQuery, entries: ir.Table) -> ir.Table:
     """Attach the `by` values of each entry's own event (ties: smallest values, NULLs last)."""
     if _entity_level(ctx, q):
         base = entries.mutate(**{q.entity.strip(): entries[E]})
-        frame = build_frame(ctx.registry, lambda s: base if s == q.source else ctx.table_of(s),
-                            q.source, [ref for _, ref in q.by_refs])
+        frame = build_frame(
+            ctx.registry,
+            lambda s: base if s == q.source else ctx.table_of(s),
+            q.source,
+            [ref for _, ref in q.by_refs],
+        )
         t = frame.table
         return t.select(E, CI, ENTRY, **{out: frame.value(ref, t) for out, ref in q.by_refs})
     frame = _frame(ctx, q, q.time_ref, *(ref for _, ref in q.by_refs))
@@ -167,8 +176,9 @@ def _with_by(ctx: Context, q: RetentionQuery, entries: ir.Table) -> ir.Table:
     looked = entries.join(cands, [entries[E] == cands["__ce"], entries[ENTRY] == cands["__ct"]])
     looked = looked.select(E, CI, ENTRY, *by_values)
     order = [ibis.asc(looked[b], nulls_first=False) for b in by_values]
-    ranked = looked.mutate(__rank=ibis.row_number().over(group_by=[looked[E], looked[CI]],
-                                                         order_by=order))
+    ranked = looked.mutate(
+        __rank=ibis.row_number().over(group_by=[looked[E], looked[CI]], order_by=order)
+    )
     return ranked.filter(ranked["__rank"] == 0).drop("__rank")
 
 
@@ -207,8 +217,9 @@ def _last_period(ctx: Context, q: RetentionQuery) -> ir.Table | int:
     return src.aggregate(__last=period_index(latest, q.period))
 
 
-def _grid(sizes: ir.Table, counts: ir.Table, last: ir.Table | int, q: RetentionQuery,
-          by: list[str]) -> ir.Table:
+def _grid(
+    sizes: ir.Table, counts: ir.Table, last: ir.Table | int, q: RetentionQuery, by: list[str]
+) -> ir.Table:
     """Cohorts × k up to the last observed period, with counts (0 when none)."""
     if isinstance(last, int):
         cohorts = sizes.mutate(__last=ibis.literal(last, type=dt.int64))
@@ -222,8 +233,9 @@ def _grid(sizes: ir.Table, counts: ir.Table, last: ir.Table | int, q: RetentionQ
     joined = grid.left_join(counts, preds)
     n = joined[N].coalesce(0)
     if q.mode == "rolling":
-        window = ibis.cumulative_window(group_by=[joined[CI], *[joined[b] for b in by]],
-                                        order_by=ibis.desc(joined[K]))
+        window = ibis.cumulative_window(
+            group_by=[joined[CI], *[joined[b] for b in by]], order_by=ibis.desc(joined[K])
+        )
         n = n.sum().over(window)
     active = n.cast(dt.int64)
     out = joined.select(
@@ -236,4 +248,3 @@ def _grid(sizes: ir.Table, counts: ir.Table, last: ir.Table | int, q: RetentionQ
         complete=(joined[CI] + joined[K]) < joined["__last"],
     )
     return out.order_by(["cohort", *by, "period"])
-

@@ -26,10 +26,12 @@ def check_retention(registry: Registry, name: str) -> None:
     """Raise a located DefinitionError for the first problem of retention `name`."""
     d = registry.project.retention[name]
     if d.source not in registry.sources:
-        raise DefinitionError(unknown("source", d.source, registry.sources),
-                              registry.locate(SECTION, name, "source"))
-    parsed = {f: registry.parse(getattr(d, f), SECTION, name, f)
-              for f in ("entity", "cohort", "activity")}
+        raise DefinitionError(
+            unknown("source", d.source, registry.sources), registry.locate(SECTION, name, "source")
+        )
+    parsed = {
+        f: registry.parse(getattr(d, f), SECTION, name, f) for f in ("entity", "cohort", "activity")
+    }
     time_field(registry, name)
     columns = registry.columns(d.source)
     if columns is not None:
@@ -63,14 +65,17 @@ def time_field(registry: Registry, name: str) -> tuple[str, FieldRef]:
     except MetricsLayerError as exc:
         raise DefinitionError(str(exc), registry.locate(SECTION, name, field)) from None
     if ref.path:
-        raise DefinitionError(f"time {time!r} of retention {name!r} must be a column of source "
-                              f"{d.source!r} itself, not of a joined source",
-                              registry.locate(SECTION, name, field))
+        raise DefinitionError(
+            f"time {time!r} of retention {name!r} must be a column of source "
+            f"{d.source!r} itself, not of a joined source",
+            registry.locate(SECTION, name, field),
+        )
     return time, ref
 
 
-def _own_field(registry: Registry, name: str, source: str, col: str, field: str,
-               columns: dict[str, str]) -> None:
+def _own_field(
+    registry: Registry, name: str, source: str, col: str, field: str, columns: dict[str, str]
+) -> None:
     """A name in a retention expression must be a column (or dimension) reachable from source."""
     if col in columns:
         return

@@ -33,8 +33,10 @@ def _axes(ax: Any, size: tuple[float, float]) -> tuple[Figure, Axes]:
 def _row_label(key: Any, by: list[str], period: str, sizes: pd.Series) -> str:
     parts = list(key) if isinstance(key, tuple) else [key]
     cohort = period_label(parts[-1], period)
-    groups = " · ".join("NULL" if v is None or (isinstance(v, float) and math.isnan(v)) else str(v)
-                        for v in parts[:-1])
+    groups = " · ".join(
+        "NULL" if v is None or (isinstance(v, float) and math.isnan(v)) else str(v)
+        for v in parts[:-1]
+    )
     n = sizes.get(key)
     size = f"  (n={int(n):,})" if n is not None and not pd.isna(n) else ""
     return f"{groups} · {cohort}{size}" if by else f"{cohort}{size}"
@@ -45,8 +47,9 @@ def _title(res: RetentionResult, title: str | None) -> str:
     return title or f"{q.name}: {q.period}ly retention ({q.mode}, {q.cohort_type})"
 
 
-def heatmap(res: RetentionResult, values: str = "retention", ax: Any = None,
-            title: str | None = None) -> Figure:
+def heatmap(
+    res: RetentionResult, values: str = "retention", ax: Any = None, title: str | None = None
+) -> Figure:
     """The cohort triangle as an annotated heatmap; incomplete cells are marked with '*'."""
     q = res.query
     table = res.pivot(values=values)
@@ -57,8 +60,14 @@ def heatmap(res: RetentionResult, values: str = "retention", ax: Any = None,
     data = table.to_numpy(dtype=float, na_value=np.nan) if rows and cols else np.zeros((0, 0))
     share = values == "retention"
     vmax = 1.0 if share else (float(np.nanmax(data)) if np.isfinite(data).any() else 1.0)
-    image = ax.imshow(np.ma.masked_invalid(data), cmap="Blues", vmin=0.0, vmax=vmax or 1.0,
-                      aspect="auto", interpolation="nearest")
+    image = ax.imshow(
+        np.ma.masked_invalid(data),
+        cmap="Blues",
+        vmin=0.0,
+        vmax=vmax or 1.0,
+        aspect="auto",
+        interpolation="nearest",
+    )
     done = complete.to_numpy(dtype=float, na_value=np.nan) if rows and cols else data
     small = rows * cols <= 600
     for i in range(rows):
@@ -69,8 +78,15 @@ def heatmap(res: RetentionResult, values: str = "retention", ax: Any = None,
             text = f"{v:.0%}" if share else f"{int(v):,}"
             if done[i, j] == 0:
                 text += "*"
-            ax.text(j, i, text, ha="center", va="center", fontsize=8,
-                    color="white" if v > 0.6 * (vmax or 1.0) else "black")
+            ax.text(
+                j,
+                i,
+                text,
+                ha="center",
+                va="center",
+                fontsize=8,
+                color="white" if v > 0.6 * (vmax or 1.0) else "black",
+            )
     ax.set_xticks(range(cols), [str(c) for c in table.columns])
     ax.set_yticks(range(rows), [_row_label(k, res.by, q.period, sizes) for k in table.index])
     ax.set_xlabel(f"{q.period}s since cohort (period k)")
@@ -83,9 +99,17 @@ def heatmap(res: RetentionResult, values: str = "retention", ax: Any = None,
 
         bar.ax.yaxis.set_major_formatter(PercentFormatter(1.0))
     if small and (done == 0).any():
-        ax.annotate("* period not complete yet", xy=(1.0, -0.02), xycoords="axes fraction",
-                    ha="right", va="top", fontsize=8, color="dimgray",
-                    xytext=(0, -24), textcoords="offset points")
+        ax.annotate(
+            "* period not complete yet",
+            xy=(1.0, -0.02),
+            xycoords="axes fraction",
+            ha="right",
+            va="top",
+            fontsize=8,
+            color="dimgray",
+            xytext=(0, -24),
+            textcoords="offset points",
+        )
     return fig
 
 
@@ -105,10 +129,22 @@ def curve(res: RetentionResult, ax: Any = None, title: str | None = None) -> Fig
             ax.plot(g["period"], g["retention"], marker="o", linewidth=2, label=label)
     else:
         for i, (_, g) in enumerate(done.groupby("cohort", sort=True)):
-            ax.plot(g["period"], g["retention"], color="tab:blue", alpha=0.25, linewidth=1,
-                    label="cohorts" if i == 0 else None)
-        ax.plot(avg["period"], avg["retention"], color="tab:red", marker="o", linewidth=2.5,
-                label="average (weighted by cohort size)")
+            ax.plot(
+                g["period"],
+                g["retention"],
+                color="tab:blue",
+                alpha=0.25,
+                linewidth=1,
+                label="cohorts" if i == 0 else None,
+            )
+        ax.plot(
+            avg["period"],
+            avg["retention"],
+            color="tab:red",
+            marker="o",
+            linewidth=2.5,
+            label="average (weighted by cohort size)",
+        )
     ax.set_xlabel(f"{q.period}s since cohort (period k)")
     ax.set_ylabel("retention" + (" (rolling: k or later)" if q.mode == "rolling" else ""))
     ax.yaxis.set_major_formatter(PercentFormatter(1.0))

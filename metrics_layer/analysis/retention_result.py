@@ -43,15 +43,20 @@ class RetentionResult(Result):
         Cells beyond the last observed period are NaN, which gives the triangle its shape.
         """
         if values not in PIVOT_VALUES:
-            raise QueryError(f"unknown pivot values {values!r}{suggest(values, PIVOT_VALUES)}: "
-                             f"use one of {', '.join(PIVOT_VALUES)}")
+            raise QueryError(
+                f"unknown pivot values {values!r}{suggest(values, PIVOT_VALUES)}: "
+                f"use one of {', '.join(PIVOT_VALUES)}"
+            )
         df = self.to_pandas()
         index = [*self.by, "cohort"]
         if complete_only and values != "complete":
             df[values] = df[values].where(df["complete"].astype(bool))
         if df.empty:
-            return pd.DataFrame(index=pd.MultiIndex.from_arrays([[]] * len(index), names=index)
-                                if len(index) > 1 else pd.Index([], name="cohort"))
+            return pd.DataFrame(
+                index=pd.MultiIndex.from_arrays([[]] * len(index), names=index)
+                if len(index) > 1
+                else pd.Index([], name="cohort")
+            )
         # set_index + unstack, not pivot_table: only existing (by, cohort) pairs become rows,
         # and a NULL by value stays a row of its own
         table = df.set_index([*index, "period"])[values].unstack("period")
@@ -73,15 +78,25 @@ class RetentionResult(Result):
         df = self.to_pandas()
         keys = [*self.by, "period"]
         done = df[df["complete"].astype(bool)]
-        out = (done.groupby(keys, dropna=False, sort=True)
-               .agg(cohorts=("cohort", "size"), cohort_size=("cohort_size", "sum"),
-                    active=("active", "sum"))
-               .reset_index())
+        out = (
+            done.groupby(keys, dropna=False, sort=True)
+            .agg(
+                cohorts=("cohort", "size"),
+                cohort_size=("cohort_size", "sum"),
+                active=("active", "sum"),
+            )
+            .reset_index()
+        )
         out["retention"] = out["active"].astype(float) / out["cohort_size"].astype(float)
         return out[[*keys, "cohorts", "cohort_size", "active", "retention"]]
 
-    def plot(self, kind: str = "heatmap", values: str = "retention", ax: Any = None,
-             title: str | None = None) -> Figure:
+    def plot(
+        self,
+        kind: str = "heatmap",
+        values: str = "retention",
+        ax: Any = None,
+        title: str | None = None,
+    ) -> Figure:
         """A matplotlib Figure: "heatmap" (the annotated triangle) or "curve" (one line per
         cohort, the weighted average curve in bold). Pass `ax` to draw into your own axes."""
         from metrics_layer.analysis.retention_plot import curve, heatmap
@@ -90,5 +105,7 @@ class RetentionResult(Result):
             return heatmap(self, values=values, ax=ax, title=title)
         if kind == "curve":
             return curve(self, ax=ax, title=title)
-        raise QueryError(f"unknown plot kind {kind!r}{suggest(kind, ('heatmap', 'curve'))}: "
-                         "use 'heatmap' or 'curve'")
+        raise QueryError(
+            f"unknown plot kind {kind!r}{suggest(kind, ('heatmap', 'curve'))}: "
+            "use 'heatmap' or 'curve'"
+        )

@@ -31,15 +31,23 @@ FORMATS = ("html", "md")
 
 
 def _env(kind: str) -> jinja2.Environment:
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)),
-                             autoescape=kind == "html", undefined=jinja2.StrictUndefined,
-                             trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
-    env.filters["md"] = lambda v: str(v if v is not None else "").replace("|", "\\|").replace("\n", " ")
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+        autoescape=kind == "html",
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["md"] = lambda v: (
+        str(v if v is not None else "").replace("|", "\\|").replace("\n", " ")
+    )
     return env
 
 
-def build_catalog(layer: Layer, out: str | Path, formats: Sequence[str] = FORMATS,
-                  real_sql: bool | None = None) -> Path:
+def build_catalog(
+    layer: Layer, out: str | Path, formats: Sequence[str] = FORMATS, real_sql: bool | None = None
+) -> Path:
     """Write the catalog into `out` and return the path of its index (HTML if rendered).
 
     real_sql: True = compile each metric's SQL on the connection (an error is shown on the page),
@@ -47,7 +55,9 @@ def build_catalog(layer: Layer, out: str | Path, formats: Sequence[str] = FORMAT
     """
     unknown = [f for f in formats if f not in FORMATS]
     if unknown or not formats:
-        raise MetricsLayerError(f"unknown catalog format(s) {unknown or list(formats)}: use html and/or md")
+        raise MetricsLayerError(
+            f"unknown catalog format(s) {unknown or list(formats)}: use html and/or md"
+        )
     root = Path(out)
     model = _model(layer, real_sql)
     for kind in formats:
@@ -59,7 +69,9 @@ def build_catalog(layer: Layer, out: str | Path, formats: Sequence[str] = FORMAT
             target = root / f"{path or template}.{kind}"
             target.parent.mkdir(parents=True, exist_ok=True)
             up = "../" if "/" in (path or template) else ""
-            text = env.get_template(f"{template}.{kind}.j2").render(**model, **extra, root=up, ext=kind)
+            text = env.get_template(f"{template}.{kind}.j2").render(
+                **model, **extra, root=up, ext=kind
+            )
             target.write_text(text, encoding="utf-8")
         if kind == "html":
             shutil.copyfile(TEMPLATES / "style.css", root / "style.css")
@@ -118,19 +130,41 @@ def _source(layer: Layer, name: str) -> dict[str, Any]:
         "owner": src.owner or "",
         "time": src.time or "",
         "primary_key": _text(src.primary_key),
-        "scd": (f"key {_text(src.scd.key)}, valid from {src.scd.valid_from} to {src.scd.valid_to}"
-                if src.scd else ""),
-        "dimensions": [{"name": d, "expr": dim.expr or d, "type": dim.type or "",
-                        "description": dim.description or dim.label or ""}
-                       for d, dim in src.dimensions.items()],
-        "measures": [{"name": m, "agg": ms.agg + (f" (p={ms.p})" if ms.p else ""), "expr": ms.expr or "*",
-                      "filter": ms.filter or "", "time": ms.time or src.time or "",
-                      "description": ms.description or ms.label or "",
-                      "used_by": measures_used.get(m, [])}
-                     for m, ms in src.measures.items()],
-        "joins": [{"role": role, "source": j.source or role, "relationship": j.relationship,
-                   "keys": ", ".join(f"{a} = {b}" for a, b in j.key_pairs())}
-                  for role, j in src.joins.items()],
+        "scd": (
+            f"key {_text(src.scd.key)}, valid from {src.scd.valid_from} to {src.scd.valid_to}"
+            if src.scd
+            else ""
+        ),
+        "dimensions": [
+            {
+                "name": d,
+                "expr": dim.expr or d,
+                "type": dim.type or "",
+                "description": dim.description or dim.label or "",
+            }
+            for d, dim in src.dimensions.items()
+        ],
+        "measures": [
+            {
+                "name": m,
+                "agg": ms.agg + (f" (p={ms.p})" if ms.p else ""),
+                "expr": ms.expr or "*",
+                "filter": ms.filter or "",
+                "time": ms.time or src.time or "",
+                "description": ms.description or ms.label or "",
+                "used_by": measures_used.get(m, []),
+            }
+            for m, ms in src.measures.items()
+        ],
+        "joins": [
+            {
+                "role": role,
+                "source": j.source or role,
+                "relationship": j.relationship,
+                "keys": ", ".join(f"{a} = {b}" for a, b in j.key_pairs()),
+            }
+            for role, j in src.joins.items()
+        ],
         "checks": [_check_text(c) for c in src.checks],
         "metrics": dependents,
     }
@@ -145,7 +179,12 @@ def _check_text(check: Any) -> dict[str, str]:
         text = ", ".join(f"{k}: {_text(v)}" for k, v in value.items())
     else:
         text = str(value)
-    return {"kind": check.kind, "spec": text, "where": check.where or "", "severity": check.severity}
+    return {
+        "kind": check.kind,
+        "spec": text,
+        "where": check.where or "",
+        "severity": check.severity,
+    }
 
 
 def _metric(layer: Layer, name: str, real_sql: bool | None) -> dict[str, Any]:
@@ -158,8 +197,14 @@ def _metric(layer: Layer, name: str, real_sql: bool | None) -> dict[str, Any]:
         if isinstance(target, Metric):
             depends.append({"kind": "metric", "name": dep, "source": ""})
         else:
-            depends.append({"kind": "measure", "name": target.qualified, "source": target.source,
-                            "measure": target.name})
+            depends.append(
+                {
+                    "kind": "measure",
+                    "name": target.qualified,
+                    "source": target.source,
+                    "measure": target.name,
+                }
+            )
     sql, sql_kind = _sql(layer, name, m, real_sql)
     v = m.validation
     return {
@@ -193,7 +238,8 @@ def _sql(layer: Layer, name: str, m: Metric, real_sql: bool | None) -> tuple[str
         for grain in dict.fromkeys(grains):
             try:
                 return layer.query([name], grain=grain).sql(), f"compiled for {layer.backend}" + (
-                    f" at grain {grain}" if grain else " (totals)")
+                    f" at grain {grain}" if grain else " (totals)"
+                )
             except MetricsLayerError as exc:
                 last = exc
             except Exception as exc:  # noqa: BLE001 - unbound connections fail in many ways
@@ -201,7 +247,9 @@ def _sql(layer: Layer, name: str, m: Metric, real_sql: bool | None) -> tuple[str
         if real_sql:
             note = f"-- could not compile on the connection: {str(last).splitlines()[0]}\n"
             return note + sketch_sql(layer.registry, name), "sketch from the definitions"
-    return sketch_sql(layer.registry, name), "sketch from the definitions (no connection with tables)"
+    return sketch_sql(
+        layer.registry, name
+    ), "sketch from the definitions (no connection with tables)"
 
 
 def _validation_text(v: Any) -> list[str]:
@@ -218,12 +266,17 @@ def _validation_text(v: Any) -> list[str]:
         out.append(f"max_change: {v.change} change from the previous period at most {what}")
     if v.anomaly is not None:
         a = v.anomaly
-        out.append(f"anomaly: {'robust z-score (MAD)' if a.method == 'mad' else 'z-score'} within "
-                   f"±{a.threshold} of the trailing {a.window} periods"
-                   + (f", every {a.seasonality}th" if a.seasonality else ""))
+        out.append(
+            f"anomaly: {'robust z-score (MAD)' if a.method == 'mad' else 'z-score'} within "
+            f"±{a.threshold} of the trailing {a.window} periods"
+            + (f", every {a.seasonality}th" if a.seasonality else "")
+        )
     for r in v.reconciles:
-        tol = "exactly" if r.tolerance == 0 else (f"within {r.tolerance:.1%}" if r.relative
-                                                  else f"within {r.tolerance}")
+        tol = (
+            "exactly"
+            if r.tolerance == 0
+            else (f"within {r.tolerance:.1%}" if r.relative else f"within {r.tolerance}")
+        )
         out.append(f"reconcile: equals {r.target} {tol}")
     if v.by:
         out.append(f"evaluated per {', '.join(v.by)}")
@@ -235,17 +288,41 @@ def _validation_text(v: Any) -> list[str]:
 
 
 def _retention(name: str, r: Any) -> dict[str, Any]:
-    return {"name": name, "label": r.label or name, "description": r.description or "",
-            "owner": r.owner or "", "source": r.source, "entity": r.entity, "cohort": r.cohort,
-            "activity": r.activity, "period": r.period, "by": _text(r.by), "cohort_type": r.cohort_type}
+    return {
+        "name": name,
+        "label": r.label or name,
+        "description": r.description or "",
+        "owner": r.owner or "",
+        "source": r.source,
+        "entity": r.entity,
+        "cohort": r.cohort,
+        "activity": r.activity,
+        "period": r.period,
+        "by": _text(r.by),
+        "cohort_type": r.cohort_type,
+    }
 
 
 def _funnel(name: str, f: Any) -> dict[str, Any]:
-    return {"name": name, "label": f.label or name, "description": f.description or "",
-            "owner": f.owner or "", "source": f.source, "entity": f.entity, "window": f.window,
-            "order": f.order, "by": _text(f.by),
-            "steps": [{"name": s.name, "filter": s.filter, "source": s.source or f.source} for s in f.steps],
-            "exclusions": [{"name": e.name, "filter": e.filter,
-                            "between": " → ".join(e.between) if e.between else "any steps"}
-                           for e in f.exclusions]}
-
+    return {
+        "name": name,
+        "label": f.label or name,
+        "description": f.description or "",
+        "owner": f.owner or "",
+        "source": f.source,
+        "entity": f.entity,
+        "window": f.window,
+        "order": f.order,
+        "by": _text(f.by),
+        "steps": [
+            {"name": s.name, "filter": s.filter, "source": s.source or f.source} for s in f.steps
+        ],
+        "exclusions": [
+            {
+                "name": e.name,
+                "filter": e.filter,
+                "between": " → ".join(e.between) if e.between else "any steps",
+            }
+            for e in f.exclusions
+        ],
+    }

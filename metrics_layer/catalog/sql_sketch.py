@@ -19,8 +19,16 @@ from metrics_layer.definitions.models import Metric
 from metrics_layer.lineage import resolve, table_name
 from metrics_layer.registry import MeasureRef, Registry
 
-_AGG = {"count": "COUNT", "count_distinct": "COUNT", "sum": "SUM", "avg": "AVG", "min": "MIN",
-        "max": "MAX", "median": "MEDIAN", "percentile": "QUANTILE_CONT"}
+_AGG = {
+    "count": "COUNT",
+    "count_distinct": "COUNT",
+    "sum": "SUM",
+    "avg": "AVG",
+    "min": "MIN",
+    "max": "MAX",
+    "median": "MEDIAN",
+    "percentile": "QUANTILE_CONT",
+}
 
 
 @dataclass
@@ -46,7 +54,9 @@ class Sketch:
         for src, scan in self.scans.items():
             cols = ",\n  ".join(f"{sql} AS {alias}" for alias, sql in scan.aggs.items())
             joins = "".join(f"\n{j}" for j in scan.joins.values())
-            ctes.append(f"{src}_agg AS (\nSELECT\n  {cols}\nFROM {_table(self.reg, src)} AS {src}{joins}\n)")
+            ctes.append(
+                f"{src}_agg AS (\nSELECT\n  {cols}\nFROM {_table(self.reg, src)} AS {src}{joins}\n)"
+            )
         froms = " CROSS JOIN ".join(f"{src}_agg" for src in self.scans)
         text = f"WITH {', '.join(ctes)}\nSELECT {formula} AS {self.metric}\nFROM {froms}"
         with contextlib.suppress(sqlglot.errors.SqlglotError):
@@ -67,7 +77,9 @@ class Sketch:
             assert ref is not None
             if kind == "cumulative":
                 span = f"the trailing {m.window}" if m.window else f"{m.grain_to_date}-to-date"
-                self.notes.append(f"{name}: at a grain, each period aggregates {span} (totals shown)")
+                self.notes.append(
+                    f"{name}: at a grain, each period aggregates {span} (totals shown)"
+                )
             return self._measure(ref, extra)
         if kind == "ratio":
             num = self._formula(m.numerator or "", extra)
@@ -84,13 +96,17 @@ class Sketch:
 
             return tree.transform(swap).sql("duckdb")
         if kind == "offset":
-            self.notes.append(f"{name}: at a grain, the value of {m.metric} {m.offset} earlier "
-                              "(NULL in a totals query)")
+            self.notes.append(
+                f"{name}: at a grain, the value of {m.metric} {m.offset} earlier "
+                "(NULL in a totals query)"
+            )
             self._formula(m.metric or "", extra)  # its inputs still appear in the scans
             return "NULL"
         if kind == "share":
-            self.notes.append(f"{name}: {m.metric} divided by its total over the period"
-                              + (f" across {', '.join(m.share_of)}" if m.share_of else ""))
+            self.notes.append(
+                f"{name}: {m.metric} divided by its total over the period"
+                + (f" across {', '.join(m.share_of)}" if m.share_of else "")
+            )
             inner = self._formula(m.metric or "", extra)
             return f"CAST({inner} AS DOUBLE) / NULLIF({inner}, 0)"
         return "NULL"
@@ -98,7 +114,9 @@ class Sketch:
     def _measure(self, ref: MeasureRef, filters: tuple[str, ...]) -> str:
         m = ref.measure
         scan = self.scans.setdefault(ref.source, _Scan(ref.source))
-        conds = [self._expr(ref.source, f, scan) for f in ((m.filter,) if m.filter else ()) + filters]
+        conds = [
+            self._expr(ref.source, f, scan) for f in ((m.filter,) if m.filter else ()) + filters
+        ]
         key = (ref.source, ref.name, tuple(conds))
         if key in self._aliases:
             return f"{ref.source}_agg.{self._aliases[key]}"
@@ -130,14 +148,19 @@ class Sketch:
             for depth, step in enumerate(ref.path, 1):
                 prev, alias = alias, "__".join(s.role for s in ref.path[:depth])
                 on = " AND ".join(f"{prev}.{a} = {alias}.{b}" for a, b in step.pairs)
-                scan.joins.setdefault(alias, f"LEFT JOIN {_table(self.reg, step.right)} AS {alias} ON {on}")
+                scan.joins.setdefault(
+                    alias, f"LEFT JOIN {_table(self.reg, step.right)} AS {alias} ON {on}"
+                )
             col = ref.name
             if ref.kind == "dimension":
                 dim = self.reg.sources[ref.source].dimensions[ref.name]
                 if dim.expr:
                     inner = sqlglot.parse_one(dim.expr, read="duckdb")
                     qualified = inner.transform(
-                        lambda n: sge.column(n.name, table=alias) if isinstance(n, sge.Column) else n)
+                        lambda n: (
+                            sge.column(n.name, table=alias) if isinstance(n, sge.Column) else n
+                        )
+                    )
                     return sge.Paren(this=qualified)
             return sge.column(col, table=alias)
 

@@ -28,8 +28,14 @@ def progress_on_stderr(enabled: bool = True) -> Iterator[Callable[[int, int, str
             TimeElapsedColumn,
         )
 
-        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                      TimeElapsedColumn(), console=Console(stderr=True), transient=True) as bar:
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=Console(stderr=True),
+            transient=True,
+        ) as bar:
             task = bar.add_task("checks", total=None)
 
             def update(done: int, total: int, label: str) -> None:
@@ -68,18 +74,32 @@ def render(report: Report, fmt: str, samples: int = 5) -> None:
 
     console = Console(width=max(100, int(os.environ.get("COLUMNS", "140"))), highlight=False)
     table = Table(title="checks", show_lines=False)
-    for col, justify in (("", "left"), ("kind", "left"), ("target", "left"), ("rule", "left"),
-                         ("failures", "right"), ("detail", "left")):
+    for col, justify in (
+        ("", "left"),
+        ("kind", "left"),
+        ("target", "left"),
+        ("rule", "left"),
+        ("failures", "right"),
+        ("detail", "left"),
+    ):
         table.add_column(col, justify=justify, overflow="fold")
     for r in report.results:
-        mark = "[green]PASS[/]" if r.passed else ("[yellow]WARN[/]" if r.severity == "warn" else "[red]FAIL[/]")
+        mark = (
+            "[green]PASS[/]"
+            if r.passed
+            else ("[yellow]WARN[/]" if r.severity == "warn" else "[red]FAIL[/]")
+        )
         table.add_row(mark, r.kind, r.target, r.rule, f"{r.failures:,}", r.detail)
     console.print(table)
     for r in report.failed:
         if r.failing.empty:
             continue
-        console.print(f"\n[bold]{r.target}: {r.rule}[/] — failing "
-                      f"({min(samples, len(r.failing))} of {r.failures:,} shown)")
-        console.print(r.failing.head(samples).to_string(index=False, na_rep="NULL", max_colwidth=40),
-                      markup=False)
+        console.print(
+            f"\n[bold]{r.target}: {r.rule}[/] — failing "
+            f"({min(samples, len(r.failing))} of {r.failures:,} shown)"
+        )
+        console.print(
+            r.failing.head(samples).to_string(index=False, na_rep="NULL", max_colwidth=40),
+            markup=False,
+        )
     console.print(f"\n{report.summary()}", markup=False)

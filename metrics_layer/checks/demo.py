@@ -15,7 +15,9 @@ if TYPE_CHECKING:
 DEMO_AS_OF = "2025-07-01"
 
 
-def demo_summary(layer: Layer, as_of: Any = DEMO_AS_OF, samples: int = 3, progress: Any = None) -> str:
+def demo_summary(
+    layer: Layer, as_of: Any = DEMO_AS_OF, samples: int = 3, progress: Any = None
+) -> str:
     """A short readable report: totals, every failed rule, and sample rows of the first ones."""
     from metrics_layer.checks.console import quiet_backend
 
@@ -34,7 +36,9 @@ def demo_summary(layer: Layer, as_of: Any = DEMO_AS_OF, samples: int = 3, progre
         for r in failed[:2]:
             if r.failing.empty:
                 continue
-            lines.append(f"{r.target}: {r.rule}, first {min(samples, len(r.failing))} of {r.failures:,}:")
+            lines.append(
+                f"{r.target}: {r.rule}, first {min(samples, len(r.failing))} of {r.failures:,}:"
+            )
             text = r.failing.head(samples).to_string(index=False, na_rep="NULL", max_colwidth=30)
             lines.extend("    " + line for line in text.splitlines())
     lines.append(f"Full report: metrics-layer check <defs> -c <db> --as-of {as_of}")

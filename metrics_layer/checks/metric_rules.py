@@ -56,8 +56,9 @@ class _Series:
     others: dict[str, str]  # reconcile target -> column of the other side
 
 
-def check_metric(layer: Layer, name: str, grain: str, start: Any = None, end: Any = None,
-                 as_of: Any = None) -> list[RuleResult]:
+def check_metric(
+    layer: Layer, name: str, grain: str, start: Any = None, end: Any = None, as_of: Any = None
+) -> list[RuleResult]:
     """Evaluate the validation rules of one metric; a rule that cannot be evaluated raises."""
     metric = layer.registry.project.metrics[name]
     v = metric.validation
@@ -67,10 +68,14 @@ def check_metric(layer: Layer, name: str, grain: str, start: Any = None, end: An
     try:
         s = _evaluate(layer, name, v, v.grain or grain, start, end, as_of)
     except MetricsLayerError as exc:
-        raise CheckError(f"{where}: cannot evaluate the validation of metric {name!r}: {exc}") from exc
+        raise CheckError(
+            f"{where}: cannot evaluate the validation of metric {name!r}: {exc}"
+        ) from exc
     except Exception as exc:  # noqa: BLE001 - backend failures of the check query
-        raise CheckError(f"{where}: cannot evaluate the validation of metric {name!r}: "
-                         f"{type(exc).__name__}: {exc}") from exc
+        raise CheckError(
+            f"{where}: cannot evaluate the validation of metric {name!r}: "
+            f"{type(exc).__name__}: {exc}"
+        ) from exc
     results = []
     n = len(s.frame)
     if "range" in rule_names(v):
@@ -88,8 +93,9 @@ def check_metric(layer: Layer, name: str, grain: str, start: Any = None, end: An
     return results
 
 
-def _evaluate(layer: Layer, name: str, v: Validation, grain: str, start: Any, end: Any,
-              as_of: Any) -> _Series:
+def _evaluate(
+    layer: Layer, name: str, v: Validation, grain: str, start: Any, end: Any, as_of: Any
+) -> _Series:
     s, e = parse_bound(start, "start"), parse_bound(end, "end")
     cutoff = series.floor(parse_bound(as_of, "as_of"), grain) if as_of is not None else None
     lookback = 1 if v.max_change is not None else 0
@@ -120,15 +126,25 @@ def _evaluate(layer: Layer, name: str, v: Validation, grain: str, start: Any, en
     return _Series(name, grain, groups, frame, others)
 
 
-def _flags(t: ir.Table, v: Validation, period: str, groups: list[str], inputs: dict[str, str],
-           targets: dict[str, list[str]]) -> ir.Table:
+def _flags(
+    t: ir.Table,
+    v: Validation,
+    period: str,
+    groups: list[str],
+    inputs: dict[str, str],
+    targets: dict[str, list[str]],
+) -> ir.Table:
     """Add one boolean column per rule (and the helper values shown in failures)."""
     x = t[V].cast(dt.float64)
     cols: dict[str, ir.Value] = {}
     if v.min is not None or v.max is not None:
         low = (x < v.min) if v.min is not None else None
         high = (x > v.max) if v.max is not None else None
-        out = low | high if low is not None and high is not None else (low if low is not None else high)
+        out = (
+            low | high
+            if low is not None and high is not None
+            else (low if low is not None else high)
+        )
         cols["__f_range"] = out.fill_null(False)
     if v.not_null:
         cols["__f_not_null"] = t[V].isnull()
@@ -161,8 +177,16 @@ def _flags(t: ir.Table, v: Validation, period: str, groups: list[str], inputs: d
     return t
 
 
-def _result(s: _Series, rule: str, flag: str, n: int, ok_text: str, columns: dict[str, str],
-            describe: Callable[[pd.Series], str], what: str) -> RuleResult:
+def _result(
+    s: _Series,
+    rule: str,
+    flag: str,
+    n: int,
+    ok_text: str,
+    columns: dict[str, str],
+    describe: Callable[[pd.Series], str],
+    what: str,
+) -> RuleResult:
     bad = s.frame[s.frame[flag].astype(bool)] if flag in s.frame else s.frame.iloc[0:0]
     keep = [s.period, *s.groups]
     failing = bad[keep + list(columns)].rename(columns=columns).reset_index(drop=True)
@@ -179,49 +203,86 @@ def _label(s: _Series, row: pd.Series) -> str:
 
 def _range(s: _Series, v: Validation, n: int) -> RuleResult:
     span = f"[{fmt.bound(v.min)}, {fmt.bound(v.max) if v.max is not None else '+∞'}]"
-    return _result(s, "range", "__f_range", n, f"every value within {span}", {V: s.metric},
-                   lambda r: f"{_label(s, r)} = {fmt.value(r[V])}", f"outside {span}")
+    return _result(
+        s,
+        "range",
+        "__f_range",
+        n,
+        f"every value within {span}",
+        {V: s.metric},
+        lambda r: f"{_label(s, r)} = {fmt.value(r[V])}",
+        f"outside {span}",
+    )
 
 
 def _not_null(s: _Series, n: int) -> RuleResult:
-    return _result(s, "not_null", "__f_not_null", n, "no NULL value", {V: s.metric},
-                   lambda r: _label(s, r), "NULL (or no data)")
+    return _result(
+        s,
+        "not_null",
+        "__f_not_null",
+        n,
+        "no NULL value",
+        {V: s.metric},
+        lambda r: _label(s, r),
+        "NULL (or no data)",
+    )
 
 
 def _max_change(s: _Series, v: Validation, n: int) -> RuleResult:
-    limit = fmt.percent(v.max_change or 0).lstrip("+") if v.change == "relative" else fmt.value(v.max_change)
+    limit = (
+        fmt.percent(v.max_change or 0).lstrip("+")
+        if v.change == "relative"
+        else fmt.value(v.max_change)
+    )
     kind = "relative" if v.change == "relative" else "absolute"
 
     def describe(r: pd.Series) -> str:
         ch = fmt.percent(r["__change"]) if v.change == "relative" else fmt.value(r["__change"])
         return f"{_label(s, r)} {fmt.value(r['__prev'])} → {fmt.value(r[V])} ({ch})"
 
-    return _result(s, "max_change", "__f_change", n,
-                   f"{kind} change from the previous period at most {limit}",
-                   {"__prev": "previous", V: s.metric, "__change": "change"}, describe,
-                   f"changed by more than {limit}")
+    return _result(
+        s,
+        "max_change",
+        "__f_change",
+        n,
+        f"{kind} change from the previous period at most {limit}",
+        {"__prev": "previous", V: s.metric, "__change": "change"},
+        describe,
+        f"changed by more than {limit}",
+    )
 
 
 def _anomaly(s: _Series, v: Validation, n: int) -> RuleResult:
     a = v.anomaly
     assert a is not None
     judged = int((s.frame["__a_n"] >= a.needed).sum()) if "__a_n" in s.frame else 0
-    ref = f"the trailing {a.window} periods" + (f" (every {a.seasonality}th)" if a.seasonality else "")
+    ref = f"the trailing {a.window} periods" + (
+        f" (every {a.seasonality}th)" if a.seasonality else ""
+    )
     what = "robust z-score" if a.method == "mad" else "z-score"
 
     def describe(r: pd.Series) -> str:
-        return (f"{_label(s, r)} = {fmt.value(r[V])} (expected {fmt.value(r['__a_expected'])}, "
-                f"score {fmt.value(r['__a_score'])})")
+        return (
+            f"{_label(s, r)} = {fmt.value(r[V])} (expected {fmt.value(r['__a_expected'])}, "
+            f"score {fmt.value(r['__a_score'])})"
+        )
 
-    res = _result(s, "anomaly", "__a_flag", n, f"{what} within ±{fmt.value(a.threshold)} of {ref}",
-                  {V: s.metric, "__a_expected": "expected", "__a_score": "score"}, describe,
-                  f"anomalous against {ref}")
+    res = _result(
+        s,
+        "anomaly",
+        "__a_flag",
+        n,
+        f"{what} within ±{fmt.value(a.threshold)} of {ref}",
+        {V: s.metric, "__a_expected": "expected", "__a_score": "score"},
+        describe,
+        f"anomalous against {ref}",
+    )
     res.detail += f"; {fmt.plural(judged, 'period')} had enough history"
     return res
 
 
 def _reconcile(s: _Series, r: Reconcile, i: int, n: int) -> RuleResult:
-    tol = (fmt.percent(r.tolerance).lstrip("+") if r.relative else fmt.value(r.tolerance))
+    tol = fmt.percent(r.tolerance).lstrip("+") if r.relative else fmt.value(r.tolerance)
     other = f"__o{i}"
     label = r.target if r.metric else "expected"
 
@@ -229,8 +290,13 @@ def _reconcile(s: _Series, r: Reconcile, i: int, n: int) -> RuleResult:
         return f"{_label(s, row)} {fmt.value(row[V])} vs {fmt.value(row[other])}"
 
     exact = r.tolerance == 0
-    return _result(s, f"reconcile({r.target})", f"__f_rec{i}", n,
-                   f"equals {r.target}" + ("" if exact else f" within {tol}"),
-                   {V: s.metric, other: label, f"__d{i}": "difference"}, describe,
-                   f"differ from {r.target}" + ("" if exact else f" by more than {tol}"))
-
+    return _result(
+        s,
+        f"reconcile({r.target})",
+        f"__f_rec{i}",
+        n,
+        f"equals {r.target}" + ("" if exact else f" within {tol}"),
+        {V: s.metric, other: label, f"__d{i}": "difference"},
+        describe,
+        f"differ from {r.target}" + ("" if exact else f" by more than {tol}"),
+    )

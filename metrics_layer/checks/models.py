@@ -62,7 +62,9 @@ class TrailingWindow(_Strict):
     @model_validator(mode="after")
     def _check_min_periods(self) -> TrailingWindow:
         if self.min_periods is not None and self.min_periods > self.window:
-            raise ValueError(f"min_periods ({self.min_periods}) cannot exceed window ({self.window})")
+            raise ValueError(
+                f"min_periods ({self.min_periods}) cannot exceed window ({self.window})"
+            )
         return self
 
     @property
@@ -244,13 +246,17 @@ def _check_item(item: Any) -> Any:
         return item
     known = ", ".join(CHECK_TYPES)
     if isinstance(item, str):
-        raise ValueError(f"a check is a mapping such as `- {item}: ...`, got the text {item!r}; checks: {known}")
+        raise ValueError(
+            f"a check is a mapping such as `- {item}: ...`, got the text {item!r}; checks: {known}"
+        )
     if not isinstance(item, dict):
         raise ValueError(f"a check is a mapping with one of: {known}")
     kinds = [k for k in item if k in CHECK_TYPES]
     others = [k for k in item if k not in CHECK_TYPES and k not in COMMON_KEYS]
     if len(kinds) > 1:
-        raise ValueError(f"one check per list item, got {' and '.join(kinds)}: write them as separate items")
+        raise ValueError(
+            f"one check per list item, got {' and '.join(kinds)}: write them as separate items"
+        )
     if not kinds:
         name = str(others[0]) if others else ""
         close = difflib.get_close_matches(name, list(CHECK_TYPES), n=1, cutoff=0.6)
@@ -260,8 +266,11 @@ def _check_item(item: Any) -> Any:
         raise ValueError(
             f"unknown key {others[0]!r} in a {kinds[0]} check; an item takes the check and "
             f"optionally {' and '.join(COMMON_KEYS)}"
-            + (" (the check's own settings go inside it, e.g. `range: {column: x, min: 0}`)"
-               if kinds[0] in ("range", "accepted_values", "freshness", "volume") else "")
+            + (
+                " (the check's own settings go inside it, e.g. `range: {column: x, min: 0}`)"
+                if kinds[0] in ("range", "accepted_values", "freshness", "volume")
+                else ""
+            )
         )
     try:
         return CHECK_TYPES[kinds[0]].model_validate(item)

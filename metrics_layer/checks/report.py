@@ -42,8 +42,15 @@ class RuleResult:
         return not self.passed and self.severity == "error"
 
     def row(self) -> dict[str, Any]:
-        return {"kind": self.kind, "target": self.target, "rule": self.rule, "passed": self.passed,
-                "failures": int(self.failures), "detail": self.detail, "severity": self.severity}
+        return {
+            "kind": self.kind,
+            "target": self.target,
+            "rule": self.rule,
+            "passed": self.passed,
+            "failures": int(self.failures),
+            "detail": self.detail,
+            "severity": self.severity,
+        }
 
 
 class Report:
@@ -75,9 +82,13 @@ class Report:
             return exact[0]
         rules = [r.rule for r in on_target]
         if not exact:
-            raise CheckError(unknown(f"rule of {target!r}", rule, rules) + f"; rules: {', '.join(rules)}")
-        raise CheckError(f"rule {rule!r} of {target!r} is ambiguous: use one of "
-                         + ", ".join(r.rule for r in exact))
+            raise CheckError(
+                unknown(f"rule of {target!r}", rule, rules) + f"; rules: {', '.join(rules)}"
+            )
+        raise CheckError(
+            f"rule {rule!r} of {target!r} is ambiguous: use one of "
+            + ", ".join(r.rule for r in exact)
+        )
 
     def failing(self, target: str, rule: str) -> pd.DataFrame:
         """The failing periods/groups (metric rules) or sample rows (source checks) of a rule."""
@@ -118,7 +129,9 @@ class Report:
             if r.failing.empty or samples <= 0:
                 continue
             lines.append("")
-            lines.append(f"{r.target}: {r.rule} — failing ({min(samples, len(r.failing))} of {r.failures}):")
+            lines.append(
+                f"{r.target}: {r.rule} — failing ({min(samples, len(r.failing))} of {r.failures}):"
+            )
             text = r.failing.head(samples).to_string(index=False, na_rep="NULL", max_colwidth=40)
             lines.extend("  " + line for line in text.splitlines())
         lines.append("")

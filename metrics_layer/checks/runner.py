@@ -17,8 +17,13 @@ if TYPE_CHECKING:
 Progress = Callable[[int, int, str], None]
 
 
-def _selected(names: Sequence[str] | str | None, known: dict[str, Any], kind: str,
-              has_rules: Callable[[Any], bool], what: str) -> list[str]:
+def _selected(
+    names: Sequence[str] | str | None,
+    known: dict[str, Any],
+    kind: str,
+    has_rules: Callable[[Any], bool],
+    what: str,
+) -> list[str]:
     if isinstance(names, str):
         names = [names]
     if names is None:
@@ -45,8 +50,11 @@ def _tasks(layer: Layer, metrics: list[str], sources: list[str]) -> list[tuple[s
         checks = layer.registry.sources[s].checks
         if any(isinstance(c, source_rules.ROW_CHECKS) for c in checks):
             tasks.append(("rows", s, None))
-        tasks += [("table", s, (i, c)) for i, c in enumerate(checks)
-                  if isinstance(c, source_table.TABLE_CHECKS)]
+        tasks += [
+            ("table", s, (i, c))
+            for i, c in enumerate(checks)
+            if isinstance(c, source_table.TABLE_CHECKS)
+        ]
     return tasks
 
 
@@ -58,10 +66,17 @@ def _label(kind: str, target: str, what: Any) -> str:
     return f"source {target}: {what[1].label}"
 
 
-def run_checks(layer: Layer, metrics: Sequence[str] | str | None = None,
-               sources: Sequence[str] | str | None = None, grain: str = "day", start: Any = None,
-               end: Any = None, as_of: Any = None, quarantine: bool = False,
-               progress: Progress | None = None) -> Report:
+def run_checks(
+    layer: Layer,
+    metrics: Sequence[str] | str | None = None,
+    sources: Sequence[str] | str | None = None,
+    grain: str = "day",
+    start: Any = None,
+    end: Any = None,
+    as_of: Any = None,
+    quarantine: bool = False,
+    progress: Progress | None = None,
+) -> Report:
     """Validation rules of metrics and data checks of sources, as one Report.
 
     With neither `metrics` nor `sources`, everything that declares rules runs; naming one kind
@@ -72,18 +87,34 @@ def run_checks(layer: Layer, metrics: Sequence[str] | str | None = None,
     project = layer.registry.project
     if metrics is None and sources is None:
         metric_names = _selected(None, project.metrics, "metric", _metric_has_rules, "validation")
-        source_names = _selected(None, project.sources, "source", lambda s: bool(s.checks), "checks")
+        source_names = _selected(
+            None, project.sources, "source", lambda s: bool(s.checks), "checks"
+        )
     else:
-        metric_names = _selected(metrics or [], project.metrics, "metric", _metric_has_rules,
-                                 "validation rules") if metrics is not None else []
-        source_names = _selected(sources or [], project.sources, "source", lambda s: bool(s.checks),
-                                 "checks") if sources is not None else []
+        metric_names = (
+            _selected(
+                metrics or [], project.metrics, "metric", _metric_has_rules, "validation rules"
+            )
+            if metrics is not None
+            else []
+        )
+        source_names = (
+            _selected(sources or [], project.sources, "source", lambda s: bool(s.checks), "checks")
+            if sources is not None
+            else []
+        )
     s, e = parse_bound(start, "start"), parse_bound(end, "end")
     ref = parse_bound(as_of, "as_of")
     tasks = _tasks(layer, metric_names, source_names)
     results: list[tuple[int, int, int, RuleResult]] = []  # (task, check index, order): sort keys
-    meta: dict[str, Any] = {"grain": grain, "start": s, "end": e, "as_of": ref,
-                            "failing_rows": {}, "quarantine": {}}
+    meta: dict[str, Any] = {
+        "grain": grain,
+        "start": s,
+        "end": e,
+        "as_of": ref,
+        "failing_rows": {},
+        "quarantine": {},
+    }
     for n, (kind, target, what) in enumerate(tasks):
         if progress:
             progress(n, len(tasks), _label(kind, target, what))
@@ -121,7 +152,9 @@ def _numbered(results: list[RuleResult]) -> list[RuleResult]:
 
 def _first_task(tasks: list[tuple[str, str, Any]], source: str) -> int:
     """All results of a source sort together, in the order of its `checks:` list."""
-    return next(i for i, (kind, target, _) in enumerate(tasks) if kind != "metric" and target == source)
+    return next(
+        i for i, (kind, target, _) in enumerate(tasks) if kind != "metric" and target == source
+    )
 
 
 def _quarantine(layer: Layer, source: str, rc: source_rules.RowChecks) -> str:
@@ -130,15 +163,31 @@ def _quarantine(layer: Layer, source: str, rc: source_rules.RowChecks) -> str:
     try:
         layer.con.create_table(name, source_rules.failing_rows(rc), overwrite=True)
     except Exception as exc:  # noqa: BLE001 - backends raise their own errors
-        raise CheckError(f"source {source!r}: cannot write the quarantine table {name!r}: {exc}") from exc
+        raise CheckError(
+            f"source {source!r}: cannot write the quarantine table {name!r}: {exc}"
+        ) from exc
     return name
 
 
-def check_sources(layer: Layer, sources: Sequence[str] | str | None = None, start: Any = None,
-                  end: Any = None, as_of: Any = None, quarantine: bool = False,
-                  progress: Progress | None = None) -> Report:
+def check_sources(
+    layer: Layer,
+    sources: Sequence[str] | str | None = None,
+    start: Any = None,
+    end: Any = None,
+    as_of: Any = None,
+    quarantine: bool = False,
+    progress: Progress | None = None,
+) -> Report:
     """Only the source data checks (every source with `checks:` when `sources` is None)."""
     project = layer.registry.project
     names = _selected(sources, project.sources, "source", lambda s: bool(s.checks), "checks")
-    return run_checks(layer, metrics=None, sources=names, start=start, end=end, as_of=as_of,
-                      quarantine=quarantine, progress=progress)
+    return run_checks(
+        layer,
+        metrics=None,
+        sources=names,
+        start=start,
+        end=end,
+        as_of=as_of,
+        quarantine=quarantine,
+        progress=progress,
+    )

@@ -16,8 +16,14 @@ import pandas as pd
 
 from metrics_layer.checks.models import TrailingWindow
 
-_STEP = {"hour": {"hours": 1}, "day": {"days": 1}, "week": {"weeks": 1}, "month": {"months": 1},
-         "quarter": {"months": 3}, "year": {"years": 1}}
+_STEP = {
+    "hour": {"hours": 1},
+    "day": {"days": 1},
+    "week": {"weeks": 1},
+    "month": {"months": 1},
+    "quarter": {"months": 3},
+    "year": {"years": 1},
+}
 GID, RN = "__gid", "__rn"
 MAD_SCALE = 1.4826  # MAD × 1.4826 estimates the standard deviation of normal data
 MEANAD_SCALE = 1.2533  # mean absolute deviation × 1.2533, the fallback when the MAD is 0
@@ -51,16 +57,28 @@ def shift(ts: _dt.datetime, grain: str, n: int) -> _dt.datetime:
     return (pd.Timestamp(ts) + pd.DateOffset(**{name: size * n})).to_pydatetime()
 
 
-def spine(series: ir.Table, period: str, groups: Sequence[str], grain: str,
-          start: _dt.datetime | None, end: _dt.datetime | None) -> ir.Table:
+def spine(
+    series: ir.Table,
+    period: str,
+    groups: Sequence[str],
+    grain: str,
+    start: _dt.datetime | None,
+    end: _dt.datetime | None,
+) -> ir.Table:
     """Every period from start (or the first period with data) to end (or the last one), per
     group seen in the series, with the series' other columns (NULL where a period is missing)."""
     typ = series[period].type()
     bounds = series.aggregate(__lo=series[period].min(), __hi=series[period].max())
-    lo = (ibis.literal(start, type=dt.timestamp).truncate(_unit(grain)) if start is not None
-          else bounds["__lo"].cast(dt.timestamp))
-    stop = (ibis.literal(end, type=dt.timestamp) if end is not None
-            else bounds["__hi"].cast(dt.timestamp) + step(grain))
+    lo = (
+        ibis.literal(start, type=dt.timestamp).truncate(_unit(grain))
+        if start is not None
+        else bounds["__lo"].cast(dt.timestamp)
+    )
+    stop = (
+        ibis.literal(end, type=dt.timestamp)
+        if end is not None
+        else bounds["__hi"].cast(dt.timestamp) + step(grain)
+    )
     periods = bounds.select(**{period: ibis.range(lo, stop, step(grain)).unnest().cast(typ)})
     if groups:
         keys = series.select(*groups).distinct()
@@ -69,7 +87,9 @@ def spine(series: ir.Table, period: str, groups: Sequence[str], grain: str,
     preds += [periods[g].identical_to(series[g]) for g in groups]
     joined = periods.left_join(series, preds)
     others = [c for c in series.columns if c != period and c not in groups]
-    return joined.select(periods[period], *[periods[g] for g in groups], *[series[c] for c in others])
+    return joined.select(
+        periods[period], *[periods[g] for g in groups], *[series[c] for c in others]
+    )
 
 
 def _unit(grain: str) -> str:
@@ -107,14 +127,20 @@ def trailing(t: ir.Table, value: str, spec: TrailingWindow, prefix: str) -> ir.T
     pairs = cur.join(ref, preds).select(cur[GID], cur[RN], ref["__x"])
     x = pairs["__x"]
     if spec.method == "zscore":
-        stats = pairs.group_by([GID, RN]).aggregate(__c=x.mean(), __s=x.std(how="sample"), __n=x.count())
+        stats = pairs.group_by([GID, RN]).aggregate(
+            __c=x.mean(), __s=x.std(how="sample"), __n=x.count()
+        )
     else:
         center = pairs.group_by([GID, RN]).aggregate(__c=x.median(), __n=x.count())
-        dev = pairs.join(center, [GID, RN]).select(GID, RN, "__c", "__n", __d=(x - center["__c"]).abs())
-        stats = dev.group_by([GID, RN, "__c", "__n"]).aggregate(__mad=dev["__d"].median(),
-                                                                 __mean=dev["__d"].mean())
-        stats = stats.mutate(__s=(stats["__mad"] * MAD_SCALE).nullif(0).fill_null(
-            stats["__mean"] * MEANAD_SCALE)).drop("__mad", "__mean")
+        dev = pairs.join(center, [GID, RN]).select(
+            GID, RN, "__c", "__n", __d=(x - center["__c"]).abs()
+        )
+        stats = dev.group_by([GID, RN, "__c", "__n"]).aggregate(
+            __mad=dev["__d"].median(), __mean=dev["__d"].mean()
+        )
+        stats = stats.mutate(
+            __s=(stats["__mad"] * MAD_SCALE).nullif(0).fill_null(stats["__mean"] * MEANAD_SCALE)
+        ).drop("__mad", "__mean")
     out = t.left_join(stats, [GID, RN]).select(t, stats["__c"], stats["__s"], stats["__n"])
     v = out[value].cast(dt.float64)
     c, s, n = out["__c"], out["__s"], out["__n"].fill_null(0)
@@ -124,9 +150,11 @@ def trailing(t: ir.Table, value: str, spec: TrailingWindow, prefix: str) -> ir.T
     down = (score < -spec.threshold) | (constant & (v < c))
     hit = {"both": up | down, "up": up, "down": down}[spec.direction]
     judged = v.notnull() & (n >= spec.needed) & c.notnull()
-    return out.mutate(**{
-        f"{prefix}expected": c,
-        f"{prefix}score": score,
-        f"{prefix}n": n,
-        f"{prefix}flag": (judged & hit).fill_null(False),
-    }).drop("__c", "__s", "__n")
+    return out.mutate(
+        **{
+            f"{prefix}expected": c,
+            f"{prefix}score": score,
+            f"{prefix}n": n,
+            f"{prefix}flag": (judged & hit).fill_null(False),
+        }
+    ).drop("__c", "__s", "__n")

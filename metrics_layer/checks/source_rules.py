@@ -83,29 +83,38 @@ def own_value(layer: Layer, source: str, text: str, table: ir.Table) -> ir.Value
         if name in reg.sources[source].dimensions:
             ref = reg.resolve_field(source, name)
             return field_value(reg, table, ref)
-        raise CheckError(unknown("column", name, [*table.columns, *reg.sources[source].dimensions])
-                         + f" in source {source!r}")
+        raise CheckError(
+            unknown("column", name, [*table.columns, *reg.sources[source].dimensions])
+            + f" in source {source!r}"
+        )
 
     if text in table.columns:
         return table[text]
     return compile_expression(parse_expression(text, what=f"source {source} check"), resolve)
 
 
-def window(layer: Layer, source: str, table: ir.Table, start: _dt.datetime | None,
-           end: _dt.datetime | None) -> ir.Table:
+def window(
+    layer: Layer, source: str, table: ir.Table, start: _dt.datetime | None, end: _dt.datetime | None
+) -> ir.Table:
     """Rows whose time (the source's `time`, in the layer's timezone) is in [start, end)."""
     src = layer.registry.sources[source]
     if start is None and end is None:
         return table
     if not src.time:
-        raise CheckError(f"source {source!r} has no `time:` column, so its checks cannot take "
-                         "start/end")
+        raise CheckError(
+            f"source {source!r} has no `time:` column, so its checks cannot take start/end"
+        )
     local = to_local(own_value(layer, source, src.time, table), layer.timezone, layer.backend)
     return table.filter(*time_range(local, start, end))
 
 
-def build(layer: Layer, source: str, start: _dt.datetime | None = None,
-          end: _dt.datetime | None = None, as_of: _dt.datetime | None = None) -> RowChecks:
+def build(
+    layer: Layer,
+    source: str,
+    start: _dt.datetime | None = None,
+    end: _dt.datetime | None = None,
+    as_of: _dt.datetime | None = None,
+) -> RowChecks:
     """Flags of every row-level check of a source (no query runs here)."""
     src = layer.registry.sources[source]
     base = window(layer, source, layer.table(source), start, end)
@@ -128,8 +137,9 @@ def build(layer: Layer, source: str, start: _dt.datetime | None = None,
             except CheckError as exc:
                 raise CheckError(f"{locate(layer, source, i)}: {exc}") from None
             except MetricsLayerError as exc:
-                raise CheckError(f"{locate(layer, source, i)}: cannot evaluate {check.label}: "
-                                 f"{exc}") from exc
+                raise CheckError(
+                    f"{locate(layer, source, i)}: cannot evaluate {check.label}: {exc}"
+                ) from exc
     pk = src.primary_key
     order = [pk] if isinstance(pk, str) else list(pk or [])
     order = [c for c in order if c in base.columns] or list(base.columns[:1])
@@ -153,36 +163,69 @@ def _augment(layer: Layer, source: str, i: int, check: Any, t: ir.Table) -> ir.T
 def _scd_spec(layer: Layer, source: str, i: int) -> Any:
     scd = layer.registry.sources[source].scd
     if scd is None:
-        raise CheckError(f"{locate(layer, source, i)}: scd_validity needs a source declared with "
-                         f"`scd:`; {source!r} has none")
+        raise CheckError(
+            f"{locate(layer, source, i)}: scd_validity needs a source declared with "
+            f"`scd:`; {source!r} has none"
+        )
     return scd
 
 
-def _units(layer: Layer, source: str, i: int, check: Any, t: ir.Table, as_of: _dt.datetime,
-           now: _dt.datetime) -> list[Unit]:
-    where = (compile_expression(parse_expression(check.where, what="check where"),
-                                lambda n: own_value(layer, source, n, t)).fill_null(False)
-             if check.where else None)
+def _units(
+    layer: Layer,
+    source: str,
+    i: int,
+    check: Any,
+    t: ir.Table,
+    as_of: _dt.datetime,
+    now: _dt.datetime,
+) -> list[Unit]:
+    where = (
+        compile_expression(
+            parse_expression(check.where, what="check where"),
+            lambda n: own_value(layer, source, n, t),
+        ).fill_null(False)
+        if check.where
+        else None
+    )
 
-    def unit(rule: str, flag: ir.BooleanValue, ok: str, what: str, cols: list[str],
-             extra: dict[str, str] | None = None) -> Unit:
+    def unit(
+        rule: str,
+        flag: ir.BooleanValue,
+        ok: str,
+        what: str,
+        cols: list[str],
+        extra: dict[str, str] | None = None,
+    ) -> Unit:
         f = flag.fill_null(False)
-        return Unit(i, rule, (f & where) if where is not None else f, check.severity, ok, what, cols,
-                    extra or {})
+        return Unit(
+            i,
+            rule,
+            (f & where) if where is not None else f,
+            check.severity,
+            ok,
+            what,
+            cols,
+            extra or {},
+        )
 
     def value(name: str) -> ir.Value:
         return own_value(layer, source, name, t)
 
     if isinstance(check, NotNull):
-        return [unit(f"not_null({c})", value(c).isnull(), "no NULL", "NULL", [c])
-                   for c in check.not_null]
+        return [
+            unit(f"not_null({c})", value(c).isnull(), "no NULL", "NULL", [c])
+            for c in check.not_null
+        ]
     if isinstance(check, AcceptedValues):
         spec = check.accepted_values
         v = value(spec.column)
         shown = ", ".join(map(fmt.value, spec.values))
         flag = v.notnull() & ~v.isin(spec.values)
-        return [unit(check.label, flag, f"every value in [{shown}]", "with another value",
-                     [spec.column])]
+        return [
+            unit(
+                check.label, flag, f"every value in [{shown}]", "with another value", [spec.column]
+            )
+        ]
     if isinstance(check, Range):
         return [_range(check, value(check.range.column), as_of, now, unit)]
     if isinstance(check, Unique):
@@ -190,26 +233,60 @@ def _units(layer: Layer, source: str, i: int, check: Any, t: ir.Table, as_of: _d
         flag = t[f"__u{i}_n"] > 1
         for p in keys_present:
             flag = flag & p
-        return [unit(check.label, flag, "no duplicated key", "sharing their key with another row",
-                     list(check.unique), {f"__u{i}_n": "rows_with_key"})]
+        return [
+            unit(
+                check.label,
+                flag,
+                "no duplicated key",
+                "sharing their key with another row",
+                list(check.unique),
+                {f"__u{i}_n": "rows_with_key"},
+            )
+        ]
     if isinstance(check, ScdValidity):
         scd = _scd_spec(layer, source, i)
         vf, vt, nxt = t[scd.valid_from], t[scd.valid_to], t[f"__s{i}_next"]
-        cols = ([scd.key] if isinstance(scd.key, str) else list(scd.key)) + [scd.valid_from, scd.valid_to]
+        cols = ([scd.key] if isinstance(scd.key, str) else list(scd.key)) + [
+            scd.valid_from,
+            scd.valid_to,
+        ]
         extra = {f"__s{i}_next": "next_valid_from"}
         return [
-            unit("scd_validity(overlap)", nxt.notnull() & (vt.isnull() | (nxt < vt)),
-                 "no overlapping versions", "overlapping the next version", cols, extra),
-            unit("scd_validity(gap)", nxt.notnull() & vt.notnull() & (nxt > vt),
-                 "no gap between versions", "followed by a gap before the next version", cols, extra),
-            unit("scd_validity(order)", vt.notnull() & (vt <= vf),
-                 "valid_from before valid_to", "ending before they start", cols),
+            unit(
+                "scd_validity(overlap)",
+                nxt.notnull() & (vt.isnull() | (nxt < vt)),
+                "no overlapping versions",
+                "overlapping the next version",
+                cols,
+                extra,
+            ),
+            unit(
+                "scd_validity(gap)",
+                nxt.notnull() & vt.notnull() & (nxt > vt),
+                "no gap between versions",
+                "followed by a gap before the next version",
+                cols,
+                extra,
+            ),
+            unit(
+                "scd_validity(order)",
+                vt.notnull() & (vt <= vf),
+                "valid_from before valid_to",
+                "ending before they start",
+                cols,
+            ),
         ]
     out = []
     for role in check.relationships:
-        out.append(unit(f"relationships({role})", _orphan(layer, source, role, t),
-                        f"every key found in {role}", f"without a match in {role}",
-                        [left for left, _ in _role(layer, source, role)[1]]))
+        out.append(
+            unit(
+                f"relationships({role})",
+                _orphan(layer, source, role, t),
+                f"every key found in {role}",
+                f"without a match in {role}",
+                [left for left, _ in _role(layer, source, role)[1]],
+            )
+        )
     return out
 
 
@@ -224,17 +301,25 @@ def _range(check: Range, v: ir.Value, as_of: _dt.datetime, now: _dt.datetime, un
         typ = v.type()
         if typ.is_timestamp() or typ.is_date():
             if not isinstance(bound, _dt.date):
-                raise CheckError(f"range({spec.column}): bound {bound!r} is not a date or timestamp "
-                                 f"but the column is {typ}")
+                raise CheckError(
+                    f"range({spec.column}): bound {bound!r} is not a date or timestamp "
+                    f"but the column is {typ}"
+                )
             if typ.is_date():
-                return ibis.literal(bound.date() if isinstance(bound, _dt.datetime) else bound, type=dt.date)
+                return ibis.literal(
+                    bound.date() if isinstance(bound, _dt.datetime) else bound, type=dt.date
+                )
             if not isinstance(bound, _dt.datetime):
                 bound = _dt.datetime(bound.year, bound.month, bound.day)
             if typ.timezone is not None:
-                return ibis.literal(bound.replace(tzinfo=_dt.UTC), type=dt.Timestamp(timezone="UTC"))
+                return ibis.literal(
+                    bound.replace(tzinfo=_dt.UTC), type=dt.Timestamp(timezone="UTC")
+                )
             return ibis.literal(bound, type=dt.timestamp)
         if not typ.is_numeric() or isinstance(bound, _dt.date | str):
-            raise CheckError(f"range({spec.column}): bound {bound!r} does not fit a column of type {typ}")
+            raise CheckError(
+                f"range({spec.column}): bound {bound!r} does not fit a column of type {typ}"
+            )
         return ibis.literal(float(bound), type=dt.float64)
 
     x = v.cast(dt.float64) if v.type().is_numeric() else v
@@ -245,8 +330,13 @@ def _range(check: Range, v: ir.Value, as_of: _dt.datetime, now: _dt.datetime, un
         conds.append(x > lit(spec.max))
     flag = conds[0] if len(conds) == 1 else conds[0] | conds[1]
     span = f"[{_bound_text(spec.min, '-∞')}, {_bound_text(spec.max, '+∞')}]"
-    return unit(check.label, v.notnull() & flag, f"every value within {span}", f"outside {span}",
-                [spec.column])
+    return unit(
+        check.label,
+        v.notnull() & flag,
+        f"every value within {span}",
+        f"outside {span}",
+        [spec.column],
+    )
 
 
 def _bound_text(bound: Any, default: str) -> str:
@@ -261,8 +351,10 @@ def _role(layer: Layer, source: str, role: str) -> tuple[str, list[tuple[str, st
     if role not in joins:
         by_target = [r for r, j in joins.items() if (j.source or r) == role]
         if len(by_target) != 1:
-            raise CheckError(unknown("join role", role, joins) + f" of source {source!r} in "
-                             "relationships (name a key of its `joins:`)")
+            raise CheckError(
+                unknown("join role", role, joins) + f" of source {source!r} in "
+                "relationships (name a key of its `joins:`)"
+            )
         role = by_target[0]
     return role, joins[role].key_pairs()
 
@@ -313,19 +405,39 @@ def evaluate(layer: Layer, rc: RowChecks) -> list[tuple[int, RuleResult]]:
         sample = pd.DataFrame(columns=u.columns)
         if n:
             sample = _sample(rc, u)
-        detail = (f"{u.ok_text} ({fmt.plural(total, 'row')} checked)" if n == 0
-                  else f"{n:,} of {fmt.plural(total, 'row')} {u.what}"
-                  + (f": {_examples(sample, u)}" if not sample.empty else ""))
-        results.append((u.index, RuleResult("source", rc.source, u.rule, n == 0, n, detail,
-                                            severity=u.severity, failing=sample)))
+        detail = (
+            f"{u.ok_text} ({fmt.plural(total, 'row')} checked)"
+            if n == 0
+            else f"{n:,} of {fmt.plural(total, 'row')} {u.what}"
+            + (f": {_examples(sample, u)}" if not sample.empty else "")
+        )
+        results.append(
+            (
+                u.index,
+                RuleResult(
+                    "source",
+                    rc.source,
+                    u.rule,
+                    n == 0,
+                    n,
+                    detail,
+                    severity=u.severity,
+                    failing=sample,
+                ),
+            )
+        )
     return results
 
 
 def _sample(rc: RowChecks, u: Unit) -> pd.DataFrame:
     t, flag = u.solo or (rc.table, u.flag)
-    cols = list(dict.fromkeys([c for c in u.columns if c in rc.base.columns] + list(rc.base.columns)))
+    cols = list(
+        dict.fromkeys([c for c in u.columns if c in rc.base.columns] + list(rc.base.columns))
+    )
     bad = t.filter(flag).select(*cols, *u.extra)
-    order = [c for c in u.columns if c in rc.base.columns] + [c for c in rc.order if c not in u.columns]
+    order = [c for c in u.columns if c in rc.base.columns] + [
+        c for c in rc.order if c not in u.columns
+    ]
     df = bad.order_by(order).limit(SAMPLE).execute()
     return df.rename(columns=u.extra)
 
@@ -334,8 +446,11 @@ def _examples(sample: pd.DataFrame, u: Unit) -> str:
     cols = [c for c in u.columns if c in sample.columns]
     if not cols:
         return ""
-    seen = list(dict.fromkeys(
-        ", ".join(f"{c}={fmt.value(row[c])}" for c in cols) for _, row in sample.iterrows()))
+    seen = list(
+        dict.fromkeys(
+            ", ".join(f"{c}={fmt.value(row[c])}" for c in cols) for _, row in sample.iterrows()
+        )
+    )
     return "; ".join(seen[:3]) + (", ..." if len(seen) > 3 else "")
 
 

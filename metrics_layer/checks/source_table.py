@@ -23,15 +23,26 @@ TABLE_CHECKS = (Columns, Freshness, Volume)
 
 # Declared type families: `int` matches int8..int64, `decimal` any precision, and so on.
 _FAMILIES = {
-    "int": "is_integer", "integer": "is_integer", "bigint": "is_integer",
-    "float": "is_floating", "double": "is_floating",
-    "number": "is_numeric", "numeric": "is_numeric",
+    "int": "is_integer",
+    "integer": "is_integer",
+    "bigint": "is_integer",
+    "float": "is_floating",
+    "double": "is_floating",
+    "number": "is_numeric",
+    "numeric": "is_numeric",
     "decimal": "is_decimal",
-    "string": "is_string", "text": "is_string", "varchar": "is_string",
-    "bool": "is_boolean", "boolean": "is_boolean",
+    "string": "is_string",
+    "text": "is_string",
+    "varchar": "is_string",
+    "bool": "is_boolean",
+    "boolean": "is_boolean",
     "date": "is_date",
-    "timestamp": "is_timestamp", "datetime": "is_timestamp",
-    "time": "is_time", "json": "is_json", "array": "is_array", "struct": "is_struct",
+    "timestamp": "is_timestamp",
+    "datetime": "is_timestamp",
+    "time": "is_time",
+    "json": "is_json",
+    "array": "is_array",
+    "struct": "is_struct",
 }
 
 
@@ -43,13 +54,22 @@ def type_matches(declared: str, actual: dt.DataType) -> bool:
     try:
         wanted = dt.dtype(key)
     except Exception:  # noqa: BLE001 - ibis raises several errors for unknown type names
-        raise CheckError(f"unknown type {declared!r}: use a family ({', '.join(sorted(_FAMILIES))}) "
-                         "or an ibis type such as int64, decimal(12,2), timestamp('UTC')") from None
+        raise CheckError(
+            f"unknown type {declared!r}: use a family ({', '.join(sorted(_FAMILIES))}) "
+            "or an ibis type such as int64, decimal(12,2), timestamp('UTC')"
+        ) from None
     return wanted.copy(nullable=True) == actual.copy(nullable=True)
 
 
-def check_table(layer: Layer, source: str, i: int, check: Any, start: _dt.datetime | None,
-                end: _dt.datetime | None, as_of: _dt.datetime | None) -> RuleResult:
+def check_table(
+    layer: Layer,
+    source: str,
+    i: int,
+    check: Any,
+    start: _dt.datetime | None,
+    end: _dt.datetime | None,
+    as_of: _dt.datetime | None,
+) -> RuleResult:
     """Evaluate one table-level check; failures to evaluate name the check's location."""
     try:
         if isinstance(check, Columns):
@@ -61,7 +81,9 @@ def check_table(layer: Layer, source: str, i: int, check: Any, start: _dt.dateti
     except CheckError as exc:
         raise CheckError(f"{locate(layer, source, i)}: {exc}") from None
     except MetricsLayerError as exc:
-        raise CheckError(f"{locate(layer, source, i)}: cannot evaluate {check.label}: {exc}") from exc
+        raise CheckError(
+            f"{locate(layer, source, i)}: cannot evaluate {check.label}: {exc}"
+        ) from exc
     res.severity = check.severity
     return res
 
@@ -80,9 +102,13 @@ def _columns(layer: Layer, source: str, check: Columns) -> RuleResult:
         detail = f"all {fmt.plural(n, 'required column')} present with the declared types"
     else:
         detail = f"{len(problems)} of {fmt.plural(n, 'column')} missing or mistyped: " + "; ".join(
-            f"{p['column']} {p['actual']}" + ("" if p["actual"] == "missing" else f" (expected {p['expected']})")
-            for p in problems[:5])
-    return RuleResult("source", source, "columns", not problems, len(problems), detail, failing=failing)
+            f"{p['column']} {p['actual']}"
+            + ("" if p["actual"] == "missing" else f" (expected {p['expected']})")
+            for p in problems[:5]
+        )
+    return RuleResult(
+        "source", source, "columns", not problems, len(problems), detail, failing=failing
+    )
 
 
 def _time_value(layer: Layer, source: str, column: str | None, table: Any) -> Any:
@@ -99,8 +125,10 @@ def _time_value(layer: Layer, source: str, column: str | None, table: Any) -> An
 def _filtered(layer: Layer, source: str, check: Any, table: Any) -> Any:
     if not check.where:
         return table
-    pred = compile_expression(parse_expression(check.where, what="check where"),
-                              lambda n: own_value(layer, source, n, table))
+    pred = compile_expression(
+        parse_expression(check.where, what="check where"),
+        lambda n: own_value(layer, source, n, table),
+    )
     return table.filter(pred.fill_null(False))
 
 
@@ -113,7 +141,9 @@ def _as_utc(v: Any) -> _dt.datetime | None:
     return ts.to_pydatetime()
 
 
-def _freshness(layer: Layer, source: str, check: Freshness, as_of: _dt.datetime | None) -> RuleResult:
+def _freshness(
+    layer: Layer, source: str, check: Freshness, as_of: _dt.datetime | None
+) -> RuleResult:
     table = _filtered(layer, source, check, layer.table(source))
     value, column = _time_value(layer, source, check.freshness.column, table)
     latest = _as_utc(table.aggregate(latest=value.max()).execute()["latest"].iloc[0])
@@ -121,16 +151,30 @@ def _freshness(layer: Layer, source: str, check: Freshness, as_of: _dt.datetime 
     limit = freshness_limit(check.freshness.max_age)
     age = ref - latest if latest is not None else None
     ok = age is not None and age <= limit
-    failing = pd.DataFrame([{"column": column, "latest": latest, "as_of": ref, "age": age,
-                             "max_age": check.freshness.max_age}]) if not ok else pd.DataFrame(
-        columns=["column", "latest", "as_of", "age", "max_age"])
+    failing = (
+        pd.DataFrame(
+            [
+                {
+                    "column": column,
+                    "latest": latest,
+                    "as_of": ref,
+                    "age": age,
+                    "max_age": check.freshness.max_age,
+                }
+            ]
+        )
+        if not ok
+        else pd.DataFrame(columns=["column", "latest", "as_of", "age", "max_age"])
+    )
     if latest is None:
         detail = f"no rows with a {column}: nothing is fresh"
     elif age is not None and age < _dt.timedelta(0):
         detail = f"latest {column} {fmt.value(latest)} is {_age(-age)} after as_of {fmt.value(ref)}"
     else:
-        detail = (f"latest {column} {fmt.value(latest)} is {_age(age)} old at {fmt.value(ref)} "
-                  f"(max_age {check.freshness.max_age})")
+        detail = (
+            f"latest {column} {fmt.value(latest)} is {_age(age)} old at {fmt.value(ref)} "
+            f"(max_age {check.freshness.max_age})"
+        )
     return RuleResult("source", source, check.label, ok, 0 if ok else 1, detail, failing=failing)
 
 
@@ -145,8 +189,14 @@ def _age(age: _dt.timedelta | None) -> str:
     return " ".join(parts)
 
 
-def _volume(layer: Layer, source: str, check: Volume, start: _dt.datetime | None,
-            end: _dt.datetime | None, as_of: _dt.datetime | None) -> RuleResult:
+def _volume(
+    layer: Layer,
+    source: str,
+    check: Volume,
+    start: _dt.datetime | None,
+    end: _dt.datetime | None,
+    as_of: _dt.datetime | None,
+) -> RuleResult:
     spec = check.volume
     grain = spec.grain
     table = _filtered(layer, source, check, layer.table(source))
@@ -169,16 +219,29 @@ def _volume(layer: Layer, source: str, check: Volume, start: _dt.datetime | None
         t = t.filter(t[grain] >= first)
     df = t.order_by(grain).execute()
     bad = df[df["__a_flag"].astype(bool)]
-    failing = bad[[grain, "__v", "__a_expected", "__a_score"]].rename(
-        columns={"__v": "rows", "__a_expected": "expected", "__a_score": "score"}).reset_index(drop=True)
+    failing = (
+        bad[[grain, "__v", "__a_expected", "__a_score"]]
+        .rename(columns={"__v": "rows", "__a_expected": "expected", "__a_score": "score"})
+        .reset_index(drop=True)
+    )
     judged = int((df["__a_n"] >= spec.needed).sum())
-    ref = f"trailing {spec.window} {grain}s" + (f" (every {spec.seasonality}th)" if spec.seasonality else "")
+    ref = f"trailing {spec.window} {grain}s" + (
+        f" (every {spec.seasonality}th)" if spec.seasonality else ""
+    )
     if bad.empty:
-        detail = (f"rows per {grain} ({column}) within ±{fmt.value(spec.threshold)} of the {ref} "
-                  f"({fmt.plural(judged, 'period')} judged)")
+        detail = (
+            f"rows per {grain} ({column}) within ±{fmt.value(spec.threshold)} of the {ref} "
+            f"({fmt.plural(judged, 'period')} judged)"
+        )
     else:
-        detail = f"{len(bad):,} of {fmt.plural(judged, 'judged period')} anomalous against the {ref}: " + \
-            fmt.examples(bad, lambda r: f"{fmt.value(r[grain])} = {fmt.value(r['__v'])} rows "
-                                        f"(expected {fmt.value(r['__a_expected'])})")
+        detail = (
+            f"{len(bad):,} of {fmt.plural(judged, 'judged period')} anomalous against the {ref}: "
+            + fmt.examples(
+                bad,
+                lambda r: (
+                    f"{fmt.value(r[grain])} = {fmt.value(r['__v'])} rows "
+                    f"(expected {fmt.value(r['__a_expected'])})"
+                ),
+            )
+        )
     return RuleResult("source", source, check.label, bad.empty, len(bad), detail, failing=failing)
-

@@ -15,8 +15,13 @@ def _exact(value: ir.Value) -> ir.Value:
     return value
 
 
-def reduce(agg: str, table: ir.Table, value: ir.Value | None, where: ir.BooleanValue | None,
-           p: float | None = None) -> ir.Scalar:
+def reduce(
+    agg: str,
+    table: ir.Table,
+    value: ir.Value | None,
+    where: ir.BooleanValue | None,
+    p: float | None = None,
+) -> ir.Scalar:
     """The reduction of `value` (or of rows, for count without expr) over rows matching `where`."""
     if agg == "count":
         return table.count(where=where) if value is None else value.count(where=where)

@@ -27,7 +27,9 @@ class _Node:
     index: int
     step: JoinStep
     outputs: dict[FieldRef, str] = field(default_factory=dict)
-    carry: dict[str, str] = field(default_factory=dict)  # column of this source -> alias, for child joins
+    carry: dict[str, str] = field(
+        default_factory=dict
+    )  # column of this source -> alias, for child joins
 
 
 @dataclass
@@ -46,9 +48,15 @@ class Frame:
             return t[self.columns[ref]]
         return field_value(self.registry, t, ref)
 
-    def resolver(self, table: ir.Table | None = None, *, own_columns: bool = True,
-                 extra: dict[str, ir.Value] | None = None) -> Callable[[str], ir.Value]:
+    def resolver(
+        self,
+        table: ir.Table | None = None,
+        *,
+        own_columns: bool = True,
+        extra: dict[str, ir.Value] | None = None,
+    ) -> Callable[[str], ir.Value]:
         """Name → value for expressions in this source's context."""
+
         def resolve(name: str) -> ir.Value:
             if extra and name in extra:
                 return extra[name]
@@ -56,6 +64,7 @@ class Frame:
             if ref not in self.columns and ref.path:
                 raise QueryError(f"internal: field {ref.full_name} was not planned into the frame")
             return self.value(ref, table)
+
         return resolve
 
 
@@ -66,23 +75,35 @@ def field_value(registry: Registry, table: ir.Table, ref: FieldRef) -> ir.Value:
     dim = registry.sources[ref.source].dimensions[ref.name]
     if dim.expr is None:
         if ref.name not in table.columns:
-            raise QueryError(f"dimension {ref.source}.{ref.name} has no expr and its table has no "
-                             f"column {ref.name!r}")
+            raise QueryError(
+                f"dimension {ref.source}.{ref.name} has no expr and its table has no "
+                f"column {ref.name!r}"
+            )
         return table[ref.name]
     parsed = parse_expression(dim.expr, what=f"dimension {ref.source}.{ref.name}")
 
     def resolve(name: str) -> ir.Value:
         if name in table.columns:
             return table[name]
-        raise QueryError(f"dimension {ref.source}.{ref.name}: {name!r} is not a column of "
-                         f"{registry.table_name(ref.source)!r} (dimension expressions use their "
-                         "own source's columns)")
+        raise QueryError(
+            f"dimension {ref.source}.{ref.name}: {name!r} is not a column of "
+            f"{registry.table_name(ref.source)!r} (dimension expressions use their "
+            "own source's columns)"
+        )
 
     return compile_expression(parsed, resolve).name(ref.name)
 
 
-def build_frame(registry: Registry, table_of: TableOf, base: str, refs: Iterable[FieldRef],
-                *, as_of: Any = None, backend: str = "duckdb", timezone: str = "UTC") -> Frame:
+def build_frame(
+    registry: Registry,
+    table_of: TableOf,
+    base: str,
+    refs: Iterable[FieldRef],
+    *,
+    as_of: Any = None,
+    backend: str = "duckdb",
+    timezone: str = "UTC",
+) -> Frame:
     """Join the base source with the sources holding `refs` (one join per distinct path).
 
     A join into an SCD Type 2 source is point-in-time: the left row's time must fall in the
@@ -125,7 +146,9 @@ def build_frame(registry: Registry, table_of: TableOf, base: str, refs: Iterable
         parent = nodes.get(path[:-1])
         preds = []
         for i, (left, _) in enumerate(node.step.pairs):
-            left_v = _key_value(registry, acc, base, left) if parent is None else acc[parent.carry[left]]
+            left_v = (
+                _key_value(registry, acc, base, left) if parent is None else acc[parent.carry[left]]
+            )
             preds.append(left_v == right_p[f"__j{node.index}_k{i}"])
         if scd is not None:
             if as_of is None:  # at the time of the queried fact, however far the hop
@@ -166,8 +189,9 @@ def _scd_time_column(registry: Registry, base: str, scd_source: str) -> str:
         )
     ref = registry.resolve_field(base, fact.time, prefer_columns=True)
     if ref.path or ref.kind != "column":
-        raise QueryError(f"the time of {base!r} must be its own column to join {scd_source!r} "
-                         "point-in-time")
+        raise QueryError(
+            f"the time of {base!r} must be its own column to join {scd_source!r} point-in-time"
+        )
     return ref.name
 
 

@@ -49,7 +49,9 @@ class Context:
     timezone: str
 
 
-def source_fields(ctx: Context, sq: SourceQuery, plan: Plan) -> tuple[list[FieldRef], dict[str, FieldRef]]:
+def source_fields(
+    ctx: Context, sq: SourceQuery, plan: Plan
+) -> tuple[list[FieldRef], dict[str, FieldRef]]:
     """Every field the scan of one source needs, resolved once (dims, where, measures, time)."""
     reg, base = ctx.registry, sq.source
     by = {}
@@ -71,12 +73,15 @@ def source_fields(ctx: Context, sq: SourceQuery, plan: Plan) -> tuple[list[Field
     for node in sq.nodes:
         for text in (node.expr, *node.filters):
             if text:
-                refs += [reg.resolve_field(base, n, prefer_columns=True) for n in parse_expression(text).names]
+                refs += [
+                    reg.resolve_field(base, n, prefer_columns=True)
+                    for n in parse_expression(text).names
+                ]
         if node.snapshot:
             refs += [reg.resolve_field(base, n, prefer_columns=True) for n in node.snapshot[1]]
     if sq.time:
         refs.append(reg.resolve_field(base, sq.time, prefer_columns=True))
-    for ref in refs[len(by):]:
+    for ref in refs[len(by) :]:
         if ref.fans_out:  # a where or measure on it would repeat each base row per match
             raise QueryError(
                 f"{ref.full_name} is reached from {base!r} through a one_to_many join "
@@ -96,8 +101,15 @@ def compile_source(ctx: Context, sq: SourceQuery, plan: Plan) -> ir.Table:
         return pre
     reg, req, lead = ctx.registry, plan.request, sq.lead
     refs, by = source_fields(ctx, sq, plan)
-    frame: Frame = build_frame(reg, ctx.table_of, sq.source, refs, as_of=req.as_of, backend=ctx.backend,
-                               timezone=ctx.timezone)
+    frame: Frame = build_frame(
+        reg,
+        ctx.table_of,
+        sq.source,
+        refs,
+        as_of=req.as_of,
+        backend=ctx.backend,
+        timezone=ctx.timezone,
+    )
     t = frame.table
     if sq.time:
         time_ref = reg.resolve_field(sq.source, sq.time, prefer_columns=True)
@@ -227,6 +239,8 @@ def _order(plan: Plan, keys: list[str], columns: list[str]) -> list[ir.Value]:
         desc = item.startswith("-")
         name = item[1:] if desc else item
         if name not in columns:
-            raise QueryError(unknown("order_by column", name, columns) + " (prefix with '-' for descending)")
+            raise QueryError(
+                unknown("order_by column", name, columns) + " (prefix with '-' for descending)"
+            )
         out.append(ibis.desc(name) if desc else ibis.asc(name))
     return out

@@ -17,8 +17,14 @@ import ibis.expr.types as ir
 from metrics_layer.definitions.models import parse_duration
 from metrics_layer.errors import QueryError
 
-_GRAIN_STEP = {"hour": (1, "hour"), "day": (1, "day"), "week": (7, "day"), "month": (1, "month"),
-               "quarter": (3, "month"), "year": (12, "month")}
+_GRAIN_STEP = {
+    "hour": (1, "hour"),
+    "day": (1, "day"),
+    "week": (7, "day"),
+    "month": (1, "month"),
+    "quarter": (3, "month"),
+    "year": (12, "month"),
+}
 
 
 def interval(n: int, unit: str) -> ir.IntervalScalar:
@@ -79,9 +85,11 @@ def check_offset(text: str, grain: str, metric: str) -> None:
             return
     elif unit in _MONTHS or (n * _FIXED[unit]) % _FIXED[grain] == 0:
         return
-    raise QueryError(f"an offset of {text!r} on metric {metric!r} does not move whole {grain}s, so "
-                     f"its periods would not line up with the {grain} periods of the query; use a "
-                     f"multiple of one {grain} (or ask at a finer grain)")
+    raise QueryError(
+        f"an offset of {text!r} on metric {metric!r} does not move whole {grain}s, so "
+        f"its periods would not line up with the {grain} periods of the query; use a "
+        f"multiple of one {grain} (or ask at a finer grain)"
+    )
 
 
 def truncate_literal(moment: _dt.datetime, grain: str) -> _dt.datetime:

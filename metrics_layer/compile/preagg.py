@@ -42,7 +42,7 @@ def preaggregated(ctx: Context, sq: SourceQuery, plan: Plan) -> ir.Table | None:
         return None
     refs, by = source_fields(ctx, sq, plan)
     joined = [r for r in by.values() if r.path]
-    if not joined or any(r.path for r in refs[len(by):]):
+    if not joined or any(r.path for r in refs[len(by) :]):
         return None  # where, measures and time must use own columns only
     steps = {s for r in joined for s in r.path}
     if any(reg.sources[s.right].scd is not None or s.right == sq.source for s in steps):
@@ -98,7 +98,9 @@ def preaggregated(ctx: Context, sq: SourceQuery, plan: Plan) -> ir.Table | None:
     def table_of(source: str) -> ir.Table:
         return partial if source == sq.source else ctx.table_of(source)
 
-    frame = build_frame(reg, table_of, sq.source, joined, backend=ctx.backend, timezone=ctx.timezone)
+    frame = build_frame(
+        reg, table_of, sq.source, joined, backend=ctx.backend, timezone=ctx.timezone
+    )
     f = frame.table
     gkeys: dict[str, ir.Value] = {}
     if req.grain:

@@ -89,10 +89,19 @@ def _ch_micros(ts: dt.timestamp) -> dt.int64:  # type: ignore[empty-body]
 
 
 # ibis backend name -> the family whose functions its formulations use
-FAMILIES = {"duckdb": "duckdb", "postgres": "postgres", "risingwave": "postgres",
-            "materialize": "postgres", "pyspark": "pyspark", "databricks": "pyspark",
-            "bigquery": "bigquery", "snowflake": "snowflake", "trino": "trino", "athena": "trino",
-            "clickhouse": "clickhouse"}
+FAMILIES = {
+    "duckdb": "duckdb",
+    "postgres": "postgres",
+    "risingwave": "postgres",
+    "materialize": "postgres",
+    "pyspark": "pyspark",
+    "databricks": "pyspark",
+    "bigquery": "bigquery",
+    "snowflake": "snowflake",
+    "trino": "trino",
+    "athena": "trino",
+    "clickhouse": "clickhouse",
+}
 
 
 def backend_family(backend: str) -> str | None:
@@ -101,7 +110,9 @@ def backend_family(backend: str) -> str | None:
     return FAMILIES.get(name)
 
 
-def wall_clock(ts: ir.Value, zone: str | ir.StringValue, family: str | None, naive: bool) -> ir.Value:
+def wall_clock(
+    ts: ir.Value, zone: str | ir.StringValue, family: str | None, naive: bool
+) -> ir.Value:
     """Naive wall-clock time in `zone` of `ts` (naive = a timestamp meaning UTC, else an
     instant), written with the functions of a backend family. Only exact formulations exist:
     elsewhere (ClickHouse, whose DateTime64 carries its own zone) it is a QueryError."""
@@ -116,10 +127,14 @@ def wall_clock(ts: ir.Value, zone: str | ir.StringValue, family: str | None, nai
     if family == "snowflake":
         return _sf_wall_ntz("UTC", zone, ts) if naive else _sf_wall_tz(zone, ts).cast(dt.timestamp)
     if family == "trino":  # TIMESTAMP alone would be TIMESTAMP(3): milliseconds
-        return _trino_at(_trino_instant(ts, "UTC") if naive else ts, zone).cast(dt.Timestamp(scale=6))
+        return _trino_at(_trino_instant(ts, "UTC") if naive else ts, zone).cast(
+            dt.Timestamp(scale=6)
+        )
     shown = zone if isinstance(zone, str) else getattr(zone.op(), "value", "of the layer")
-    raise QueryError(f"converting timestamps to the time zone {shown!r} has no verified "
-                     f"formulation for {family or 'this backend'}; use timezone='UTC' there")
+    raise QueryError(
+        f"converting timestamps to the time zone {shown!r} has no verified "
+        f"formulation for {family or 'this backend'}; use timezone='UTC' there"
+    )
 
 
 def check_timezone(tz: str) -> str:
@@ -152,7 +167,9 @@ def epoch_micros(ts: ir.Value, family: str | None) -> ir.Value:
         return (_trino_unixtime(instant) * 1_000_000).round().cast(dt.int64)
     if family == "clickhouse":
         return _ch_micros(ts)
-    raise QueryError(f"epoch microseconds (funnels) have no formulation for {family or 'this backend'}")
+    raise QueryError(
+        f"epoch microseconds (funnels) have no formulation for {family or 'this backend'}"
+    )
 
 
 def to_local(value: ir.Value, tz: str, backend: str) -> ir.Value:
@@ -196,7 +213,9 @@ def parse_bound(value: object, name: str, tz: str = "UTC") -> _dt.datetime | Non
         try:
             value = _dt.datetime.fromisoformat(text)
         except ValueError:
-            raise QueryError(f"{name}={text!r} is not a date or timestamp (use e.g. '2024-01-01')") from None
+            raise QueryError(
+                f"{name}={text!r} is not a date or timestamp (use e.g. '2024-01-01')"
+            ) from None
     if isinstance(value, _dt.datetime):
         if value.tzinfo is None:
             return value
@@ -206,7 +225,9 @@ def parse_bound(value: object, name: str, tz: str = "UTC") -> _dt.datetime | Non
     raise QueryError(f"{name}={value!r} is not a date or timestamp (use e.g. '2024-01-01')")
 
 
-def time_range(local: ir.Value, start: _dt.datetime | None, end: _dt.datetime | None) -> list[ir.BooleanValue]:
+def time_range(
+    local: ir.Value, start: _dt.datetime | None, end: _dt.datetime | None
+) -> list[ir.BooleanValue]:
     """Predicates start <= t < end on a local time value."""
     preds: list[ir.BooleanValue] = []
     is_date = local.type().is_date()

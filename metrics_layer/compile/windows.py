@@ -55,7 +55,9 @@ def cumulative_rows(rows: ir.Table, node: MeasureNode, req: Request) -> ir.Table
     return joined.select(*rows.columns, PERIOD)
 
 
-def snapshot_rows(rows: ir.Table, node: MeasureNode, groupings: list[ir.Value], by_period: bool) -> ir.Table:
+def snapshot_rows(
+    rows: ir.Table, node: MeasureNode, groupings: list[ir.Value], by_period: bool
+) -> ir.Table:
     """Keep the rows at the first/last time of each period (per grouping entity): semi-additive."""
     assert node.snapshot is not None
     part = ([rows[PERIOD]] if by_period else []) + groupings
@@ -68,7 +70,9 @@ def snapshot_rows(rows: ir.Table, node: MeasureNode, groupings: list[ir.Value], 
 def _sub_plan(ctx: object, plan: Plan, **changes: Any) -> tuple[Plan, ir.Table]:
     from metrics_layer.compile.kpi import compile_plan
 
-    req = dataclasses.replace(plan.request, **{"order_by": (), "limit": None, "fill": None, **changes})
+    req = dataclasses.replace(
+        plan.request, **{"order_by": (), "limit": None, "fill": None, **changes}
+    )
     sub = Planner(ctx.registry).plan(req)  # type: ignore[attr-defined]
     return sub, compile_plan(ctx, sub, final=False)  # type: ignore[arg-type]
 
@@ -101,8 +105,9 @@ def offset_part(ctx: object, plan: Plan, off: Offset) -> ir.Table:
     periods = periods.mutate(__Q=bucket(periods["__P"] - iv, grain))
     joined = periods.join(sub, periods["__Q"] == sub[grain])
     dims = [out for out, _ in plan.dim_columns]
-    return joined.select(**{grain: joined["__P"]}, **{d: joined[d] for d in dims},
-                         **{off.column: joined[value]})
+    return joined.select(
+        **{grain: joined["__P"]}, **{d: joined[d] for d in dims}, **{off.column: joined[value]}
+    )
 
 
 def _within(ref: str, within: tuple[str, ...]) -> bool:

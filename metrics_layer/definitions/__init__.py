@@ -12,5 +12,15 @@ from metrics_layer.definitions.models import (
     Source,
 )
 
-__all__ = ["Dimension", "Funnel", "Join", "Measure", "Metric", "Origins", "Project", "Retention",
-           "Source", "load_project"]
+__all__ = [
+    "Dimension",
+    "Funnel",
+    "Join",
+    "Measure",
+    "Metric",
+    "Origins",
+    "Project",
+    "Retention",
+    "Source",
+    "load_project",
+]

@@ -52,8 +52,9 @@ def definition_files(path: str | Path) -> list[Path]:
 
 def render(text: str, file: str, variables: Mapping[str, Any]) -> str:
     """Render Jinja2 in a sandbox; undefined variables are errors, not empty strings."""
-    env = SandboxedEnvironment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
-                               autoescape=False)
+    env = SandboxedEnvironment(
+        undefined=jinja2.StrictUndefined, keep_trailing_newline=True, autoescape=False
+    )
     try:
         return env.from_string(text).render(**dict(variables))
     except jinja2.TemplateSyntaxError as exc:
@@ -69,10 +70,13 @@ def render(text: str, file: str, variables: Mapping[str, Any]) -> str:
             message += f"{suggest(_undefined_name(exc), variables)} (pass it with vars={{...}})"
         raise DefinitionError(f"template error: {message}", Location(file, line)) from None
     except jinja2.exceptions.SecurityError as exc:
-        raise DefinitionError(f"template error: unsafe operation: {exc}",
-                              Location(file, _template_line(exc))) from None
+        raise DefinitionError(
+            f"template error: unsafe operation: {exc}", Location(file, _template_line(exc))
+        ) from None
     except Exception as exc:  # noqa: BLE001 - any template runtime error is a definition error
-        raise DefinitionError(f"template error: {exc}", Location(file, _template_line(exc))) from None
+        raise DefinitionError(
+            f"template error: {exc}", Location(file, _template_line(exc))
+        ) from None
 
 
 _BLOCKS = ("for", "if", "macro", "block", "call", "filter", "with", "raw", "autoescape", "trans")
@@ -117,14 +121,18 @@ def _template_line(exc: BaseException) -> int | None:
     return line
 
 
-def parse_file(path: Path, variables: Mapping[str, Any], display: str) -> tuple[dict[str, Any], dict[Path_, int]]:
+def parse_file(
+    path: Path, variables: Mapping[str, Any], display: str
+) -> tuple[dict[str, Any], dict[Path_, int]]:
     """Render and parse one file into raw data plus its line index."""
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         line = exc.object[: exc.start].count(b"\n") + 1
-        raise DefinitionError(f"cannot read file: not UTF-8 text ({exc.reason} at byte {exc.start})",
-                              Location(display, line)) from None
+        raise DefinitionError(
+            f"cannot read file: not UTF-8 text ({exc.reason} at byte {exc.start})",
+            Location(display, line),
+        ) from None
     except OSError as exc:
         raise DefinitionError(f"cannot read file: {exc}", Location(display)) from None
     rendered = render(text, display, variables)
@@ -137,7 +145,9 @@ def parse_file(path: Path, variables: Mapping[str, Any], display: str) -> tuple[
     if not isinstance(data, dict):
         raise DefinitionError(
             "a definition file must be a mapping with version/sources/metrics/retention/funnels, "
-            f"not {_describe(data)}", Location(display, lines.get((), 1)))
+            f"not {_describe(data)}",
+            Location(display, lines.get((), 1)),
+        )
     return data, lines
 
 
@@ -192,14 +202,22 @@ def _pick(errors: list[tuple[tuple[Any, ...], Any]]) -> tuple[tuple[Any, ...], A
 
 def _others(errors: list[tuple[tuple[Any, ...], Any]], loc: tuple[Any, ...], err: Any) -> int:
     """How many other places are wrong, not counting echoes of the reported error."""
-    echoes = {other_loc for other_loc, other in errors
-              if other_loc == loc[: len(other_loc)]
-              or (err["type"] == "extra_forbidden" and other["type"] == "missing"
-                  and other_loc[:-1] == loc[:-1])}
+    echoes = {
+        other_loc
+        for other_loc, other in errors
+        if other_loc == loc[: len(other_loc)]
+        or (
+            err["type"] == "extra_forbidden"
+            and other["type"] == "missing"
+            and other_loc[:-1] == loc[:-1]
+        )
+    }
     return len({other_loc for other_loc, _ in errors} - echoes)
 
 
-def _union_alternatives(errors: list[tuple[tuple[Any, ...], Any]], loc: tuple[Any, ...]) -> list[str]:
+def _union_alternatives(
+    errors: list[tuple[tuple[Any, ...], Any]], loc: tuple[Any, ...]
+) -> list[str]:
     """'text', 'a list', ... when a value matched none of a union's types."""
     out: list[str] = []
     for other_loc, other in errors:
@@ -261,8 +279,14 @@ def _describe(value: Any) -> str:
     """How a wrongly typed YAML value reads to its author."""
     if value is None:
         return "nothing (null)"
-    kind = {dict: "a mapping", list: "a list", str: "text", bool: "a boolean", int: "a number",
-            float: "a number"}.get(type(value), type(value).__name__)
+    kind = {
+        dict: "a mapping",
+        list: "a list",
+        str: "text",
+        bool: "a boolean",
+        int: "a number",
+        float: "a number",
+    }.get(type(value), type(value).__name__)
     shown = repr(value) if not isinstance(value, dict | list) else ""
     if len(shown) > 40:
         shown = shown[:37] + "..."
@@ -280,10 +304,20 @@ def _known_fields(loc: tuple[Any, ...]) -> list[str]:
     from metrics_layer.definitions import models as m
 
     chain: dict[str, type] = {
-        "sources": m.Source, "metrics": m.Metric, "retention": m.Retention, "funnels": m.Funnel,
-        "dimensions": m.Dimension, "measures": m.Measure, "joins": m.Join, "validation": m.Validation,
-        "steps": m.FunnelStep, "exclusions": m.FunnelExclusion, "scd": m.Scd, "anomaly": m.Anomaly,
-        "non_additive": m.NonAdditive, "reconcile": m.Reconcile,
+        "sources": m.Source,
+        "metrics": m.Metric,
+        "retention": m.Retention,
+        "funnels": m.Funnel,
+        "dimensions": m.Dimension,
+        "measures": m.Measure,
+        "joins": m.Join,
+        "validation": m.Validation,
+        "steps": m.FunnelStep,
+        "exclusions": m.FunnelExclusion,
+        "scd": m.Scd,
+        "anomaly": m.Anomaly,
+        "non_additive": m.NonAdditive,
+        "reconcile": m.Reconcile,
     }
     model: type = m.Project
     for part in loc[:-1]:
@@ -292,7 +326,9 @@ def _known_fields(loc: tuple[Any, ...]) -> list[str]:
     return list(model.model_fields)  # type: ignore[attr-defined]
 
 
-def load_project(path: str | Path, variables: Mapping[str, Any] | None = None) -> tuple[Project, Origins]:
+def load_project(
+    path: str | Path, variables: Mapping[str, Any] | None = None
+) -> tuple[Project, Origins]:
     """Load every definition file under `path` and merge them; duplicates name both files."""
     variables = dict(variables or {})
     root = Path(path)

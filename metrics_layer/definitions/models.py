@@ -18,11 +18,16 @@ from metrics_layer.errors import FieldProblem, suggest
 
 Grain = Literal["hour", "day", "week", "month", "quarter", "year"]
 GRAINS: tuple[str, ...] = ("hour", "day", "week", "month", "quarter", "year")
-Aggregation = Literal[
-    "count", "count_distinct", "sum", "avg", "min", "max", "median", "percentile"
-]
+Aggregation = Literal["count", "count_distinct", "sum", "avg", "min", "max", "median", "percentile"]
 AGGREGATIONS: tuple[str, ...] = (
-    "count", "count_distinct", "sum", "avg", "min", "max", "median", "percentile",
+    "count",
+    "count_distinct",
+    "sum",
+    "avg",
+    "min",
+    "max",
+    "median",
+    "percentile",
 )
 Name = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
 
@@ -96,11 +101,15 @@ class Measure(Strict):
     @model_validator(mode="after")
     def _check_agg(self) -> Measure:
         if self.agg == "percentile" and self.p is None:
-            raise FieldProblem("p", "agg 'percentile' needs p (a fraction between 0 and 1, e.g. p: 0.9)")
+            raise FieldProblem(
+                "p", "agg 'percentile' needs p (a fraction between 0 and 1, e.g. p: 0.9)"
+            )
         if self.agg != "percentile" and self.p is not None:
             raise FieldProblem("p", f"p is only used by agg 'percentile', not {self.agg!r}")
         if self.agg not in ("count",) and self.expr is None:
-            raise FieldProblem("expr", f"agg {self.agg!r} needs expr (the column or expression to aggregate)")
+            raise FieldProblem(
+                "expr", f"agg {self.agg!r} needs expr (the column or expression to aggregate)"
+            )
         return self
 
 
@@ -115,8 +124,10 @@ class Join(Strict):
     def _some_keys(cls, v: str | list[str] | dict[str, str]) -> str | list[str] | dict[str, str]:
         # no key columns would silently become a cross join
         if not v or (isinstance(v, str) and not v.strip()):
-            raise ValueError("a join needs at least one key column (keys: user_id, "
-                             "keys: [a, b] or keys: {left_col: right_col})")
+            raise ValueError(
+                "a join needs at least one key column (keys: user_id, "
+                "keys: [a, b] or keys: {left_col: right_col})"
+            )
         return v
 
     def key_pairs(self) -> list[tuple[str, str]]:
@@ -190,7 +201,9 @@ class Reconcile(Strict):
     @model_validator(mode="after")
     def _one_target(self) -> Reconcile:
         if (self.metric is None) == (self.expr is None):
-            raise ValueError("reconcile takes metric (a metric name) or expr (an expression of metrics), not both")
+            raise ValueError(
+                "reconcile takes metric (a metric name) or expr (an expression of metrics), not both"
+            )
         return self
 
     @property
@@ -266,15 +279,32 @@ class Metric(Strict):
         missing = [f for f in need[kind] if getattr(self, f) is None]
         if missing:
             raise FieldProblem(missing[0], f"{kind} metric needs {' and '.join(missing)}")
-        allowed = set(need[kind]) | {"filter"} if kind in ("simple", "cumulative") else set(need[kind])
+        allowed = (
+            set(need[kind]) | {"filter"} if kind in ("simple", "cumulative") else set(need[kind])
+        )
         allowed |= {"window", "grain_to_date"} if kind == "cumulative" else set()
-        for f in ("measure", "numerator", "denominator", "expr", "metric", "window",
-                  "grain_to_date", "offset", "filter", "share_of"):
+        for f in (
+            "measure",
+            "numerator",
+            "denominator",
+            "expr",
+            "metric",
+            "window",
+            "grain_to_date",
+            "offset",
+            "filter",
+            "share_of",
+        ):
             if getattr(self, f) is not None and f not in allowed:
-                raise FieldProblem(f, f"field {f!r} does not apply to a {kind} metric "
-                                      f"(it takes {', '.join(sorted(allowed))})")
+                raise FieldProblem(
+                    f,
+                    f"field {f!r} does not apply to a {kind} metric "
+                    f"(it takes {', '.join(sorted(allowed))})",
+                )
         if kind == "cumulative" and self.window and self.grain_to_date:
-            raise FieldProblem("grain_to_date", "a cumulative metric takes window or grain_to_date, not both")
+            raise FieldProblem(
+                "grain_to_date", "a cumulative metric takes window or grain_to_date, not both"
+            )
         for f in ("window", "offset"):
             if getattr(self, f) is not None:
                 try:
@@ -342,8 +372,9 @@ class Retention(Strict):
     def _by_names(cls, v: list[str]) -> list[str]:
         for name in v:
             if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*", name):
-                raise ValueError(f"by entry {name!r} is not a dimension name (e.g. country or "
-                                 "users.country)")
+                raise ValueError(
+                    f"by entry {name!r} is not a dimension name (e.g. country or users.country)"
+                )
         if len(set(v)) != len(v):
             raise ValueError(f"by names a dimension twice: {v}")
         return v
@@ -436,8 +467,9 @@ class Funnel(Strict):
     def _by_names(cls, v: list[str]) -> list[str]:
         for name in v:
             if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*", name):
-                raise ValueError(f"by entry {name!r} is not a dimension name (e.g. platform or "
-                                 "users.country)")
+                raise ValueError(
+                    f"by entry {name!r} is not a dimension name (e.g. platform or users.country)"
+                )
         if len(set(v)) != len(v):
             raise ValueError(f"by names a dimension twice: {v}")
         return v
@@ -451,19 +483,27 @@ class Funnel(Strict):
         seen: list[str] = []
         for x in self.exclusions:
             if x.name in steps or x.name in seen:
-                raise FieldProblem("exclusions", f"exclusion name {x.name!r} is already used by a "
-                                   "step or another exclusion")
+                raise FieldProblem(
+                    "exclusions",
+                    f"exclusion name {x.name!r} is already used by a step or another exclusion",
+                )
             seen.append(x.name)
             if x.between is None:
                 continue
             for name in x.between:
                 if name not in steps:
-                    raise FieldProblem("exclusions", f"exclusion {x.name!r}: between names unknown "
-                                       f"step {name!r}{suggest(name, steps)}; steps: {steps}")
+                    raise FieldProblem(
+                        "exclusions",
+                        f"exclusion {x.name!r}: between names unknown "
+                        f"step {name!r}{suggest(name, steps)}; steps: {steps}",
+                    )
             lo, hi = (steps.index(n) for n in x.between)
             if lo >= hi:
-                raise FieldProblem("exclusions", f"exclusion {x.name!r}: between {list(x.between)} "
-                                   "must name an earlier step, then a later one")
+                raise FieldProblem(
+                    "exclusions",
+                    f"exclusion {x.name!r}: between {list(x.between)} "
+                    "must name an earlier step, then a later one",
+                )
         return self
 
 

@@ -44,9 +44,12 @@ def _convert(node: yaml.Node, path: Path_, lines: dict[Path_, int]) -> Any:
         out: dict[Any, Any] = {}
         for key_node, value_node in node.value:
             if key_node.tag == "tag:yaml.org,2002:merge":
-                raise YamlSyntaxError("YAML merge keys (<<) are not supported; write the fields out "
-                                      "(or use a Jinja macro)", key_node.start_mark.line + 1,
-                                      _dotted((*path, "<<")))
+                raise YamlSyntaxError(
+                    "YAML merge keys (<<) are not supported; write the fields out "
+                    "(or use a Jinja macro)",
+                    key_node.start_mark.line + 1,
+                    _dotted((*path, "<<")),
+                )
             key = _scalar(key_node, path)
             line = key_node.start_mark.line + 1
             if isinstance(key, bool):
@@ -54,14 +57,26 @@ def _convert(node: yaml.Node, path: Path_, lines: dict[Path_, int]) -> Any:
                 raise YamlSyntaxError(
                     f"key {key_node.value!r} is read as the boolean {key} (YAML 1.1 turns bare "
                     f"on/off/yes/no into booleans): quote it{hint}",
-                    line, _dotted((*path, key_node.value)))
+                    line,
+                    _dotted((*path, key_node.value)),
+                )
             if not isinstance(key, str):
-                kind = "nothing (null)" if key is None else f"a {_KINDS.get(type(key), type(key).__name__)}"
-                raise YamlSyntaxError(f"key {key_node.value!r} must be a name, but YAML reads it as "
-                                      f"{kind}; quote it", line, _dotted(path) or None)
+                kind = (
+                    "nothing (null)"
+                    if key is None
+                    else f"a {_KINDS.get(type(key), type(key).__name__)}"
+                )
+                raise YamlSyntaxError(
+                    f"key {key_node.value!r} must be a name, but YAML reads it as {kind}; quote it",
+                    line,
+                    _dotted(path) or None,
+                )
             if key in out:
-                raise YamlSyntaxError(f"duplicate key {key!r} (first on line {lines[(*path, key)]})",
-                                      line, _dotted((*path, key)))
+                raise YamlSyntaxError(
+                    f"duplicate key {key!r} (first on line {lines[(*path, key)]})",
+                    line,
+                    _dotted((*path, key)),
+                )
             sub = (*path, key)
             lines[sub] = line
             out[key] = _convert(value_node, sub, lines)
@@ -76,14 +91,21 @@ def _syntax_error(exc: yaml.MarkedYAMLError, text: str) -> YamlSyntaxError:
     problem = str(exc.problem or exc).strip()
     mark, context = exc.problem_mark or exc.context_mark, exc.context_mark
     context_text = (exc.context or "").strip()
-    unclosed = mark is None or "end of stream" in problem or "simple key" in context_text or (
-        "flow" in context_text and context is not None and context.line < mark.line)
+    unclosed = (
+        mark is None
+        or "end of stream" in problem
+        or "simple key" in context_text
+        or ("flow" in context_text and context is not None and context.line < mark.line)
+    )
     if context is not None and context_text and unclosed:
         mark = context  # an unclosed quote/bracket: point where it was opened, not further on
     line = mark.line + 1 if mark is not None else None
     if "another document" in problem:
-        return YamlSyntaxError("invalid YAML: a definition file holds one document, but a second "
-                               "one (---) starts here", line)
+        return YamlSyntaxError(
+            "invalid YAML: a definition file holds one document, but a second "
+            "one (---) starts here",
+            line,
+        )
     message = f"invalid YAML: {problem}"
     if context is not None and context_text:
         opened = context.line + 1
@@ -126,20 +148,28 @@ def _scalar(node: yaml.Node, path: Path_ = ()) -> Any:
     build = _constructor.yaml_constructors.get(node.tag)
     if build is None or node.tag not in _SCALAR_TAGS:
         tag = node.tag.replace("tag:yaml.org,2002:", "!!")
-        raise YamlSyntaxError(f"YAML tag {tag!r} is not supported; remove it", line,
-                              _dotted(path) or None)
+        raise YamlSyntaxError(
+            f"YAML tag {tag!r} is not supported; remove it", line, _dotted(path) or None
+        )
     # Called directly, not through construct_object, whose cache would keep every node alive.
     try:
         return build(_constructor, node)
     except Exception:  # noqa: BLE001 - e.g. a date such as 2024-13-45
-        kind = {"timestamp": "date/time"}.get(node.tag.rsplit(":", 1)[-1], node.tag.rsplit(":", 1)[-1])
-        raise YamlSyntaxError(f"{node.value!r} is not a valid {kind}; quote it to keep it as text",
-                              line, _dotted(path) or None) from None
+        kind = {"timestamp": "date/time"}.get(
+            node.tag.rsplit(":", 1)[-1], node.tag.rsplit(":", 1)[-1]
+        )
+        raise YamlSyntaxError(
+            f"{node.value!r} is not a valid {kind}; quote it to keep it as text",
+            line,
+            _dotted(path) or None,
+        ) from None
 
 
 _KINDS = {int: "number", float: "number"}
 _STR = "tag:yaml.org,2002:str"
-_SCALAR_TAGS = frozenset(f"tag:yaml.org,2002:{t}" for t in ("null", "bool", "int", "float", "timestamp"))
+_SCALAR_TAGS = frozenset(
+    f"tag:yaml.org,2002:{t}" for t in ("null", "bool", "int", "float", "timestamp")
+)
 _constructor = yaml.constructor.SafeConstructor()
 
 

@@ -28,8 +28,10 @@ def run_demo(db: Path, events: int, defs: Path, rebuild: bool, echo: Callable[[s
             counts = generate(db, events=events, progress=lambda msg: echo(f"  {msg}"))
         except ValueError as exc:
             raise MetricsLayerError(f"cannot build the demo data set: {exc}") from None
-        echo(f"  done in {time.perf_counter() - t0:.1f}s: "
-             + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
+        echo(
+            f"  done in {time.perf_counter() - t0:.1f}s: "
+            + ", ".join(f"{k} {v:,}" for k, v in counts.items())
+        )
     con = ibis.duckdb.connect(str(db))
     layer = load(defs, con=con)
     echo(f"\n{layer!r}\n")
@@ -39,29 +41,61 @@ def run_demo(db: Path, events: int, defs: Path, rebuild: bool, echo: Callable[[s
         df = build()
         emit(df, "table", f"{title}  ({(time.perf_counter() - t0) * 1000:.0f} ms)")
 
-    show("Marketplace KPIs by quarter",
-         lambda: layer.query(HEADLINE, grain="quarter").to_pandas())
-    show("Task fill rate by category (2025 H1)",
-         lambda: layer.query(["task_fill_rate", "tasks_posted"], by=["tasks.category"],
-                             start="2025-01-01", end="2025-07-01").to_pandas())
-    show("Active workers and revenue by worker country (2025 H1)",
-         lambda: layer.query(["active_workers", "revenue", "revenue_per_active_worker"],
-                             by=["workers.country"], start="2025-01-01", end="2025-07-01",
-                             order_by=["-revenue"]).to_pandas())
-    show("Revenue month over month, with 28-day active workers (2025)",
-         lambda: layer.query(["revenue", "revenue_prev_month", "revenue_mom", "active_workers_28d"],
-                             grain="month", start="2025-01-01", end="2025-07-01").to_pandas())
-    show("Revenue by worker tier: point-in-time (tier when the task was accepted)",
-         lambda: layer.query(["revenue", "revenue_share"], by=["worker_history.tier"],
-                             start="2025-01-01", end="2025-07-01").to_pandas())
-    show("Revenue by worker tier: current tier (as_of='current') credits today's tier with past work",
-         lambda: layer.query(["revenue", "revenue_share"], by=["worker_history.tier"],
-                             start="2025-01-01", end="2025-07-01", as_of="current").to_pandas())
+    show("Marketplace KPIs by quarter", lambda: layer.query(HEADLINE, grain="quarter").to_pandas())
+    show(
+        "Task fill rate by category (2025 H1)",
+        lambda: layer.query(
+            ["task_fill_rate", "tasks_posted"],
+            by=["tasks.category"],
+            start="2025-01-01",
+            end="2025-07-01",
+        ).to_pandas(),
+    )
+    show(
+        "Active workers and revenue by worker country (2025 H1)",
+        lambda: layer.query(
+            ["active_workers", "revenue", "revenue_per_active_worker"],
+            by=["workers.country"],
+            start="2025-01-01",
+            end="2025-07-01",
+            order_by=["-revenue"],
+        ).to_pandas(),
+    )
+    show(
+        "Revenue month over month, with 28-day active workers (2025)",
+        lambda: layer.query(
+            ["revenue", "revenue_prev_month", "revenue_mom", "active_workers_28d"],
+            grain="month",
+            start="2025-01-01",
+            end="2025-07-01",
+        ).to_pandas(),
+    )
+    show(
+        "Revenue by worker tier: point-in-time (tier when the task was accepted)",
+        lambda: layer.query(
+            ["revenue", "revenue_share"],
+            by=["worker_history.tier"],
+            start="2025-01-01",
+            end="2025-07-01",
+        ).to_pandas(),
+    )
+    show(
+        "Revenue by worker tier: current tier (as_of='current') credits today's tier with past work",
+        lambda: layer.query(
+            ["revenue", "revenue_share"],
+            by=["worker_history.tier"],
+            start="2025-01-01",
+            end="2025-07-01",
+            as_of="current",
+        ).to_pandas(),
+    )
     project = layer.registry.project
     for name in project.retention:
         res = layer.retention(name, periods=7, start="2024-07-01", end="2025-01-01")
-        show(f"Retention {name} (cohorts 2024 H2, share of cohort active in month k)",
-             lambda res=res: _triangle(res))
+        show(
+            f"Retention {name} (cohorts 2024 H2, share of cohort active in month k)",
+            lambda res=res: _triangle(res),
+        )
     for name in project.funnels:
         show(f"Funnel {name}", lambda name=name: layer.funnel(name).to_pandas())
     try:

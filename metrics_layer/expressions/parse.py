@@ -105,8 +105,10 @@ def _parse_error_text(err: ParseError) -> str:
     if err.errors:
         first = err.errors[0]
         where = f"at column {first.get('col')}"
-        missing = re.match(r"Required keyword: '(\w+)' missing for <class 'sqlglot\.expressions\.(\w+)'>",
-                           str(first.get("description")))
+        missing = re.match(
+            r"Required keyword: '(\w+)' missing for <class 'sqlglot\.expressions\.(\w+)'>",
+            str(first.get("description")),
+        )
         if missing:
             return f"an operand is missing for {missing.group(2).upper()} {where} (incomplete expression)"
         return f"{first.get('description')} {where}"

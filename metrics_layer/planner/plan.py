@@ -50,7 +50,8 @@ class MeasureNode:
             text += ", running total over all time"
         if self.snapshot:
             text += f", {self.snapshot[0]} snapshot of each period" + (
-                f" per {', '.join(self.snapshot[1])}" if self.snapshot[1] else "")
+                f" per {', '.join(self.snapshot[1])}" if self.snapshot[1] else ""
+            )
         return text
 
 
@@ -130,18 +131,24 @@ class Plan:
         if r.start or r.end:
             lines.append(f"  time range: [{r.start or '-∞'}, {r.end or '+∞'})")
         for i, sq in enumerate(self.source_queries, 1):
-            lines.append(f"{i}. scan source {sq.source!r} once"
-                         + (f", time column {sq.time}" if sq.time else ""))
+            lines.append(
+                f"{i}. scan source {sq.source!r} once"
+                + (f", time column {sq.time}" if sq.time else "")
+            )
             lines += [f"   {join}" for join in sq.joins]
             for n in sq.nodes:
                 lines.append(f"   - {n.source}.{n.measure}: {n.describe()}")
             keys = ([r.grain] if r.grain else []) + list(r.by)
-            lines.append("   aggregated at its own grain"
-                         + (f" by {', '.join(keys)}" if keys else " (totals)")
-                         + " before combining, so joins cannot multiply rows")
+            lines.append(
+                "   aggregated at its own grain"
+                + (f" by {', '.join(keys)}" if keys else " (totals)")
+                + " before combining, so joins cannot multiply rows"
+            )
         if len(self.source_queries) > 1:
-            lines.append(f"{len(self.source_queries) + 1}. merge the per-source aggregates on the group "
-                         "keys (NULL keys match NULL keys)")
+            lines.append(
+                f"{len(self.source_queries) + 1}. merge the per-source aggregates on the group "
+                "keys (NULL keys match NULL keys)"
+            )
         for out, name in self.metric_columns:
             lines.append(f"   {out} = {describe_formula(self.formulas[name])}")
         return "\n".join(lines)
@@ -177,21 +184,34 @@ class Planner:
         dim_columns = output_names(request.by)
         metric_columns = output_names(request.metrics)
         if request.grain and request.grain in {c for c, _ in dim_columns}:
-            raise QueryError(f"a dimension and the time column would both be named {request.grain!r}; "
-                             f"the time column is named after the grain, so drop the dimension or "
-                             f"ask another grain")
+            raise QueryError(
+                f"a dimension and the time column would both be named {request.grain!r}; "
+                f"the time column is named after the grain, so drop the dimension or "
+                f"ask another grain"
+            )
         taken = {c for c, _ in dim_columns} | ({request.grain} if request.grain else set())
         for out, name in metric_columns:
             if out in taken:
-                raise QueryError(f"metric {name!r} and a dimension or the time column share the "
-                                 f"output name {out!r}")
+                raise QueryError(
+                    f"metric {name!r} and a dimension or the time column share the "
+                    f"output name {out!r}"
+                )
         queries: dict[tuple[object, ...], SourceQuery] = {}
         for node in self._nodes.values():
-            queries.setdefault(node.scan_key, SourceQuery(node.source, node.time)).nodes.append(node)
+            queries.setdefault(node.scan_key, SourceQuery(node.source, node.time)).nodes.append(
+                node
+            )
         for sq in queries.values():
             sq.joins = self._joins(sq, request)
-        return Plan(request, list(queries.values()), self._formulas, metric_columns, dim_columns,
-                    self._offsets, self._shares)
+        return Plan(
+            request,
+            list(queries.values()),
+            self._formulas,
+            metric_columns,
+            dim_columns,
+            self._offsets,
+            self._shares,
+        )
 
     def _joins(self, sq: SourceQuery, request: Request) -> list[str]:
         """The joins a scan needs for its dimensions, where and measures, for explain().
@@ -220,8 +240,10 @@ class Planner:
         m = self.registry.metric(name)
         if isinstance(m, Metric) and m.grains is not None and request.grain not in m.grains:
             asked = request.grain or "no grain (totals)"
-            raise QueryError(f"metric {name!r} can be asked only at grain "
-                             f"{', '.join(m.grains)}; the query asks {asked}")
+            raise QueryError(
+                f"metric {name!r} can be asked only at grain "
+                f"{', '.join(m.grains)}; the query asks {asked}"
+            )
 
     def _formula(self, name: str, filters: tuple[str, ...], request: Request) -> Formula:
         self._check_grain(name, request)  # also for the metrics a ratio or derived metric uses
@@ -235,18 +257,31 @@ class Planner:
             assert ref is not None  # checked by the registry
             return Col(self._node(ref, extra, request, name))
         if kind == "ratio":
-            return Ratio(self._formula(m.numerator or "", extra, request),
-                         self._formula(m.denominator or "", extra, request))
+            return Ratio(
+                self._formula(m.numerator or "", extra, request),
+                self._formula(m.denominator or "", extra, request),
+            )
         if kind == "derived":
             parsed = parse_expression(m.expr or "", what=f"metric {name}")
-            return Derived(parsed, tuple((n, self._formula(n, extra, request)) for n in parsed.names))
+            return Derived(
+                parsed, tuple((n, self._formula(n, extra, request)) for n in parsed.names)
+            )
         if kind == "cumulative":
             if request.grain is None:
                 raise QueryError(f"cumulative metric {name!r} needs a grain (e.g. grain='day')")
             ref = self.registry.find_measure(m.measure or "")
             assert ref is not None
-            return Col(self._node(ref, extra, request, name, window=m.window, to_date=m.grain_to_date,
-                                  cumulative=True))
+            return Col(
+                self._node(
+                    ref,
+                    extra,
+                    request,
+                    name,
+                    window=m.window,
+                    to_date=m.grain_to_date,
+                    cumulative=True,
+                )
+            )
         if kind == "offset":
             if request.grain is None:
                 raise QueryError(f"offset metric {name!r} needs a grain (e.g. grain='month')")
@@ -257,15 +292,28 @@ class Planner:
             return off
         if kind == "share":
             base = m.metric or ""
-            share = Share(f"__s{len(self._shares)}", base, self._formula(base, extra, request),
-                          tuple(m.share_of or ()))
+            share = Share(
+                f"__s{len(self._shares)}",
+                base,
+                self._formula(base, extra, request),
+                tuple(m.share_of or ()),
+            )
             self._shares.append(share)
             return share
-        raise QueryError(f"metric {name!r} is a {kind} metric, which this query path does not support")
+        raise QueryError(
+            f"metric {name!r} is a {kind} metric, which this query path does not support"
+        )
 
-    def _node(self, ref: MeasureRef, filters: tuple[str, ...], request: Request, asked: str,
-              window: str | None = None, to_date: str | None = None,
-              cumulative: bool = False) -> MeasureNode:
+    def _node(
+        self,
+        ref: MeasureRef,
+        filters: tuple[str, ...],
+        request: Request,
+        asked: str,
+        window: str | None = None,
+        to_date: str | None = None,
+        cumulative: bool = False,
+    ) -> MeasureNode:
         src = self.registry.sources[ref.source]
         m = ref.measure
         time = m.time or src.time
@@ -283,8 +331,20 @@ class Planner:
         key = (ref.source, ref.name, all_filters, time, window, to_date, cumulative, snapshot)
         node = self._nodes.get(key)
         if node is None:
-            node = MeasureNode(f"__m{len(self._nodes)}", ref.source, ref.name, m.agg, m.expr,
-                               all_filters, time, m.p, window, to_date, cumulative, snapshot)
+            node = MeasureNode(
+                f"__m{len(self._nodes)}",
+                ref.source,
+                ref.name,
+                m.agg,
+                m.expr,
+                all_filters,
+                time,
+                m.p,
+                window,
+                to_date,
+                cumulative,
+                snapshot,
+            )
             self._nodes[key] = node
         return node
 
@@ -299,5 +359,7 @@ def describe_join(step: JoinStep) -> str:
 def output_names(refs: tuple[str, ...]) -> list[tuple[str, str]]:
     """A dimension's column is its own name; names asked twice use their path joined by '__'."""
     short = [r.rsplit(".", 1)[-1] for r in refs]
-    return [(s if short.count(s) == 1 else r.replace(".", "__"), r) for s, r in zip(short, refs, strict=True)]
-
+    return [
+        (s if short.count(s) == 1 else r.replace(".", "__"), r)
+        for s, r in zip(short, refs, strict=True)
+    ]

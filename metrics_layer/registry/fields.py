@@ -43,10 +43,11 @@ class FieldRef:
         return any(step.fans_out for step in self.path)
 
     def describe_path(self) -> str:
-        hops = [self.base] + [f"{s.role}" + (f" ({s.right})" if s.role != s.right else "")
-                              for s in self.path]
+        hops = [self.base] + [
+            f"{s.role}" + (f" ({s.right})" if s.role != s.right else "") for s in self.path
+        ]
         return " → ".join(hops)
 
 
 def suffix_matches(full: tuple[str, ...], ref: tuple[str, ...]) -> bool:
-    return len(ref) <= len(full) and full[len(full) - len(ref):] == ref
+    return len(ref) <= len(full) and full[len(full) - len(ref) :] == ref

@@ -42,8 +42,12 @@ class MeasureRef:
 class Registry:
     """Resolved view of a Project. Schemas come from `schema_of(table)` when a connection is bound."""
 
-    def __init__(self, project: Project, origins: Origins | None = None,
-                 schema_of: Callable[[str, str | None], dict[str, str] | None] | None = None) -> None:
+    def __init__(
+        self,
+        project: Project,
+        origins: Origins | None = None,
+        schema_of: Callable[[str, str | None], dict[str, str] | None] | None = None,
+    ) -> None:
         self.project = project
         self.origins = origins or Origins()
         self._schema_of = schema_of
@@ -96,7 +100,9 @@ class Registry:
                 if target not in self.sources:
                     raise DefinitionError(
                         unknown("source", target, self.sources) + f" in join {role!r}",
-                        self.locate("sources", name, "joins", role, *(("source",) if join.source else ())),
+                        self.locate(
+                            "sources", name, "joins", role, *(("source",) if join.source else ())
+                        ),
                     )
             for dname, dim in src.dimensions.items():
                 if dim.expr:
@@ -175,10 +181,15 @@ class Registry:
             if kind in ("simple", "cumulative"):
                 self._measure_or_error(m.measure or "", name, "measure")
                 continue
-            fields = {"ratio": ["numerator", "denominator"], "offset": ["metric"],
-                      "share": ["metric"]}.get(kind, ["expr"])
+            fields = {
+                "ratio": ["numerator", "denominator"],
+                "offset": ["metric"],
+                "share": ["metric"],
+            }.get(kind, ["expr"])
             deps = self.metric_dependencies(name)
-            for field, dep in zip(fields * len(deps) if kind == "derived" else fields, deps, strict=False):
+            for field, dep in zip(
+                fields * len(deps) if kind == "derived" else fields, deps, strict=False
+            ):
                 if dep not in metrics and self._safe_find_measure(dep, name, field) is None:
                     raise DefinitionError(
                         unknown("metric or measure", dep, self.queryable_names())
@@ -197,9 +208,14 @@ class Registry:
         found = self._safe_find_measure(ref, metric, field)
         if found is None:
             names = [r.qualified for r in self.all_measures()]
-            hint = " (it is a metric; a simple metric wraps a measure)" if ref in self.project.metrics else ""
-            raise DefinitionError(unknown("measure", ref, names) + hint,
-                                  self.locate("metrics", metric, field))
+            hint = (
+                " (it is a metric; a simple metric wraps a measure)"
+                if ref in self.project.metrics
+                else ""
+            )
+            raise DefinitionError(
+                unknown("measure", ref, names) + hint, self.locate("metrics", metric, field)
+            )
         return found
 
     def _check_cycles(self) -> None:
@@ -210,7 +226,7 @@ class Registry:
             if state.get(name) == 2:
                 return
             if state.get(name) == 1:
-                cycle = stack[stack.index(name):] + [name]
+                cycle = stack[stack.index(name) :] + [name]
                 raise DefinitionError(
                     "metrics refer to each other in a cycle: " + " → ".join(cycle),
                     self.locate("metrics", cycle[0]),
@@ -248,7 +264,9 @@ class Registry:
         """Every join path from `base` (no source twice on one path), with its target source."""
         if base not in self._paths:
             out: list[tuple[tuple[JoinStep, ...], str]] = [((), base)]
-            frontier: list[tuple[tuple[JoinStep, ...], str, frozenset[str]]] = [((), base, frozenset({base}))]
+            frontier: list[tuple[tuple[JoinStep, ...], str, frozenset[str]]] = [
+                ((), base, frozenset({base}))
+            ]
             while frontier:
                 path, at, seen = frontier.pop(0)
                 if len(path) >= MAX_JOIN_DEPTH:
@@ -289,12 +307,18 @@ class Registry:
                 if suffix_matches((base, *roles, dname), parts):
                     dims.append(FieldRef(base, path, target, dname, "dimension"))
             columns = self.columns(target)
-            if (columns is not None and parts[-1] in columns and parts[-1] not in src.dimensions
-                    and suffix_matches((base, *roles, parts[-1]), parts)):
+            if (
+                columns is not None
+                and parts[-1] in columns
+                and parts[-1] not in src.dimensions
+                and suffix_matches((base, *roles, parts[-1]), parts)
+            ):
                 cols_found.append(FieldRef(base, path, target, parts[-1], "column"))
         matches = dims or cols_found
         if not matches:
-            raise QueryError(unknown("dimension", ref, self.field_names(base)) + f" for source {base!r}")
+            raise QueryError(
+                unknown("dimension", ref, self.field_names(base)) + f" for source {base!r}"
+            )
         if len(matches) > 1:
             raise QueryError(
                 f"dimension {ref!r} is ambiguous from {base!r}; name one of: "

@@ -107,7 +107,9 @@ class _Checker:
                 key: Where = (*at, "joins", role, "keys")
                 if isinstance(join.keys, dict):
                     key = (*key, left)
-                if left not in src.dimensions:  # a dimension may be a join key (a date for a calendar)
+                if (
+                    left not in src.dimensions
+                ):  # a dimension may be a join key (a date for a calendar)
                     self.column(name, left, *key)
                 self.column(target, right, *key)
         for dname, dim in src.dimensions.items():

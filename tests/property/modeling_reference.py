@@ -64,8 +64,9 @@ def duration(n: int, unit: str) -> pd.DateOffset:
     return pd.DateOffset(**{f"{unit}s": n})
 
 
-def output_periods(times: pd.Series, grain: str, start: pd.Timestamp | None,
-                   end: pd.Timestamp | None) -> Iterator[pd.Timestamp]:
+def output_periods(
+    times: pd.Series, grain: str, start: pd.Timestamp | None, end: pd.Timestamp | None
+) -> Iterator[pd.Timestamp]:
     """[start, end) in periods; without a bound, the data's first/last period bounds it."""
     if start is not None:
         lo = period_start(start, grain)
@@ -85,7 +86,9 @@ def output_periods(times: pd.Series, grain: str, start: pd.Timestamp | None,
         p = p + step(grain)
 
 
-def _in_range(rows: pd.DataFrame, start: pd.Timestamp | None, end: pd.Timestamp | None) -> pd.DataFrame:
+def _in_range(
+    rows: pd.DataFrame, start: pd.Timestamp | None, end: pd.Timestamp | None
+) -> pd.DataFrame:
     keep = pd.Series(True, index=rows.index)
     if start is not None:
         keep &= rows["ts"] >= start
@@ -94,10 +97,16 @@ def _in_range(rows: pd.DataFrame, start: pd.Timestamp | None, end: pd.Timestamp 
     return rows[keep]
 
 
-def cumulative_distinct(rows: pd.DataFrame, entity: str, grain: str, *,
-                        window: pd.DateOffset | None = None, to_date: str | None = None,
-                        start: pd.Timestamp | None = None,
-                        end: pd.Timestamp | None = None) -> dict[pd.Timestamp, int]:
+def cumulative_distinct(
+    rows: pd.DataFrame,
+    entity: str,
+    grain: str,
+    *,
+    window: pd.DateOffset | None = None,
+    to_date: str | None = None,
+    start: pd.Timestamp | None = None,
+    end: pd.Timestamp | None = None,
+) -> dict[pd.Timestamp, int]:
     """Distinct entities per output period over its rolling / to-date / all-time window."""
     inputs = rows if end is None else rows[rows["ts"] < end]
     out: dict[pd.Timestamp, int] = {}
@@ -115,9 +124,15 @@ def cumulative_distinct(rows: pd.DataFrame, entity: str, grain: str, *,
     return out
 
 
-def offset_sums(rows: pd.DataFrame, value: str, grain: str, offset: pd.DateOffset, *,
-                start: pd.Timestamp | None = None,
-                end: pd.Timestamp | None = None) -> dict[pd.Timestamp, float]:
+def offset_sums(
+    rows: pd.DataFrame,
+    value: str,
+    grain: str,
+    offset: pd.DateOffset,
+    *,
+    start: pd.Timestamp | None = None,
+    end: pd.Timestamp | None = None,
+) -> dict[pd.Timestamp, float]:
     """sum(value) of the whole period holding P - offset, for each output period P."""
     out: dict[pd.Timestamp, float] = {}
     for p in output_periods(rows["ts"], grain, start, end):
@@ -128,10 +143,17 @@ def offset_sums(rows: pd.DataFrame, value: str, grain: str, offset: pd.DateOffse
     return out
 
 
-def snapshot_sums(rows: pd.DataFrame, value: str, grain: str | None, window: str,
-                  groupings: Sequence[str], *, by: Sequence[str] = (),
-                  start: pd.Timestamp | None = None,
-                  end: pd.Timestamp | None = None) -> dict[tuple, float]:
+def snapshot_sums(
+    rows: pd.DataFrame,
+    value: str,
+    grain: str | None,
+    window: str,
+    groupings: Sequence[str],
+    *,
+    by: Sequence[str] = (),
+    start: pd.Timestamp | None = None,
+    end: pd.Timestamp | None = None,
+) -> dict[tuple, float]:
     """Per (period, *by): sum of the rows at each entity's last/first time in the period."""
     rows = _in_range(rows, start, end).copy()
     rows["_p"] = rows["ts"].map(lambda t: period_start(t, grain)) if grain else 0
@@ -144,14 +166,23 @@ def snapshot_sums(rows: pd.DataFrame, value: str, grain: str | None, window: str
     return out
 
 
-def filled(rows: pd.DataFrame, grain: str, dims: Sequence[str], *, entity: str, value: str,
-           start: pd.Timestamp | None = None, end: pd.Timestamp | None = None,
-           fill: str = "zero") -> pd.DataFrame:
+def filled(
+    rows: pd.DataFrame,
+    grain: str,
+    dims: Sequence[str],
+    *,
+    entity: str,
+    value: str,
+    start: pd.Timestamp | None = None,
+    end: pd.Timestamp | None = None,
+    fill: str = "zero",
+) -> pd.DataFrame:
     """count, count_distinct(entity), sum(value), avg(value) on every period x seen values."""
     inside = _in_range(rows, start, end)
     periods = list(output_periods(inside["ts"], grain, start, end))
-    combos = (inside[list(dims)].drop_duplicates().itertuples(index=False, name=None)
-              if dims else [()])
+    combos = (
+        inside[list(dims)].drop_duplicates().itertuples(index=False, name=None) if dims else [()]
+    )
     combos = list(combos)
     empty = 0 if fill == "zero" else None
     records = []
@@ -162,8 +193,12 @@ def filled(rows: pd.DataFrame, grain: str, dims: Sequence[str], *, entity: str, 
             for d, v in zip(dims, combo, strict=True):
                 cell = cell[cell[d] == v]
             if len(cell):
-                rec = (len(cell), cell[entity].nunique(), float(cell[value].sum()),
-                       float(cell[value].mean()))
+                rec = (
+                    len(cell),
+                    cell[entity].nunique(),
+                    float(cell[value].sum()),
+                    float(cell[value].mean()),
+                )
             else:
                 rec = (empty, empty, None if empty is None else 0.0, None)
             records.append((p, *combo, *rec))

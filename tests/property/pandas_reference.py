@@ -67,8 +67,12 @@ class Pred:
 
 
 _OPS: dict[str, Callable[[Any, Any], bool]] = {
-    "=": lambda a, b: a == b, "<>": lambda a, b: a != b, "<": lambda a, b: a < b,
-    "<=": lambda a, b: a <= b, ">": lambda a, b: a > b, ">=": lambda a, b: a >= b,
+    "=": lambda a, b: a == b,
+    "<>": lambda a, b: a != b,
+    "<": lambda a, b: a < b,
+    "<=": lambda a, b: a <= b,
+    ">": lambda a, b: a > b,
+    ">=": lambda a, b: a >= b,
 }
 
 
@@ -288,8 +292,9 @@ def aggregate(measure: Measure, rows: pd.DataFrame) -> Any:
     if measure.agg == "median":
         return float(np.percentile(np.array(values, dtype=float), 50, method="linear"))
     if measure.agg == "percentile":
-        return float(np.percentile(np.array(values, dtype=float), 100 * (measure.p or 0),
-                                   method="linear"))
+        return float(
+            np.percentile(np.array(values, dtype=float), 100 * (measure.p or 0), method="linear")
+        )
     raise ValueError(measure.agg)
 
 
@@ -316,7 +321,8 @@ def joined(model: Model, source: str) -> pd.DataFrame:
     for col in dim.columns:
         values = dim[col].tolist()
         out[f"{model.prefix}.{col}"] = pd.Series(
-            [None if i is None else values[i] for i in positions], index=out.index, dtype=object)
+            [None if i is None else values[i] for i in positions], index=out.index, dtype=object
+        )
     return out
 
 
@@ -376,9 +382,12 @@ def reference_query(
             groups.setdefault(key, []).append(idx)
         if grain is None and not by:
             groups = {(): list(frame.index)}  # totals: one row even without any rows
-        per_source.append({key: {m: aggregate(model.measures[m], frame.loc[idx])
-                                 for m in measure_names}
-                           for key, idx in groups.items()})
+        per_source.append(
+            {
+                key: {m: aggregate(model.measures[m], frame.loc[idx]) for m in measure_names}
+                for key, idx in groups.items()
+            }
+        )
 
     all_keys: list[tuple[Any, ...]] = []
     for part in per_source:

@@ -28,10 +28,10 @@ from metrics_layer.analysis.funnel import funnel
 from tests.unit.test_funnel_oracle import Row, Spec
 from tests.unit.test_funnel_oracle import funnel as reference
 
-UNIT = 600                      # seconds per clock tick: 40 ticks span several hours
+UNIT = 600  # seconds per clock tick: 40 ticks span several hours
 BASE = dt.datetime(2024, 3, 1, 22, 0)
-TYPES = ("A", "B", "C", "D")    # D matches no step unless a filter names it
-ZONES = {"UTC": 0, "Asia/Kolkata": 19800}   # fixed offsets: local time = UTC + offset
+TYPES = ("A", "B", "C", "D")  # D matches no step unless a filter names it
+ZONES = {"UTC": 0, "Asia/Kolkata": 19800}  # fixed offsets: local time = UTC + offset
 _counter = itertools.count()
 _CON: Any = None
 
@@ -45,9 +45,14 @@ def _con() -> Any:
 
 
 events_st = st.lists(
-    st.tuples(st.sampled_from([1, 2, 3, None]), st.sampled_from(TYPES), st.integers(0, 40),
-              st.sampled_from([None, "x", "y"])),
-    min_size=0, max_size=40,
+    st.tuples(
+        st.sampled_from([1, 2, 3, None]),
+        st.sampled_from(TYPES),
+        st.integers(0, 40),
+        st.sampled_from([None, "x", "y"]),
+    ),
+    min_size=0,
+    max_size=40,
 )
 filter_st = st.sets(st.sampled_from(TYPES[:3]), min_size=1, max_size=2)
 
@@ -65,10 +70,17 @@ def specs(draw: Any, order: str) -> dict[str, Any]:
     end = draw(st.one_of(st.none(), st.integers(5, 40)))
     if start is not None and end is not None and end <= start:
         end = start + 1
-    return {"order": order, "steps": steps, "excl": excl, "window": draw(st.integers(1, 12)),
-            "start": start, "end": end, "by": draw(st.booleans()),
-            "grain": draw(st.sampled_from([None, None, "hour"])),
-            "tz": draw(st.sampled_from(list(ZONES)))}
+    return {
+        "order": order,
+        "steps": steps,
+        "excl": excl,
+        "window": draw(st.integers(1, 12)),
+        "start": start,
+        "end": end,
+        "by": draw(st.booleans()),
+        "grain": draw(st.sampled_from([None, None, "hour"])),
+        "tz": draw(st.sampled_from(list(ZONES))),
+    }
 
 
 def _in(types: set[str]) -> str:
@@ -77,19 +89,26 @@ def _in(types: set[str]) -> str:
 
 def _layer(tmp: Path, rows: list[tuple[Any, ...]], sp: dict[str, Any]) -> tuple[Any, str]:
     name = f"ev_{next(_counter)}"
-    data = pa.table({
-        "event_id": pa.array(range(1, len(rows) + 1), pa.int64()),
-        "user_id": pa.array([r[0] for r in rows], pa.int64()),
-        "event_type": pa.array([r[1] for r in rows], pa.string()),
-        "ts": pa.array([BASE + dt.timedelta(seconds=r[2] * UNIT) for r in rows], pa.timestamp("us")),
-        "platform": pa.array([r[3] for r in rows], pa.string()),
-    })
+    data = pa.table(
+        {
+            "event_id": pa.array(range(1, len(rows) + 1), pa.int64()),
+            "user_id": pa.array([r[0] for r in rows], pa.int64()),
+            "event_type": pa.array([r[1] for r in rows], pa.string()),
+            "ts": pa.array(
+                [BASE + dt.timedelta(seconds=r[2] * UNIT) for r in rows], pa.timestamp("us")
+            ),
+            "platform": pa.array([r[3] for r in rows], pa.string()),
+        }
+    )
     con = _con()
     con.create_table(name, data, overwrite=True)
-    steps = "\n".join(f"      - {{name: s{k}, filter: \"{_in(f)}\"}}"
-                      for k, f in enumerate(sp["steps"], 1))
-    excl = "".join(f"\n      - {{name: x{m}, filter: \"{_in(f)}\", between: [s{lo}, s{hi}]}}"
-                   for m, (f, lo, hi) in enumerate(sp["excl"]))
+    steps = "\n".join(
+        f'      - {{name: s{k}, filter: "{_in(f)}"}}' for k, f in enumerate(sp["steps"], 1)
+    )
+    excl = "".join(
+        f'\n      - {{name: x{m}, filter: "{_in(f)}", between: [s{lo}, s{hi}]}}'
+        for m, (f, lo, hi) in enumerate(sp["excl"])
+    )
     text = f"""
 version: 1
 sources:
@@ -101,8 +120,8 @@ funnels:
   f:
     source: events
     entity: user_id
-    window: {sp['window'] * UNIT} seconds
-    order: {sp['order']}
+    window: {sp["window"] * UNIT} seconds
+    order: {sp["order"]}
     steps:
 {steps}
 """ + (f"    exclusions:{excl}\n" if excl else "")
@@ -124,9 +143,16 @@ def _expected(rows: list[tuple[Any, ...]], sp: dict[str, Any]) -> dict[tuple[Any
     # start/end are wall-clock bounds: in UTC seconds they move by the zone's fixed offset
     start = None if sp["start"] is None else sp["start"] * UNIT - offset
     end = None if sp["end"] is None else sp["end"] * UNIT - offset
-    spec = Spec(n=len(sp["steps"]), window=sp["window"] * UNIT, order=sp["order"],
-                exclusions=[(lo, hi) for _, lo, hi in sp["excl"]], start=start, end=end,
-                grain=(lambda r: r.period) if sp["grain"] else None, by=sp["by"])
+    spec = Spec(
+        n=len(sp["steps"]),
+        window=sp["window"] * UNIT,
+        order=sp["order"],
+        exclusions=[(lo, hi) for _, lo, hi in sp["excl"]],
+        start=start,
+        end=end,
+        grain=(lambda r: r.period) if sp["grain"] else None,
+        by=sp["by"],
+    )
     return reference(out, spec)
 
 
@@ -139,11 +165,13 @@ def _got(df: pd.DataFrame, sp: dict[str, Any]) -> dict[tuple[Any, ...], list[dic
     out: dict[tuple[Any, ...], list[dict]] = {}
     for r in df.sort_values("step").to_dict("records"):
         key = tuple(_plain(r[k]) for k in keys)
-        out.setdefault(key, []).append({
-            "entities": int(r["entities"]),
-            "median_seconds": _plain(r["median_seconds"]),
-            "avg_seconds": _plain(r["avg_seconds"]),
-        })
+        out.setdefault(key, []).append(
+            {
+                "entities": int(r["entities"]),
+                "median_seconds": _plain(r["median_seconds"]),
+                "avg_seconds": _plain(r["avg_seconds"]),
+            }
+        )
     return out
 
 
@@ -157,8 +185,9 @@ def _plain(v: Any) -> Any:
 
 def _same(got: dict, want: dict, sp: dict[str, Any]) -> None:
     if not sp["grain"] and not sp["by"] and () not in want:
-        want = {(): [{"entities": 0, "median_seconds": None, "avg_seconds": None}
-                     for _ in sp["steps"]]}
+        want = {
+            (): [{"entities": 0, "median_seconds": None, "avg_seconds": None} for _ in sp["steps"]]
+        }
     assert set(got) == set(want), (got, want)
     for key, steps in want.items():
         for g, w in zip(got[key], steps, strict=True):
@@ -173,8 +202,12 @@ def _same(got: dict, want: dict, sp: dict[str, Any]) -> None:
 def _check(tmp: Path, rows: list[tuple[Any, ...]], sp: dict[str, Any]) -> None:
     layer, _ = _layer(tmp, rows, sp)
     want = _expected(rows, sp)
-    kw = {"by": "platform" if sp["by"] else None, "grain": sp["grain"],
-          "start": _bound(sp["start"]), "end": _bound(sp["end"])}
+    kw = {
+        "by": "platform" if sp["by"] else None,
+        "grain": sp["grain"],
+        "start": _bound(sp["start"]),
+        "end": _bound(sp["end"]),
+    }
     plans = [{"strategy": s, "overlap": o} for s in ("asof", "window") for o in ("auto", "assume")]
     if sp["order"] == "any":
         plans = [{"overlap": "auto"}, {"overlap": "assume"}]
@@ -183,9 +216,11 @@ def _check(tmp: Path, rows: list[tuple[Any, ...]], sp: dict[str, Any]) -> None:
         _same(_got(df, sp), want, sp)
 
 
-SETTINGS = settings(max_examples=40, deadline=None,
-                    suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                           HealthCheck.too_slow])
+SETTINGS = settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 
 
 @SETTINGS
@@ -206,25 +241,51 @@ def test_any_matches_reference(tmp_path: Path, rows: list, sp: dict) -> None:
     _check(tmp_path, rows, sp)
 
 
-@settings(max_examples=10, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-@given(seed=st.integers(0, 2**31 - 1), order=st.sampled_from(["sequential", "strict"]),
-       overlap=st.booleans())
-def test_asof_and_window_plans_agree_on_larger_streams(tmp_path: Path, seed: int, order: str,
-                                                       overlap: bool) -> None:
+@settings(
+    max_examples=10,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    seed=st.integers(0, 2**31 - 1),
+    order=st.sampled_from(["sequential", "strict"]),
+    overlap=st.booleans(),
+)
+def test_asof_and_window_plans_agree_on_larger_streams(
+    tmp_path: Path, seed: int, order: str, overlap: bool
+) -> None:
     """Thousands of events over 50 entities: the two strategies (and both tie plans) agree."""
     import random
 
     rnd = random.Random(seed)
-    rows = [(rnd.choice([*range(1, 51), None]), rnd.choice(TYPES), rnd.randint(0, 400),
-             rnd.choice([None, "x", "y"])) for _ in range(3000)]
+    rows = [
+        (
+            rnd.choice([*range(1, 51), None]),
+            rnd.choice(TYPES),
+            rnd.randint(0, 400),
+            rnd.choice([None, "x", "y"]),
+        )
+        for _ in range(3000)
+    ]
     steps = [{"A"}, {"A", "B"} if overlap else {"B"}, {"C"}, {"A"}]
-    sp = {"order": order, "steps": steps, "excl": [({"D"}, 2, 4)], "window": 60, "start": 10,
-          "end": 300, "by": True, "grain": "hour", "tz": "UTC"}
+    sp = {
+        "order": order,
+        "steps": steps,
+        "excl": [({"D"}, 2, 4)],
+        "window": 60,
+        "start": 10,
+        "end": 300,
+        "by": True,
+        "grain": "hour",
+        "tz": "UTC",
+    }
     layer, _ = _layer(tmp_path, rows, sp)
     kw = {"by": "platform", "grain": "hour", "start": _bound(10), "end": _bound(300)}
-    frames = [funnel(layer, "f", **kw, strategy=s, overlap=o).to_pandas()
-              for s in ("asof", "window") for o in ("auto", "assume")]
+    frames = [
+        funnel(layer, "f", **kw, strategy=s, overlap=o).to_pandas()
+        for s in ("asof", "window")
+        for o in ("auto", "assume")
+    ]
     for df in frames[1:]:
         pd.testing.assert_frame_equal(df, frames[0])
     _same(_got(frames[0], sp), _expected(rows, sp), sp)

@@ -27,9 +27,12 @@ from tests.property import modeling_reference as ref
 DEFS = Path(__file__).resolve().parent.parent / "fixtures" / "modeling" / "property" / "defs.yml"
 EXAMPLES = int(os.environ.get("ML_PROPERTY_EXAMPLES", "0")) or 30
 BASE = pd.Timestamp("2024-01-01")
-SETTINGS = settings(max_examples=EXAMPLES, deadline=None, derandomize=False,
-                    suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                           HealthCheck.too_slow])
+SETTINGS = settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    derandomize=False,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 
 
 @pytest.fixture(scope="module")
@@ -42,13 +45,15 @@ def env() -> dict[str, Any]:
 def frame(rows: list[tuple[int, int, str, str, int]]) -> pd.DataFrame:
     """(minutes after BASE, user, kind, branch, amount) -> the `ev` table."""
     ts = [BASE + pd.Timedelta(minutes=m) for m, *_ in rows]
-    return pd.DataFrame({
-        "ts": pd.Series(ts, dtype="datetime64[us]"),
-        "user_id": pd.Series([r[1] for r in rows], dtype="int64"),
-        "kind": pd.Series([r[2] for r in rows], dtype="str"),
-        "branch": pd.Series([r[3] for r in rows], dtype="str"),
-        "amount": pd.Series([r[4] for r in rows], dtype="int64"),
-    })
+    return pd.DataFrame(
+        {
+            "ts": pd.Series(ts, dtype="datetime64[us]"),
+            "user_id": pd.Series([r[1] for r in rows], dtype="int64"),
+            "kind": pd.Series([r[2] for r in rows], dtype="str"),
+            "branch": pd.Series([r[3] for r in rows], dtype="str"),
+            "amount": pd.Series([r[4] for r in rows], dtype="int64"),
+        }
+    )
 
 
 def load(env: dict[str, Any], rows: list[tuple]) -> pd.DataFrame:
@@ -74,20 +79,33 @@ DAY = 24 * 60
 
 def rows_strategy(days: int, min_size: int = 0, max_size: int = 40, ties: bool = False) -> Any:
     # any minute, or exactly a midnight / the minute before one (period and window edges)
-    minute = st.one_of(st.integers(0, days * DAY - 1),
-                       st.integers(0, days - 1).map(lambda d: d * DAY),
-                       st.integers(1, days - 1).map(lambda d: d * DAY - 1))
+    minute = st.one_of(
+        st.integers(0, days * DAY - 1),
+        st.integers(0, days - 1).map(lambda d: d * DAY),
+        st.integers(1, days - 1).map(lambda d: d * DAY - 1),
+    )
     if ties:  # few distinct instants, so first/last snapshots tie
         minute = st.sampled_from([0, 1, DAY - 1, DAY, 10 * DAY, 31 * DAY - 1, 31 * DAY, 45 * DAY])
-    row = st.tuples(minute, st.integers(1, 12), st.sampled_from(["a", "b"]),
-                    st.sampled_from(["x", "y"]), st.integers(0, 50))
+    row = st.tuples(
+        minute,
+        st.integers(1, 12),
+        st.sampled_from(["a", "b"]),
+        st.sampled_from(["x", "y"]),
+        st.integers(0, 50),
+    )
     return st.lists(row, min_size=min_size, max_size=max_size)
 
 
 def bound(days: int) -> Any:
     """None or a bound within (or just outside) the data, sometimes mid-period."""
-    return st.one_of(st.none(), st.integers(-3, days + 3).flatmap(
-        lambda d: st.sampled_from([0, 13 * 60]).map(lambda h: BASE + pd.Timedelta(days=d, minutes=h))))
+    return st.one_of(
+        st.none(),
+        st.integers(-3, days + 3).flatmap(
+            lambda d: st.sampled_from([0, 13 * 60]).map(
+                lambda h: BASE + pd.Timedelta(days=d, minutes=h)
+            )
+        ),
+    )
 
 
 def month_edge(days: int) -> Any:
@@ -107,14 +125,18 @@ def ordered(start: pd.Timestamp | None, end: pd.Timestamp | None) -> tuple:
 
 # ----------------------------------------------------------------------------- cumulative
 
-WINDOWS = [(n, "day") for n in range(1, 13)] + [(n, "week") for n in range(1, 6)] + \
-          [(n, "month") for n in range(1, 4)]
+WINDOWS = (
+    [(n, "day") for n in range(1, 13)]
+    + [(n, "week") for n in range(1, 6)]
+    + [(n, "month") for n in range(1, 4)]
+)
 
 
 @SETTINGS
 @given(data=st.data(), rows=rows_strategy(120, min_size=1))
-def test_rolling_distinct_counts_match_the_reference(env: dict, data: st.DataObject,
-                                                      rows: list) -> None:
+def test_rolling_distinct_counts_match_the_reference(
+    env: dict, data: st.DataObject, rows: list
+) -> None:
     grain = data.draw(st.sampled_from(["day", "week", "month"]), "grain")
     kind = data.draw(st.sampled_from(["window", "to_date", "all"]), "kind")
     start, end = ordered(data.draw(bound(120), "start"), data.draw(bound(120), "end"))
@@ -137,12 +159,17 @@ def test_rolling_distinct_counts_match_the_reference(env: dict, data: st.DataObj
 # ----------------------------------------------------------------------------- offsets
 
 OFFSETS = {
-    "day": [(n, "day") for n in range(1, 41)] + [(n, "week") for n in range(1, 7)]
-    + [(n, "month") for n in range(1, 15)] + [(n, "quarter") for n in range(1, 5)]
+    "day": [(n, "day") for n in range(1, 41)]
+    + [(n, "week") for n in range(1, 7)]
+    + [(n, "month") for n in range(1, 15)]
+    + [(n, "quarter") for n in range(1, 5)]
     + [(n, "year") for n in range(1, 3)],
-    "week": [(n, "week") for n in range(1, 7)] + [(n, "day") for n in (7, 14, 21, 28, 35)]
-    + [(n, "month") for n in range(1, 15)] + [(n, "year") for n in range(1, 3)],
-    "month": [(n, "month") for n in range(1, 15)] + [(n, "quarter") for n in range(1, 5)]
+    "week": [(n, "week") for n in range(1, 7)]
+    + [(n, "day") for n in (7, 14, 21, 28, 35)]
+    + [(n, "month") for n in range(1, 15)]
+    + [(n, "year") for n in range(1, 3)],
+    "month": [(n, "month") for n in range(1, 15)]
+    + [(n, "quarter") for n in range(1, 5)]
     + [(n, "year") for n in range(1, 3)],
 }
 
@@ -160,13 +187,16 @@ def test_offsets_match_the_reference(env: dict, data: st.DataObject, rows: list)
     assert as_dict(got, grain, metric) == expected
 
 
-@pytest.mark.parametrize(("day", "offset", "expected"), [
-    ("2024-03-31", (1, "month"), "2024-02-29"),
-    ("2023-03-31", (1, "month"), "2023-02-28"),
-    ("2024-02-29", (1, "year"), "2023-02-28"),
-    ("2025-02-28", (1, "year"), "2024-02-28"),
-    ("2024-05-31", (1, "quarter"), "2024-02-29"),
-])
+@pytest.mark.parametrize(
+    ("day", "offset", "expected"),
+    [
+        ("2024-03-31", (1, "month"), "2024-02-29"),
+        ("2023-03-31", (1, "month"), "2023-02-28"),
+        ("2024-02-29", (1, "year"), "2023-02-28"),
+        ("2025-02-28", (1, "year"), "2024-02-28"),
+        ("2024-05-31", (1, "quarter"), "2024-02-29"),
+    ],
+)
 def test_reference_month_arithmetic(day: str, offset: tuple[int, str], expected: str) -> None:
     """The reference's calendar arithmetic itself (the SQL engines clamp the same way)."""
     assert pd.Timestamp(day) - ref.duration(*offset) == pd.Timestamp(expected)
@@ -177,17 +207,27 @@ def test_reference_month_arithmetic(day: str, offset: tuple[int, str], expected:
 
 @SETTINGS
 @given(data=st.data(), rows=rows_strategy(60, ties=True, max_size=25))
-def test_semi_additive_snapshots_match_the_reference(env: dict, data: st.DataObject,
-                                                     rows: list) -> None:
+def test_semi_additive_snapshots_match_the_reference(
+    env: dict, data: st.DataObject, rows: list
+) -> None:
     grain = data.draw(st.sampled_from([None, "day", "week", "month"]), "grain")
-    metric, window, groupings = data.draw(st.sampled_from([
-        ("balance", "last", ["user_id"]), ("opening", "first", ["user_id"]),
-        ("last_rows", "last", [])]), "measure")
+    metric, window, groupings = data.draw(
+        st.sampled_from(
+            [
+                ("balance", "last", ["user_id"]),
+                ("opening", "first", ["user_id"]),
+                ("last_rows", "last", []),
+            ]
+        ),
+        "measure",
+    )
     by = data.draw(st.sampled_from([[], ["branch"]]), "by")
     start, end = ordered(data.draw(bound(60), "start"), data.draw(bound(60), "end"))
     df = load(env, rows)
     got = query(env, [f"ev.{metric}"], grain=grain, by=by, start=start, end=end)
-    expected = ref.snapshot_sums(df, "amount", grain, window, groupings, by=by, start=start, end=end)
+    expected = ref.snapshot_sums(
+        df, "amount", grain, window, groupings, by=by, start=start, end=end
+    )
     keys = ([grain] if grain else []) + by
     got = got[got[metric].notna()]
     if not keys:
@@ -196,8 +236,9 @@ def test_semi_additive_snapshots_match_the_reference(env: dict, data: st.DataObj
     else:
         actual = {}
         for rec in got.itertuples(index=False):
-            key = tuple(pd.Timestamp(getattr(rec, k)) if k == grain else getattr(rec, k)
-                        for k in keys)
+            key = tuple(
+                pd.Timestamp(getattr(rec, k)) if k == grain else getattr(rec, k) for k in keys
+            )
             actual[key if grain else (0, *key)] = float(getattr(rec, metric))
     assert actual == expected
 
@@ -213,8 +254,16 @@ def test_fills_match_the_reference(env: dict, data: st.DataObject, rows: list) -
     fill = data.draw(st.sampled_from(["zero", "null"]), "fill")
     start, end = ordered(data.draw(bound(75), "start"), data.draw(bound(75), "end"))
     df = load(env, rows)
-    got = query(env, ["ev.n", "ev.users", "amount", "ev.avg_amount"], grain=grain, by=dims,
-                start=start, end=end, fill=fill)
-    expected = ref.filled(df, grain, dims, entity="user_id", value="amount", start=start,
-                          end=end, fill=fill)
+    got = query(
+        env,
+        ["ev.n", "ev.users", "amount", "ev.avg_amount"],
+        grain=grain,
+        by=dims,
+        start=start,
+        end=end,
+        fill=fill,
+    )
+    expected = ref.filled(
+        df, grain, dims, entity="user_id", value="amount", start=start, end=end, fill=fill
+    )
     assert_frames_equal(got, expected, sort_by=[grain, *dims])

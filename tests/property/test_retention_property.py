@@ -69,8 +69,14 @@ retention:
 {%- endfor %}
 """
 
-SCHEMA = pa.schema([("user_id", pa.int64()), ("event_type", pa.string()),
-                    ("ts", pa.timestamp("us")), ("platform", pa.string())])
+SCHEMA = pa.schema(
+    [
+        ("user_id", pa.int64()),
+        ("event_type", pa.string()),
+        ("ts", pa.timestamp("us")),
+        ("platform", pa.string()),
+    ]
+)
 
 
 # ------------------------------------------------------------------------------- the oracle
@@ -100,10 +106,20 @@ def _shift(start: pd.Timestamp, n: int, period: str) -> pd.Timestamp:
     return start + pd.DateOffset(months=n if period == "month" else 3 * n)
 
 
-def oracle(ev: pd.DataFrame, *, period: str, activity: tuple[str, ...], mode: str,
-           cohort_type: str, periods: int | None, by: str, tz: str,
-           start: pd.Timestamp | None, end: pd.Timestamp | None,
-           as_of: pd.Timestamp | None) -> list[tuple]:
+def oracle(
+    ev: pd.DataFrame,
+    *,
+    period: str,
+    activity: tuple[str, ...],
+    mode: str,
+    cohort_type: str,
+    periods: int | None,
+    by: str,
+    tz: str,
+    start: pd.Timestamp | None,
+    end: pd.Timestamp | None,
+    as_of: pd.Timestamp | None,
+) -> list[tuple]:
     ev = ev.copy()
     if tz != "UTC":
         ev["ts"] = ev["ts"].dt.tz_localize("UTC").dt.tz_convert(tz).dt.tz_localize(None)
@@ -130,9 +146,14 @@ def oracle(ev: pd.DataFrame, *, period: str, activity: tuple[str, ...], mode: st
         for entry in candidates:
             if (start is not None and entry < start) or (end is not None and entry >= end):
                 continue
-            at_entry = [None if pd.isna(v) else v for v in signups[signups["ts"] == entry]["platform"]]
-            value = {"none": "-", "country": COUNTRY.get(int(g["user_id"].iloc[0])),
-                     "platform": sorted(at_entry, key=lambda v: (v is None, v or ""))[0]}[by]
+            at_entry = [
+                None if pd.isna(v) else v for v in signups[signups["ts"] == entry]["platform"]
+            ]
+            value = {
+                "none": "-",
+                "country": COUNTRY.get(int(g["user_id"].iloc[0])),
+                "platform": sorted(at_entry, key=lambda v: (v is None, v or ""))[0],
+            }[by]
             cohort = _start(entry, period)
             ks = {_between(_start(a, period), cohort, period) for a in acts if a >= entry}
             n = _between(last, cohort, period) + 1
@@ -162,8 +183,9 @@ def _layer(tmp: Path, tz: str) -> ml.Layer:
         con = ibis.duckdb.connect()
         con.raw_sql("SET TimeZone = 'UTC'")
         con.create_table("events", schema=ibis.schema(SCHEMA), overwrite=True)
-        con.create_table("users", pd.DataFrame({"user_id": list(COUNTRY),
-                                                "country": list(COUNTRY.values())}))
+        con.create_table(
+            "users", pd.DataFrame({"user_id": list(COUNTRY), "country": list(COUNTRY.values())})
+        )
         folder = tmp / "defs"
         folder.mkdir(exist_ok=True)
         (folder / "retention.yml").write_text(DEFS)
@@ -172,16 +194,25 @@ def _layer(tmp: Path, tz: str) -> ml.Layer:
 
 
 def _run(layer: ml.Layer, ev: pd.DataFrame, name: str, by: str, **kwargs) -> list[tuple]:
-    layer.con.create_table("events", pa.Table.from_pandas(ev, schema=SCHEMA, preserve_index=False),
-                           overwrite=True)
+    layer.con.create_table(
+        "events", pa.Table.from_pandas(ev, schema=SCHEMA, preserve_index=False), overwrite=True
+    )
     df = layer.retention(name, by=BY[by], **kwargs).to_pandas()
     out = []
     for r in df.to_dict("records"):
         assert r["retention"] == pytest.approx(r["active"] / r["cohort_size"])
         value = r[by] if by != "none" else "-"
         value = None if pd.isna(value) else value
-        out.append((pd.Timestamp(r["cohort"]), value, int(r["cohort_size"]), int(r["period"]),
-                    int(r["active"]), bool(r["complete"])))
+        out.append(
+            (
+                pd.Timestamp(r["cohort"]),
+                value,
+                int(r["cohort_size"]),
+                int(r["period"]),
+                int(r["active"]),
+                bool(r["complete"]),
+            )
+        )
     return sorted(out, key=_key)
 
 
@@ -191,9 +222,12 @@ def scenarios(draw: st.DrawFn, period: str) -> dict:
     spread = SPREAD_HOURS[period]
     step = 1 if period in ("day", "week") else 6
     instant = st.integers(0, spread // step).map(lambda h: BASE + pd.Timedelta(hours=h * step))
-    row = st.tuples(st.sampled_from([1, 2, 3, 4, 5, None]),
-                    st.sampled_from(["signup", "signup", "session", "session", "visit"]),
-                    instant, st.sampled_from(["ios", "web", None]))
+    row = st.tuples(
+        st.sampled_from([1, 2, 3, 4, 5, None]),
+        st.sampled_from(["signup", "signup", "session", "session", "visit"]),
+        instant,
+        st.sampled_from(["ios", "web", None]),
+    )
     data = draw(st.lists(row, min_size=0, max_size=40))
     ev = pd.DataFrame(data, columns=["user_id", "event_type", "ts", "platform"])
     ev["user_id"] = ev["user_id"].astype("Int64")
@@ -203,9 +237,16 @@ def scenarios(draw: st.DrawFn, period: str) -> dict:
     start, end, as_of = draw(bound), draw(bound), draw(bound)
     if start is not None and end is not None and start >= end:
         start, end = None, end
-    return {"ev": ev, "start": start, "end": end, "as_of": as_of,
-            "tz": draw(st.sampled_from(ZONES)), "periods": draw(st.sampled_from([None, 1, 3, 12])),
-            "activity": draw(st.sampled_from(sorted(ACTIVITY))), "by": draw(st.sampled_from(sorted(BY)))}
+    return {
+        "ev": ev,
+        "start": start,
+        "end": end,
+        "as_of": as_of,
+        "tz": draw(st.sampled_from(ZONES)),
+        "periods": draw(st.sampled_from([None, 1, 3, 12])),
+        "activity": draw(st.sampled_from(sorted(ACTIVITY))),
+        "by": draw(st.sampled_from(sorted(BY))),
+    }
 
 
 def _bound(ts: pd.Timestamp | None) -> dt.datetime | None:
@@ -218,17 +259,39 @@ def _bound(ts: pd.Timestamp | None) -> dt.datetime | None:
 def test_retention_matches_the_pandas_oracle(tmp_path_factory, period, mode, cohort_type):
     tmp = tmp_path_factory.getbasetemp()
 
-    @settings(max_examples=30, deadline=None,
-              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    @settings(
+        max_examples=30,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
     @given(s=scenarios(period))
     def check(s: dict) -> None:
         layer = _layer(tmp, s["tz"])
-        got = _run(layer, s["ev"], f"{period}_{s['activity']}", s["by"], periods=s["periods"],
-                   mode=mode, cohort_type=cohort_type, start=_bound(s["start"]),
-                   end=_bound(s["end"]), as_of=_bound(s["as_of"]))
-        want = oracle(s["ev"], period=period, activity=ACTIVITY[s["activity"]], mode=mode,
-                      cohort_type=cohort_type, periods=s["periods"], by=s["by"], tz=s["tz"],
-                      start=s["start"], end=s["end"], as_of=s["as_of"])
+        got = _run(
+            layer,
+            s["ev"],
+            f"{period}_{s['activity']}",
+            s["by"],
+            periods=s["periods"],
+            mode=mode,
+            cohort_type=cohort_type,
+            start=_bound(s["start"]),
+            end=_bound(s["end"]),
+            as_of=_bound(s["as_of"]),
+        )
+        want = oracle(
+            s["ev"],
+            period=period,
+            activity=ACTIVITY[s["activity"]],
+            mode=mode,
+            cohort_type=cohort_type,
+            periods=s["periods"],
+            by=s["by"],
+            tz=s["tz"],
+            start=s["start"],
+            end=s["end"],
+            as_of=s["as_of"],
+        )
         assert got == want
 
     check()

@@ -67,7 +67,9 @@ def broken_links(root: Path) -> list[str]:
             target = (path.parent / unquote(url.path)).resolve() if url.path else path
             if not target.exists():
                 problems.append(f"{path.relative_to(root)}: missing {link}")
-            elif url.fragment and target.suffix == ".html" and url.fragment not in pages[target].ids:
+            elif (
+                url.fragment and target.suffix == ".html" and url.fragment not in pages[target].ids
+            ):
                 problems.append(f"{path.relative_to(root)}: missing anchor {link}")
     return problems
 
@@ -118,7 +120,7 @@ def test_metric_page_content(catalog):
     assert "marketplace-ops" in text
     page = parse(catalog / "metrics" / "task_fill_rate.html")
     assert len(page.mermaid) == 1 and page.mermaid[0].startswith("flowchart LR")
-    assert "<script" not in text                        # no network, no JS
+    assert "<script" not in text  # no network, no JS
     md = (catalog / "metrics" / "task_fill_rate.md").read_text()
     assert "```mermaid\nflowchart LR" in md and "```sql\nWITH" in md
 
@@ -143,9 +145,23 @@ def test_real_sql_with_a_connection(demo_db, tmp_path):
 
 def test_cli_docs(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    res = subprocess.run([sys.executable, "-m", "metrics_layer.cli", "docs", str(ROOT / "metric_defs"),
-                          "--out", str(tmp_path / "site"), "--format", "md"],
-                         capture_output=True, text=True, env=env, timeout=120)
+    res = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "metrics_layer.cli",
+            "docs",
+            str(ROOT / "metric_defs"),
+            "--out",
+            str(tmp_path / "site"),
+            "--format",
+            "md",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
     assert res.returncode == 0, res.stderr
     assert (tmp_path / "site" / "index.md").exists()
     assert not (tmp_path / "site" / "index.html").exists()
@@ -164,15 +180,35 @@ def _browser(url: str, *args: str) -> subprocess.CompletedProcess[str]:
     assert exe is not None
     with tempfile.TemporaryDirectory() as profile:
         return subprocess.run(
-            [exe, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-             "--disable-component-update", "--disable-sync", "--no-first-run",
-             f"--user-data-dir={profile}", *args, url],
-            capture_output=True, text=True, timeout=120)
+            [
+                exe,
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+                f"--user-data-dir={profile}",
+                *args,
+                url,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
 
 
-@pytest.mark.skipif(_chromium() is None, reason="chromium is not installed (apt-get install -y chromium)")
+@pytest.mark.skipif(
+    _chromium() is None, reason="chromium is not installed (apt-get install -y chromium)"
+)
 def test_pages_load_in_a_headless_browser(catalog, tmp_path):
-    for page in ("index.html", "metrics/task_fill_rate.html", "sources/assignments.html", "analyses.html"):
+    for page in (
+        "index.html",
+        "metrics/task_fill_rate.html",
+        "sources/assignments.html",
+        "analyses.html",
+    ):
         res = _browser((catalog / page).as_uri(), "--dump-dom")
         assert res.returncode == 0, res.stderr[-2000:]
         dom = res.stdout
@@ -181,6 +217,9 @@ def test_pages_load_in_a_headless_browser(catalog, tmp_path):
     dom = _browser((catalog / "metrics" / "task_fill_rate.html").as_uri(), "--dump-dom").stdout
     assert 'class="mermaid"' in dom and "flowchart LR" in dom
     shot = tmp_path / "metric.png"
-    res = _browser((catalog / "metrics" / "task_fill_rate.html").as_uri(), f"--screenshot={shot}",
-                   "--window-size=1280,1600")
+    res = _browser(
+        (catalog / "metrics" / "task_fill_rate.html").as_uri(),
+        f"--screenshot={shot}",
+        "--window-size=1280,1600",
+    )
     assert res.returncode == 0 and shot.exists() and shot.stat().st_size > 10_000

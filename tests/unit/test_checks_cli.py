@@ -22,7 +22,7 @@ def project(tmp_path_factory) -> tuple[Path, Path]:
     root = tmp_path_factory.mktemp("cli")
     db = root / "shop.duckdb"
     orders = daily([10, 20, 30])
-    orders.loc[2, "user_id"] = 9   # orphan
+    orders.loc[2, "user_id"] = 9  # orphan
     with duckdb.connect(str(db)) as con:
         con.register("o", orders)
         con.register("u", USERS)
@@ -30,16 +30,26 @@ def project(tmp_path_factory) -> tuple[Path, Path]:
         con.execute("CREATE TABLE users AS SELECT * FROM u")
     folder = root / "defs"
     folder.mkdir()
-    text = defs(metrics="revenue: {measure: orders.revenue, validation: {min: 0}}",
-                orders_checks="- not_null: [order_id]\n- relationships: users")
-    (folder / "shop.yml").write_text(text.replace("{{ orders }}", "orders").replace("{{ users }}", "users"))
+    text = defs(
+        metrics="revenue: {measure: orders.revenue, validation: {min: 0}}",
+        orders_checks="- not_null: [order_id]\n- relationships: users",
+    )
+    (folder / "shop.yml").write_text(
+        text.replace("{{ orders }}", "orders").replace("{{ users }}", "users")
+    )
     return folder, db
 
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "160"}
-    return subprocess.run([sys.executable, "-m", "metrics_layer.cli", "check", *args],
-                          capture_output=True, text=True, env=env, timeout=120, cwd=ROOT)
+    return subprocess.run(
+        [sys.executable, "-m", "metrics_layer.cli", "check", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        cwd=ROOT,
+    )
 
 
 def test_exit_0_when_everything_passes(project):
@@ -47,7 +57,7 @@ def test_exit_0_when_everything_passes(project):
     res = cli(str(defs_dir), "-c", str(db), "--metric", "revenue")
     assert res.returncode == 0, res.stderr
     assert "1 of 1 checks passed — OK" in res.stdout
-    assert "[1/1] metric revenue" in res.stderr          # plain progress lines: not a TTY
+    assert "[1/1] metric revenue" in res.stderr  # plain progress lines: not a TTY
 
 
 def test_exit_1_when_a_check_fails_with_samples(project):
@@ -61,7 +71,9 @@ def test_exit_1_when_a_check_fails_with_samples(project):
 
 def test_json_output_parses(project):
     defs_dir, db = project
-    res = cli(str(defs_dir), "-c", str(db), "--source", "orders", "--format", "json", "--no-progress")
+    res = cli(
+        str(defs_dir), "-c", str(db), "--source", "orders", "--format", "json", "--no-progress"
+    )
     assert res.returncode == 1
     assert res.stderr == ""
     data = json.loads(res.stdout)

@@ -42,7 +42,7 @@ def test_planted_issues_are_caught_and_nothing_else(dbs):
     spike = report.failing("events", "volume(day)")
     assert [d.date().isoformat() for d in spike["day"]] == ["2025-03-14"]
     orphans = report.failing("assignments", "relationships(workers)")
-    assert orphans["worker_id"].min() > 1000   # ids above the largest worker_id (events/50)
+    assert orphans["worker_id"].min() > 1000  # ids above the largest worker_id (events/50)
 
 
 def test_clean_data_passes_every_check(dbs):

@@ -24,14 +24,26 @@ revenue: {measure: orders.revenue, validation: {min: 0, max: 50}}
 
 @pytest.fixture
 def report(backend, tmp_path):
-    layer = make_layer(backend, tmp_path, defs(metrics=METRICS, orders_checks=CHECKS),
-                       {"orders": daily([10, 20, 60]), "users": USERS})
+    layer = make_layer(
+        backend,
+        tmp_path,
+        defs(metrics=METRICS, orders_checks=CHECKS),
+        {"orders": daily([10, 20, 60]), "users": USERS},
+    )
     return layer.check()
 
 
 def test_to_pandas_has_one_row_per_rule_and_target(report):
     df = report.to_pandas()
-    assert list(df.columns) == ["kind", "target", "rule", "passed", "failures", "detail", "severity"]
+    assert list(df.columns) == [
+        "kind",
+        "target",
+        "rule",
+        "passed",
+        "failures",
+        "detail",
+        "severity",
+    ]
     assert df[["kind", "target", "rule"]].values.tolist() == [
         ["metric", "revenue", "range"],
         ["source", "orders", "not_null(order_id)"],
@@ -64,7 +76,7 @@ def test_text_and_json_are_readable_and_stable(report):
     ]
     assert "revenue: range — failing (1 of 1):" in text
     assert text.endswith("4 of 5 checks passed, 1 failed — FAILED")
-    assert report.to_text() == text   # deterministic
+    assert report.to_text() == text  # deterministic
     data = json.loads(report.to_json())
     assert data["ok"] is False
     first = data["results"][0]
@@ -74,8 +86,10 @@ def test_text_and_json_are_readable_and_stable(report):
 def test_duplicate_rules_are_numbered():
     from metrics_layer.checks.runner import _numbered
 
-    rs = [RuleResult("source", "t", "volume(day)", True, 0, ""),
-          RuleResult("source", "t", "volume(day)", True, 0, "")]
+    rs = [
+        RuleResult("source", "t", "volume(day)", True, 0, ""),
+        RuleResult("source", "t", "volume(day)", True, 0, ""),
+    ]
     assert [r.rule for r in _numbered(rs)] == ["volume(day)", "volume(day) #2"]
 
 

@@ -37,11 +37,14 @@ def _layer(tmp_path: Path, rows: list[tuple]) -> ml.Layer:
 
 
 def test_contiguous_versions_pass(tmp_path: Path) -> None:
-    layer = _layer(tmp_path, [
-        (1, "bronze", "2024-01-01", "2024-03-01"),
-        (1, "silver", "2024-03-01", None),
-        (2, "bronze", "2024-02-01", None),
-    ])
+    layer = _layer(
+        tmp_path,
+        [
+            (1, "bronze", "2024-01-01", "2024-03-01"),
+            (1, "silver", "2024-03-01", None),
+            (2, "bronze", "2024-02-01", None),
+        ],
+    )
     report = layer.check_sources(sources=["history"])
     df = report.to_pandas()
     rules = df[df.rule.str.startswith("scd_validity")]
@@ -51,15 +54,18 @@ def test_contiguous_versions_pass(tmp_path: Path) -> None:
 
 
 def test_overlap_gap_and_inverted_versions_are_caught_with_samples(tmp_path: Path) -> None:
-    layer = _layer(tmp_path, [
-        (1, "bronze", "2024-01-01", "2024-03-05"),   # overlaps the next version (starts 03-01)
-        (1, "silver", "2024-03-01", None),
-        (2, "bronze", "2024-01-01", "2024-02-01"),   # gap: next starts 02-10
-        (2, "silver", "2024-02-10", None),
-        (3, "bronze", "2024-05-01", "2024-04-01"),   # ends before it starts
-        (4, "bronze", "2024-01-01", None),           # open version followed by another: overlap
-        (4, "gold", "2024-06-01", None),
-    ])
+    layer = _layer(
+        tmp_path,
+        [
+            (1, "bronze", "2024-01-01", "2024-03-05"),  # overlaps the next version (starts 03-01)
+            (1, "silver", "2024-03-01", None),
+            (2, "bronze", "2024-01-01", "2024-02-01"),  # gap: next starts 02-10
+            (2, "silver", "2024-02-10", None),
+            (3, "bronze", "2024-05-01", "2024-04-01"),  # ends before it starts
+            (4, "bronze", "2024-01-01", None),  # open version followed by another: overlap
+            (4, "gold", "2024-06-01", None),
+        ],
+    )
     report = layer.check_sources(sources=["history"])
     assert not report.ok
     df = report.to_pandas().set_index("rule")

@@ -40,11 +40,15 @@ USERS_SOURCE = """
       country: {}
 """
 
-USERS = pd.DataFrame({
-    "user_id": pd.array([1, 2, 3], dtype="Int64"),
-    "country": ["DE", "FR", None],
-    "signup": pd.to_datetime(["2023-12-01", "2023-12-02", "2023-12-03"]).astype("datetime64[us]"),
-})
+USERS = pd.DataFrame(
+    {
+        "user_id": pd.array([1, 2, 3], dtype="Int64"),
+        "country": ["DE", "FR", None],
+        "signup": pd.to_datetime(["2023-12-01", "2023-12-02", "2023-12-03"]).astype(
+            "datetime64[us]"
+        ),
+    }
+)
 
 
 def orders(rows: list[dict[str, Any]]) -> pd.DataFrame:
@@ -52,9 +56,16 @@ def orders(rows: list[dict[str, Any]]) -> pd.DataFrame:
     out = []
     for i, r in enumerate(rows):
         amount = r.get("amount", 1.0)
-        out.append({"order_id": r.get("order_id", i + 1), "user_id": r.get("user_id", 1),
-                    "status": r.get("status", "paid"), "amount": amount,
-                    "amount2": r.get("amount2", amount), "ts": pd.Timestamp(r["ts"])})
+        out.append(
+            {
+                "order_id": r.get("order_id", i + 1),
+                "user_id": r.get("user_id", 1),
+                "status": r.get("status", "paid"),
+                "amount": amount,
+                "amount2": r.get("amount2", amount),
+                "ts": pd.Timestamp(r["ts"]),
+            }
+        )
     df = pd.DataFrame(out)
     df["order_id"] = df["order_id"].astype("Int64")
     df["user_id"] = df["user_id"].astype("Int64")
@@ -67,17 +78,28 @@ def orders(rows: list[dict[str, Any]]) -> pd.DataFrame:
 def daily(values: list[float | None], start: str = "2024-01-01", **extra: Any) -> pd.DataFrame:
     """One order per day with the given amount; None leaves the day without any row."""
     day0 = dt.datetime.fromisoformat(start)
-    rows = [{"ts": day0 + dt.timedelta(days=i, hours=12), "amount": v, **extra}
-            for i, v in enumerate(values) if v is not None]
+    rows = [
+        {"ts": day0 + dt.timedelta(days=i, hours=12), "amount": v, **extra}
+        for i, v in enumerate(values)
+        if v is not None
+    ]
     return orders(rows)
 
 
-def make_layer(backend: Any, tmp_path: Path, yaml: str, tables: dict[str, pd.DataFrame],
-               schemas: dict[str, dict[str, str]] | None = None, timezone: str = "UTC") -> ml.Layer:
+def make_layer(
+    backend: Any,
+    tmp_path: Path,
+    yaml: str,
+    tables: dict[str, pd.DataFrame],
+    schemas: dict[str, dict[str, str]] | None = None,
+    timezone: str = "UTC",
+) -> ml.Layer:
     """Load `tables` under unique names and the definitions `yaml` (a full file) bound to them."""
     names = {k: backend.unique_name(k) for k in tables}
-    backend.load({names[k]: v for k, v in tables.items()},
-                 schemas={names[k]: s for k, s in (schemas or {}).items()})
+    backend.load(
+        {names[k]: v for k, v in tables.items()},
+        schemas={names[k]: s for k, s in (schemas or {}).items()},
+    )
     folder = tmp_path / f"defs_{names[next(iter(tables))]}"
     folder.mkdir()
     (folder / "defs.yml").write_text(yaml)

@@ -38,14 +38,22 @@ metrics:
   orders: {measure: orders.orders}
   revenue: {measure: orders.revenue}
 """
-ORDERS = pd.DataFrame({
-    "order_id": [1, 2, 3, 4],
-    "ordered_at": pd.to_datetime(["2024-01-05 10:00", "2024-01-20 11:00", "2024-02-01 00:00",
-                                  "2024-02-29 23:59"]),
-    "amount": [10.0, 5.5, 7.25, 100.0],
-})
-EXPECTED = pd.DataFrame({"month": pd.to_datetime(["2024-01-01", "2024-02-01"]),
-                         "orders": [2, 2], "revenue": [15.5, 107.25]})
+ORDERS = pd.DataFrame(
+    {
+        "order_id": [1, 2, 3, 4],
+        "ordered_at": pd.to_datetime(
+            ["2024-01-05 10:00", "2024-01-20 11:00", "2024-02-01 00:00", "2024-02-29 23:59"]
+        ),
+        "amount": [10.0, 5.5, 7.25, 100.0],
+    }
+)
+EXPECTED = pd.DataFrame(
+    {
+        "month": pd.to_datetime(["2024-01-01", "2024-02-01"]),
+        "orders": [2, 2],
+        "revenue": [15.5, 107.25],
+    }
+)
 
 
 def _in_ci() -> bool:
@@ -125,12 +133,15 @@ def test_an_ibis_backend_is_used_as_is(defs: Path, db: Path) -> None:
         connect(42)
 
 
-@pytest.mark.parametrize("url", [
-    f"postgres://user:{SECRET}@127.0.0.1:1/db",
-    f"postgresql://user:{SECRET}@127.0.0.1:1/db?connect_timeout=5",
-    f"postgres://user:{SECRET}@127.0.0.1:1/db?sslmode=bogus",
-    f"postgres://user@127.0.0.1:1/db?password={SECRET}",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"postgres://user:{SECRET}@127.0.0.1:1/db",
+        f"postgresql://user:{SECRET}@127.0.0.1:1/db?connect_timeout=5",
+        f"postgres://user:{SECRET}@127.0.0.1:1/db?sslmode=bogus",
+        f"postgres://user@127.0.0.1:1/db?password={SECRET}",
+    ],
+)
 def test_an_unreachable_postgres_url_never_shows_the_password(defs: Path, url: str) -> None:
     with pytest.raises(ml.ConnectionError) as info:
         ml.load(defs, con=url)
@@ -165,31 +176,46 @@ def test_a_backend_that_is_not_installed_says_how_to_install_it() -> None:
         pytest.skip("the snowflake driver is installed here")
     except ImportError:
         pass
-    with pytest.raises(ml.ConnectionError, match=r"pip install 'ibis-framework\[snowflake\]'") as info:
+    with pytest.raises(
+        ml.ConnectionError, match=r"pip install 'ibis-framework\[snowflake\]'"
+    ) as info:
         connect(f"snowflake://user:{SECRET}@account/db/schema?warehouse=wh")
     assert_no_secret(info.value)
 
 
 def test_redact() -> None:
-    text = (f"postgres://u:{SECRET}@h/db; postgres://u@h/db; password={SECRET}; pwd='{SECRET}'; "
-            f"{{'password': '{SECRET}'}}; motherduck_token={SECRET}")
+    text = (
+        f"postgres://u:{SECRET}@h/db; postgres://u@h/db; password={SECRET}; pwd='{SECRET}'; "
+        f"{{'password': '{SECRET}'}}; motherduck_token={SECRET}"
+    )
     out = redact(text)
     assert SECRET not in out
     assert "postgres://u:***@h/db" in out and "postgres://u@h/db" in out
     assert redact("plain text", ("ab",)) == "plain text"  # too short to be worth hiding
-    assert set(url_secrets("snowflake://u:p%40w@a/db?token=tk1&warehouse=w")) == {"p%40w", "p@w", "tk1"}
+    assert set(url_secrets("snowflake://u:p%40w@a/db?token=tk1&warehouse=w")) == {
+        "p%40w",
+        "p@w",
+        "tk1",
+    }
 
 
 # --------------------------------------------------------------------------- CLI
 
 
-def cli(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None
-        ) -> subprocess.CompletedProcess[str]:
+def cli(
+    *args: str, env: dict[str, str] | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
     full_env = {k: v for k, v in os.environ.items() if k != "METRICS_LAYER_CONNECTION"}
     full_env["PYTHONPATH"] = str(ROOT) + os.pathsep + full_env.get("PYTHONPATH", "")
     full_env.update(env or {})
-    return subprocess.run([sys.executable, "-m", "metrics_layer.cli", *args], capture_output=True,
-                          text=True, env=full_env, cwd=cwd or ROOT, timeout=180)
+    return subprocess.run(
+        [sys.executable, "-m", "metrics_layer.cli", *args],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        cwd=cwd or ROOT,
+        timeout=180,
+    )
 
 
 def _csv(out: str) -> pd.DataFrame:
@@ -210,8 +236,18 @@ def test_cli_connection_option_and_environment_variable(defs: Path, db: Path) ->
 
 
 def test_cli_plain_duckdb_file(defs: Path, db: Path) -> None:
-    res = cli("query", str(defs), "orders", "--grain", "month", "--format", "csv",
-              "--connection", db.name, cwd=db.parent)
+    res = cli(
+        "query",
+        str(defs),
+        "orders",
+        "--grain",
+        "month",
+        "--format",
+        "csv",
+        "--connection",
+        db.name,
+        cwd=db.parent,
+    )
     assert res.returncode == 0, res.stderr
     assert _csv(res.stdout)["orders"].tolist() == [2, 2]
 
@@ -220,8 +256,11 @@ def test_cli_plain_duckdb_file(defs: Path, db: Path) -> None:
 def test_cli_connection_errors_are_one_line_without_the_password(defs: Path, how: str) -> None:
     url = f"postgres://analyst:{SECRET}@127.0.0.1:1/warehouse"
     args = ["validate", str(defs)]
-    res = cli(*args, "--connection", url) if how == "option" else cli(
-        *args, env={"METRICS_LAYER_CONNECTION": url})
+    res = (
+        cli(*args, "--connection", url)
+        if how == "option"
+        else cli(*args, env={"METRICS_LAYER_CONNECTION": url})
+    )
     assert res.returncode == 2
     assert SECRET not in res.stderr + res.stdout
     lines = res.stderr.strip().splitlines()
@@ -236,8 +275,17 @@ def test_cli_a_mistyped_url_does_not_show_its_password(defs: Path) -> None:
 
 
 def test_cli_sql_for_a_dialect(defs: Path, db: Path) -> None:
-    res = cli("sql", str(defs), "revenue", "--grain", "month", "--dialect", "trino",
-              "--connection", f"duckdb:///{db}")
+    res = cli(
+        "sql",
+        str(defs),
+        "revenue",
+        "--grain",
+        "month",
+        "--dialect",
+        "trino",
+        "--connection",
+        f"duckdb:///{db}",
+    )
     assert res.returncode == 0, res.stderr
     assert "DATE_TRUNC('MONTH'" in res.stdout and '"orders"' in res.stdout
 
@@ -264,8 +312,20 @@ def test_a_postgres_url_runs_a_query(defs: Path, postgres_url: str) -> None:
         layer = ml.load(defs, con=postgres_url, vars={"table": table})
         assert layer.backend == "postgres"
         pd.testing.assert_frame_equal(monthly(layer), EXPECTED, check_dtype=False)
-        res = cli("query", str(defs), "orders", "revenue", "--grain", "month", "--format", "csv",
-                  "--var", f"table={table}", "--connection", postgres_url)
+        res = cli(
+            "query",
+            str(defs),
+            "orders",
+            "revenue",
+            "--grain",
+            "month",
+            "--format",
+            "csv",
+            "--var",
+            f"table={table}",
+            "--connection",
+            postgres_url,
+        )
         assert res.returncode == 0, res.stderr
         pd.testing.assert_frame_equal(_csv(res.stdout), EXPECTED, check_dtype=False)
     finally:

@@ -34,18 +34,25 @@ GOOD = CORPUS / "good"
 
 SHOP_TABLES = {
     "events": "event_id INTEGER, ts TIMESTAMP, user_id INTEGER, event_type VARCHAR, "
-              "platform VARCHAR, revenue DOUBLE",
+    "platform VARCHAR, revenue DOUBLE",
     "users": "user_id INTEGER, signup_at TIMESTAMP, country VARCHAR, plan VARCHAR",
 }
 SHOP_ROWS = {
     "events": "(1, TIMESTAMP '2024-01-01 10:00:00', 1, 'signup', 'Web', NULL), "
-              "(2, TIMESTAMP '2024-01-02 11:00:00', 1, 'purchase', 'Web', 30.5), "
-              "(3, TIMESTAMP '2024-02-01 09:00:00', 2, 'signup', 'iOS', NULL)",
+    "(2, TIMESTAMP '2024-01-02 11:00:00', 1, 'purchase', 'Web', 30.5), "
+    "(3, TIMESTAMP '2024-02-01 09:00:00', 2, 'signup', 'iOS', NULL)",
     "users": "(1, TIMESTAMP '2024-01-01 09:00:00', 'DE', 'pro'), "
-             "(2, TIMESTAMP '2024-02-01 08:00:00', 'FR', 'free')",
+    "(2, TIMESTAMP '2024-02-01 08:00:00', 'FR', 'free')",
 }
-FOREIGN = ("Traceback", "https://", "pydantic", "Value error", "<class", "ValidationError",
-           "For further information")
+FOREIGN = (
+    "Traceback",
+    "https://",
+    "pydantic",
+    "Value error",
+    "<class",
+    "ValidationError",
+    "For further information",
+)
 
 
 def shop_connection() -> Any:
@@ -140,7 +147,9 @@ def test_bad_definition(case: Case, shop_con: Any) -> None:
     # (a) the exact error type, never a pydantic/yaml/jinja/ibis exception
     assert type(exc).__name__ == case.expect, text
     assert isinstance(exc, DefinitionError)
-    assert exc.__cause__ is None or isinstance(exc.__cause__, MetricsLayerError), repr(exc.__cause__)
+    assert exc.__cause__ is None or isinstance(exc.__cause__, MetricsLayerError), repr(
+        exc.__cause__
+    )
 
     # one readable line, nothing from the libraries underneath
     assert "\n" not in text, text
@@ -191,18 +200,35 @@ def test_schema_errors_on_each_backend(backend: Any, tmp_path: Path) -> None:
     import pandas as pd
 
     events = backend.unique_name("events")
-    backend.load({events: pd.DataFrame({"event_id": [1, 2], "user_id": [1, 2], "revenue": [1.5, 2.0],
-                                        "ts": pd.to_datetime(["2024-01-01", "2024-01-02"])})})
+    backend.load(
+        {
+            events: pd.DataFrame(
+                {
+                    "event_id": [1, 2],
+                    "user_id": [1, 2],
+                    "revenue": [1.5, 2.0],
+                    "ts": pd.to_datetime(["2024-01-01", "2024-01-02"]),
+                }
+            )
+        }
+    )
     try:
-        good = (f"version: 1\nsources:\n  events:\n    table: {events}\n    time: ts\n"
-                "    measures:\n      revenue: {agg: sum, expr: revenue}\n")
+        good = (
+            f"version: 1\nsources:\n  events:\n    table: {events}\n    time: ts\n"
+            "    measures:\n      revenue: {agg: sum, expr: revenue}\n"
+        )
         defs = tmp_path / "shop.yml"
         defs.write_text(good.replace("expr: revenue", "expr: revenu"))
-        with pytest.raises(SchemaError, match=r"shop\.yml:7: sources\.events\.measures\.revenue\.expr: "
-                                              r"unknown column or dimension 'revenu'.*did you mean 'revenue'"):
+        with pytest.raises(
+            SchemaError,
+            match=r"shop\.yml:7: sources\.events\.measures\.revenue\.expr: "
+            r"unknown column or dimension 'revenu'.*did you mean 'revenue'",
+        ):
             ml.load(defs, con=backend.con)
         defs.write_text(good.replace(f"table: {events}", f"table: {events}x"))
-        with pytest.raises(SchemaError, match=rf"shop\.yml:4: sources\.events\.table: .*did you mean '{events}'"):
+        with pytest.raises(
+            SchemaError, match=rf"shop\.yml:4: sources\.events\.table: .*did you mean '{events}'"
+        ):
             ml.load(defs, con=backend.con)
         defs.write_text(good)  # the failed loads left the connection usable
         assert "events.revenue" in ml.load(defs, con=backend.con).registry.queryable_names()

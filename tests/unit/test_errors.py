@@ -46,16 +46,23 @@ def test_location_formats() -> None:
 
 
 def test_definition_error_format_and_attributes() -> None:
-    exc = DefinitionError("unknown field 'tabel'", Location("defs/shop.yml", 12, "sources.events.tabel"))
+    exc = DefinitionError(
+        "unknown field 'tabel'", Location("defs/shop.yml", 12, "sources.events.tabel")
+    )
     assert str(exc) == "defs/shop.yml:12: sources.events.tabel: unknown field 'tabel'"
     assert (exc.file, exc.line, exc.field, exc.reason) == (
-        "defs/shop.yml", 12, "sources.events.tabel", "unknown field 'tabel'")
+        "defs/shop.yml",
+        12,
+        "sources.events.tabel",
+        "unknown field 'tabel'",
+    )
     assert str(DefinitionError("no location")) == "no location"
 
 
 def test_messages_are_one_line_without_python_reprs() -> None:
-    exc = DefinitionError("cannot be parsed:\n  missing for <class 'sqlglot.expressions.Div'>\n",
-                          Location("a.yml", 1))
+    exc = DefinitionError(
+        "cannot be parsed:\n  missing for <class 'sqlglot.expressions.Div'>\n", Location("a.yml", 1)
+    )
     assert str(exc) == "a.yml:1: cannot be parsed: missing for Div"
 
 
@@ -68,7 +75,13 @@ def test_errors_survive_pickling_with_their_location() -> None:
 
 def test_hierarchy_and_public_names() -> None:
     assert issubclass(SchemaError, DefinitionError)
-    for cls in (DefinitionError, QueryError, ExpressionError, ml.ConnectionError, ml.ExecutionError):
+    for cls in (
+        DefinitionError,
+        QueryError,
+        ExpressionError,
+        ml.ConnectionError,
+        ml.ExecutionError,
+    ):
         assert issubclass(cls, MetricsLayerError)
     assert ml.DefinitionError is DefinitionError and ml.SchemaError is SchemaError
 
@@ -77,7 +90,10 @@ def test_suggest_and_unknown() -> None:
     assert suggest("summ", ["sum", "count", "avg"]) == " (did you mean 'sum'?)"
     assert suggest("Revenue", ["revenue_total", "revenue"]).startswith(" (did you mean 'revenue'")
     assert suggest("xyz", ["sum", "count"]) == ""
-    assert unknown("source", "usrs", ["users", "events"]) == "unknown source 'usrs' (did you mean 'users'?)"
+    assert (
+        unknown("source", "usrs", ["users", "events"])
+        == "unknown source 'usrs' (did you mean 'users'?)"
+    )
 
 
 # ---------------------------------------------------------------------------- paths and files
@@ -95,7 +111,9 @@ def test_unreadable_file_is_a_definition_error(tmp_path: Path) -> None:
 
 
 def test_jinja_sandbox_blocks_unsafe_templates(tmp_path: Path) -> None:
-    (tmp_path / "evil.yml").write_text("version: 1\n# {{ ''.__class__.__mro__[1].__subclasses__() }}\n")
+    (tmp_path / "evil.yml").write_text(
+        "version: 1\n# {{ ''.__class__.__mro__[1].__subclasses__() }}\n"
+    )
     with pytest.raises(DefinitionError, match=r"evil\.yml.*template error"):
         ml.load(tmp_path)
 
@@ -132,7 +150,10 @@ def test_failed_schema_check_leaves_the_connection_usable(tmp_path: Path) -> Non
     bad = tmp_path / "bad"
     bad.mkdir()
     (bad / "shop.yml").write_text(GOOD_SHOP.replace("table: users", "table: user"))
-    with pytest.raises(SchemaError, match=r"shop\.yml:\d+: sources\.users\.table: table 'user'.*did you mean 'users'"):
+    with pytest.raises(
+        SchemaError,
+        match=r"shop\.yml:\d+: sources\.users\.table: table 'user'.*did you mean 'users'",
+    ):
         ml.load(bad, con=con)
     layer = ml.load(GOOD, con=con)
     assert con.table("events").count().execute() == 3
@@ -149,10 +170,55 @@ def test_every_bad_case_then_a_good_load_on_one_connection() -> None:
 
 
 # ---------------------------------------------------------------------------- fuzzing
-_NOISE = [":", "-", " ", "  ", "\t", "\n", "'", '"', "{", "}", "[", "]", ",", "#", "&a", "*a", "!",
-          "|", ">", "%", "{{", "}}", "{%", "%}", "on", "null", "~", "0", "1.5", "x", "..", "<<: ",
-          "---\n", "\\", "()", "(select 1)", ";", "--", "sum(", "p: 2", "yes", "!x ", "!!binary ",
-          "2024-13-45", "? ", "\ufeff", "é"]
+_NOISE = [
+    ":",
+    "-",
+    " ",
+    "  ",
+    "\t",
+    "\n",
+    "'",
+    '"',
+    "{",
+    "}",
+    "[",
+    "]",
+    ",",
+    "#",
+    "&a",
+    "*a",
+    "!",
+    "|",
+    ">",
+    "%",
+    "{{",
+    "}}",
+    "{%",
+    "%}",
+    "on",
+    "null",
+    "~",
+    "0",
+    "1.5",
+    "x",
+    "..",
+    "<<: ",
+    "---\n",
+    "\\",
+    "()",
+    "(select 1)",
+    ";",
+    "--",
+    "sum(",
+    "p: 2",
+    "yes",
+    "!x ",
+    "!!binary ",
+    "2024-13-45",
+    "? ",
+    "\ufeff",
+    "é",
+]
 
 
 @st.composite
@@ -165,7 +231,7 @@ def mutated_shop(draw: Any) -> str:
         if action == "insert":
             text = text[:pos] + draw(st.sampled_from(_NOISE)) + text[pos:]
         elif action == "delete":
-            text = text[:pos] + text[pos + draw(st.integers(1, 12)):]
+            text = text[:pos] + text[pos + draw(st.integers(1, 12)) :]
         else:
             lines = text.split("\n")
             i = draw(st.integers(0, len(lines) - 1))
@@ -178,8 +244,12 @@ def mutated_shop(draw: Any) -> str:
     return text
 
 
-_FUZZ = settings(max_examples=300, deadline=None, derandomize=True,
-                 suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+_FUZZ = settings(
+    max_examples=300,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 
 
 _SHOP_CON: list[Any] = []
@@ -217,11 +287,12 @@ def test_fuzzed_definitions_with_a_connection(tmp_path: Path, text: str) -> None
 
 # ---------------------------------------------------------------------------- speed
 def _generate(root: Path, n_metrics: int = 1000, files: int = 10) -> None:
-    measures = "\n".join(f"      m{i}: {{agg: sum, expr: \"revenue * {i}\"}}" for i in range(50))
+    measures = "\n".join(f'      m{i}: {{agg: sum, expr: "revenue * {i}"}}' for i in range(50))
     (root / "sources.yml").write_text(
         "version: 1\nsources:\n  events:\n    table: events\n    time: ts\n"
-        "    dimensions: {event_type: {}, platform: {expr: \"lower(platform)\"}}\n"
-        f"    measures:\n      n: {{agg: count}}\n{measures}\n")
+        '    dimensions: {event_type: {}, platform: {expr: "lower(platform)"}}\n'
+        f"    measures:\n      n: {{agg: count}}\n{measures}\n"
+    )
     per_file = n_metrics // files
     for f in range(files):
         lines = ["version: 1", "metrics:"]
@@ -230,12 +301,20 @@ def _generate(root: Path, n_metrics: int = 1000, files: int = 10) -> None:
             if kind == 0:
                 lines.append(f"  metric_{k}: {{measure: events.m{k % 50}, description: generated}}")
             elif kind == 1:
-                lines.append(f"  metric_{k}: {{type: ratio, numerator: events.m{k % 50}, denominator: events.n}}")
+                lines.append(
+                    f"  metric_{k}: {{type: ratio, numerator: events.m{k % 50}, denominator: events.n}}"
+                )
             elif kind == 2:
-                lines.append(f"  metric_{k}: {{type: derived, expr: \"metric_{k - 2} / metric_{k - 1}\"}}")
+                lines.append(
+                    f'  metric_{k}: {{type: derived, expr: "metric_{k - 2} / metric_{k - 1}"}}'
+                )
             else:
-                lines += [f"  metric_{k}:", f"    measure: events.m{k % 50}",
-                          f"    filter: \"event_type = 'e{k}'\"", "    validation: {min: 0}"]
+                lines += [
+                    f"  metric_{k}:",
+                    f"    measure: events.m{k % 50}",
+                    f"    filter: \"event_type = 'e{k}'\"",
+                    "    validation: {min: 0}",
+                ]
         (root / f"metrics_{f:02d}.yml").write_text("\n".join(lines) + "\n")
 
 
@@ -246,7 +325,9 @@ def test_loading_1000_metrics_is_fast(tmp_path: Path) -> None:
     elapsed = time.perf_counter() - started
     assert len(layer.metrics()) == 1000
     assert len(layer.registry.sources["events"].measures) == 51
-    assert elapsed < 5.0, f"loading 1,000 metrics took {elapsed:.2f} s"  # generous: catches regressions
+    assert elapsed < 5.0, (
+        f"loading 1,000 metrics took {elapsed:.2f} s"
+    )  # generous: catches regressions
 
 
 def test_loading_1000_metrics_with_a_connection(tmp_path: Path) -> None:

@@ -27,22 +27,50 @@ def demo_db(tmp_path_factory) -> Path:
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "160"}
-    return subprocess.run([sys.executable, "-m", "metrics_layer.cli", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "metrics_layer.cli", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def test_cli_funnel_json_equals_the_python_api(demo_db):
-    out = cli("funnel", "metric_defs", "onboarding", "--connection", str(demo_db),
-              "--by", "platform", "--window", "7 days", "--order", "strict", "--format", "json")
+    out = cli(
+        "funnel",
+        "metric_defs",
+        "onboarding",
+        "--connection",
+        str(demo_db),
+        "--by",
+        "platform",
+        "--window",
+        "7 days",
+        "--order",
+        "strict",
+        "--format",
+        "json",
+    )
     assert out.returncode == 0, out.stderr
     got = json.loads(out.stdout)
     con = ibis.duckdb.connect(str(demo_db), read_only=True)
     layer = ml.load(ROOT / "metric_defs", con=con)
     want = layer.funnel("onboarding", by="platform", window="7 days", order="strict").to_pandas()
     assert [(r["platform"], r["step"], r["entities"]) for r in got] == [
-        (r.platform, int(r.step), int(r.entities)) for r in want.itertuples()]
-    assert set(got[0]) == {"platform", "step", "step_name", "entities", "conversion",
-                           "step_conversion", "median_seconds", "avg_seconds"}
+        (r.platform, int(r.step), int(r.entities)) for r in want.itertuples()
+    ]
+    assert set(got[0]) == {
+        "platform",
+        "step",
+        "step_name",
+        "entities",
+        "conversion",
+        "step_conversion",
+        "median_seconds",
+        "avg_seconds",
+    }
 
 
 def test_cli_funnel_table_output(demo_db):

@@ -37,8 +37,10 @@ def load(tmp_path: Path, funnels: str) -> ml.Layer:
         if stmt.strip():
             con.raw_sql(stmt)
     (tmp_path / "sources.yml").write_text(
-        SOURCES.replace('"{{ events }}"', "ev").replace('"{{ users }}"', "us")
-        .replace('"{{ orders }}"', "od"))
+        SOURCES.replace('"{{ events }}"', "ev")
+        .replace('"{{ users }}"', "us")
+        .replace('"{{ orders }}"', "od")
+    )
     (tmp_path / "funnels.yml").write_text("funnels:\n" + funnels)
     return ml.load(tmp_path, con=con)
 
@@ -65,7 +67,9 @@ def test_duplicate_step_names(tmp_path):
 
 
 def test_between_names_unknown_step_with_suggestion(tmp_path):
-    bad = OK + "    exclusions:\n      - {name: x, filter: \"event_type = 'X'\", between: [a, bb]}\n"
+    bad = (
+        OK + "    exclusions:\n      - {name: x, filter: \"event_type = 'X'\", between: [a, bb]}\n"
+    )
     with pytest.raises(DefinitionError) as exc:
         load(tmp_path, bad)
     msg = located(exc, 8, "funnels.f.exclusions")
@@ -79,11 +83,14 @@ def test_between_must_go_forward(tmp_path):
     assert "earlier step, then a later one" in located(exc, 8, "funnels.f.exclusions")
 
 
-@pytest.mark.parametrize(("window", "message"), [
-    ("7 dayz", "did you mean '7 days'"),
-    ("1 quarter", "no fixed length"),
-    ("0 days", "longer than 0 seconds"),
-])
+@pytest.mark.parametrize(
+    ("window", "message"),
+    [
+        ("7 dayz", "did you mean '7 days'"),
+        ("1 quarter", "no fixed length"),
+        ("0 days", "longer than 0 seconds"),
+    ],
+)
 def test_bad_windows(tmp_path, window, message):
     with pytest.raises(DefinitionError) as exc:
         load(tmp_path, step_lines(header=f"    window: {window}\n"))
@@ -152,8 +159,10 @@ def test_source_without_time(tmp_path):
 
 
 def test_exclusions_need_an_ordered_funnel(tmp_path):
-    bad = step_lines("    exclusions:\n      - {name: x, filter: \"event_type = 'X'\"}\n",
-                     header="    order: any\n")
+    bad = step_lines(
+        "    exclusions:\n      - {name: x, filter: \"event_type = 'X'\"}\n",
+        header="    order: any\n",
+    )
     with pytest.raises(DefinitionError) as exc:
         funnel(load(tmp_path, bad), "f")
     assert "ordered funnel" in located(exc, 9, "funnels.f.exclusions")
@@ -166,20 +175,23 @@ def test_unknown_by_dimension(tmp_path):
 
 
 # ------------------------------------------------------------------------------ query errors
-@pytest.mark.parametrize(("kwargs", "message"), [
-    ({"order": "strikt"}, "did you mean 'strict'"),
-    ({"strategy": "asoff"}, "did you mean 'asof'"),
-    ({"grain": "wek"}, "did you mean 'week'"),
-    ({"window": "3 fortnights"}, "invalid duration"),
-    ({"window": -5}, "longer than 0 seconds"),
-    ({"window": True}, "duration"),
-    ({"window": dt.timedelta(milliseconds=1500)}, "whole number of seconds"),
-    ({"by": "step"}, "clash"),
-    ({"by": ["platform", "platform"]}, "twice"),
-    ({"by": "platfrom"}, "did you mean 'platform'"),
-    ({"start": "2024-02-01", "end": "2024-01-01"}, "must be before end"),
-    ({"start": "yesterday"}, "not a date"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"order": "strikt"}, "did you mean 'strict'"),
+        ({"strategy": "asoff"}, "did you mean 'asof'"),
+        ({"grain": "wek"}, "did you mean 'week'"),
+        ({"window": "3 fortnights"}, "invalid duration"),
+        ({"window": -5}, "longer than 0 seconds"),
+        ({"window": True}, "duration"),
+        ({"window": dt.timedelta(milliseconds=1500)}, "whole number of seconds"),
+        ({"by": "step"}, "clash"),
+        ({"by": ["platform", "platform"]}, "twice"),
+        ({"by": "platfrom"}, "did you mean 'platform'"),
+        ({"start": "2024-02-01", "end": "2024-01-01"}, "must be before end"),
+        ({"start": "yesterday"}, "not a date"),
+    ],
+)
 def test_query_argument_errors(tmp_path, kwargs, message):
     layer = load(tmp_path, OK)
     with pytest.raises(QueryError, match=re.escape(message)):
@@ -203,7 +215,7 @@ def test_asof_refused_where_the_backend_has_none(tmp_path):
 
 def test_window_accepts_text_timedelta_and_seconds(tmp_path):
     layer = load(tmp_path, OK)
-    assert funnel(layer, "f").query.window_seconds == 14 * 86400       # the default
+    assert funnel(layer, "f").query.window_seconds == 14 * 86400  # the default
     assert funnel(layer, "f", window="2 weeks").query.window_seconds == 14 * 86400
     assert funnel(layer, "f", window=dt.timedelta(hours=1)).query.window_seconds == 3600
     assert funnel(layer, "f", window=90).query.window_seconds == 90
@@ -214,19 +226,24 @@ def _kinds(*filters: str, source: str = "events") -> list[EventKind]:
     return [EventKind(f"s{i}", source, "user_id", "ts", f, True) for i, f in enumerate(filters)]
 
 
-@pytest.mark.parametrize(("filters", "groups"), [
-    (("event_type = 'a'", "event_type = 'b'"), ((1,), (2,))),
-    (("event_type = 'a'", "event_type = 'a'"), ((1, 2),)),
-    (("event_type IN ('a', 'b')", "event_type = 'b'", "'c' = event_type"), ((1, 2), (3,))),
-    (("event_type = 'a' AND platform = 'ios'", "event_type = 'a' AND platform = 'web'"),
-     ((1,), (2,))),
-    (("event_type = 'a' OR event_type = 'b'", "event_type = 'c'"), ((1,), (2,))),
-    (("event_type = 'a'", "platform = 'web'"), ((1, 2),)),           # unrelated columns
-    (("n = 1", "n = '1'"), ((1, 2),)),                               # types differ: unsure
-    (("n = 1", "n = 2.5", "n IN (1, 3)"), ((1, 3), (2,))),
-    (("lower(x) = 'a'", "lower(x) = 'b'", "x = 'b'"), ((1, 2, 3),)),  # x vs lower(x): unsure
-    (("NOT event_type = 'a'", "event_type = 'a'"), ((1, 2),)),       # not analysed: unsure
-])
+@pytest.mark.parametrize(
+    ("filters", "groups"),
+    [
+        (("event_type = 'a'", "event_type = 'b'"), ((1,), (2,))),
+        (("event_type = 'a'", "event_type = 'a'"), ((1, 2),)),
+        (("event_type IN ('a', 'b')", "event_type = 'b'", "'c' = event_type"), ((1, 2), (3,))),
+        (
+            ("event_type = 'a' AND platform = 'ios'", "event_type = 'a' AND platform = 'web'"),
+            ((1,), (2,)),
+        ),
+        (("event_type = 'a' OR event_type = 'b'", "event_type = 'c'"), ((1,), (2,))),
+        (("event_type = 'a'", "platform = 'web'"), ((1, 2),)),  # unrelated columns
+        (("n = 1", "n = '1'"), ((1, 2),)),  # types differ: unsure
+        (("n = 1", "n = 2.5", "n IN (1, 3)"), ((1, 3), (2,))),
+        (("lower(x) = 'a'", "lower(x) = 'b'", "x = 'b'"), ((1, 2, 3),)),  # x vs lower(x): unsure
+        (("NOT event_type = 'a'", "event_type = 'a'"), ((1, 2),)),  # not analysed: unsure
+    ],
+)
 def test_overlap_groups(filters, groups):
     assert overlap_groups(_kinds(*filters)) == groups
 

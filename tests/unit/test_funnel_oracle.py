@@ -39,10 +39,10 @@ class Spec:
     n: int
     window: float
     order: str = "sequential"
-    exclusions: Sequence[tuple[int, int]] = ()   # (lo, hi), 1-based steps, per exclusion index
+    exclusions: Sequence[tuple[int, int]] = ()  # (lo, hi), 1-based steps, per exclusion index
     start: float | None = None
     end: float | None = None
-    grain: Callable[[Row], Any] | None = None   # period of a step-1 row
+    grain: Callable[[Row], Any] | None = None  # period of a step-1 row
     by: bool = False
 
 
@@ -69,8 +69,14 @@ def sequential_attempts(rows: list[Row], spec: Spec) -> list[Attempt]:
             continue
         used, times = {i}, [r0.t]
         for k in range(2, spec.n + 1):
-            nxt = next((j for j in order if k in rows[j].steps and rows[j].t >= times[-1]
-                        and j not in used), None)
+            nxt = next(
+                (
+                    j
+                    for j in order
+                    if k in rows[j].steps and rows[j].t >= times[-1] and j not in used
+                ),
+                None,
+            )
             if nxt is None or rows[nxt].t - r0.t > spec.window:
                 break
             if spec.order == "strict" and any(times[-1] < r.t < rows[nxt].t for r in rows):
@@ -124,8 +130,14 @@ def _best(attempts: list[Attempt]) -> Attempt:
 def first_touch(rows: list[Row], spec: Spec) -> Any:
     lo = spec.start
     hi = None if spec.end is None else spec.end + spec.window
-    cands = [r for r in rows if r.steps and r.value is not None
-             and (lo is None or r.t >= lo) and (hi is None or r.t < hi)]
+    cands = [
+        r
+        for r in rows
+        if r.steps
+        and r.value is not None
+        and (lo is None or r.t >= lo)
+        and (hi is None or r.t < hi)
+    ]
     if not cands:
         return None
     t0 = min(r.t for r in cands)
@@ -154,13 +166,16 @@ def funnel(rows: list[Row], spec: Spec) -> dict[tuple[Any, ...], list[dict[str, 
         steps = []
         for k in range(1, spec.n + 1):
             reached = [a for a in best if a.depth >= k]
-            secs = [a.times[k - 1] - a.times[k - 2] for a in reached
-                    if k >= 2 and spec.order != "any"]
-            steps.append({
-                "entities": len(reached),
-                "median_seconds": statistics.median(secs) if secs else None,
-                "avg_seconds": statistics.fmean(secs) if secs else None,
-            })
+            secs = [
+                a.times[k - 1] - a.times[k - 2] for a in reached if k >= 2 and spec.order != "any"
+            ]
+            steps.append(
+                {
+                    "entities": len(reached),
+                    "median_seconds": statistics.median(secs) if secs else None,
+                    "avg_seconds": statistics.fmean(secs) if secs else None,
+                }
+            )
         out[key] = steps
     return out
 
@@ -172,8 +187,9 @@ def counts(rows: list[Row], spec: Spec) -> list[int]:
 
 
 # ----------------------------------------------------------------------------- self-checks
-def _rows(*events: tuple[Any, float, Sequence[int]] | tuple[Any, float, Sequence[int], Sequence[int]]
-          ) -> list[Row]:
+def _rows(
+    *events: tuple[Any, float, Sequence[int]] | tuple[Any, float, Sequence[int], Sequence[int]],
+) -> list[Row]:
     out = []
     for e in events:
         excl = frozenset(e[3]) if len(e) > 3 else frozenset()

@@ -30,16 +30,32 @@ def duck():
 
 @pytest.fixture
 def layer(duck, tmp_path):
-    ev = events((1, "A", 0, "ios"), (1, "B", 2), (1, "C", 3), (2, "A", 0, "ios"), (2, "B", 5),
-                (3, "A", 1), (4, "A", 86400), (4, "B", 86401), (4, "C", 86402, "ios"))
+    ev = events(
+        (1, "A", 0, "ios"),
+        (1, "B", 2),
+        (1, "C", 3),
+        (2, "A", 0, "ios"),
+        (2, "B", 5),
+        (3, "A", 1),
+        (4, "A", 86400),
+        (4, "B", 86401),
+        (4, "C", 86402, "ios"),
+    )
     return make_layer(duck, tmp_path, ev, funnel_yaml())
 
 
 def test_result_is_lazy_and_typed(layer):
     res = layer.funnel("f")
     assert isinstance(res, FunnelResult)
-    assert res.columns == ["step", "step_name", "entities", "conversion", "step_conversion",
-                           "median_seconds", "avg_seconds"]
+    assert res.columns == [
+        "step",
+        "step_name",
+        "entities",
+        "conversion",
+        "step_conversion",
+        "median_seconds",
+        "avg_seconds",
+    ]
     schema = res.expr.schema()
     assert str(schema["entities"]) == "int64" and str(schema["conversion"]) == "float64"
     df = res.to_pandas()
@@ -63,7 +79,7 @@ def test_explain_and_sql(layer):
     assert "ASOF" in res.sql()
     window = funnel(layer, "f", strategy="window")
     assert "ASOF" not in window.sql() and "OVER" in window.sql()
-    assert "OVER" in window.sql(dialect="postgres")   # renders for PostgreSQL too
+    assert "OVER" in window.sql(dialect="postgres")  # renders for PostgreSQL too
 
 
 def test_plot_bars_and_grouped_bars(layer):
@@ -74,7 +90,7 @@ def test_plot_bars_and_grouped_bars(layer):
     assert labels[0] == "100.0%" and labels[1].startswith("75.0%")
     fig.savefig(PLOTS / "funnel_bars.png", dpi=80)
     grouped = layer.funnel("f", by="platform").plot()
-    assert len(grouped.axes[0].patches) == 6                    # 2 groups x 3 steps
+    assert len(grouped.axes[0].patches) == 6  # 2 groups x 3 steps
     assert grouped.axes[0].get_legend() is not None
     grouped.savefig(PLOTS / "funnel_bars_by.png", dpi=80)
 
@@ -92,7 +108,7 @@ def test_plot_trend_needs_a_grain(layer):
 def test_grain_column_holds_the_period_start(layer):
     df = layer.funnel("f", grain="week").to_pandas()
     assert list(df.columns[:2]) == ["week", "step"]
-    assert set(df["week"]) == {pd.Timestamp("2024-01-01")}   # a Monday: ISO week start
+    assert set(df["week"]) == {pd.Timestamp("2024-01-01")}  # a Monday: ISO week start
     assert df["entities"].tolist() == [4, 3, 2]
 
 
@@ -110,21 +126,38 @@ def demo(tmp_path_factory):
 def test_demo_onboarding_funnel_matches_the_reference(demo):
     layer, con = demo
     df = layer.funnel("onboarding").to_pandas()
-    assert df["step_name"].tolist() == ["signup", "profile_completed", "application",
-                                        "task_accepted", "task_completed"]
+    assert df["step_name"].tolist() == [
+        "signup",
+        "profile_completed",
+        "application",
+        "task_accepted",
+        "task_completed",
+    ]
     assert df["entities"].is_monotonic_decreasing and df["entities"].iloc[0] > 0
-    steps = {"signup": 1, "profile_completed": 2, "application": 3, "task_accepted": 4,
-             "task_completed": 5}
+    steps = {
+        "signup": 1,
+        "profile_completed": 2,
+        "application": 3,
+        "task_accepted": 4,
+        "task_completed": 5,
+    }
     raw = con.table("events").execute()
-    rows = [Row(None if pd.isna(r.worker_id) else int(r.worker_id),
-                (r.ts - pd.Timestamp("2024-01-01")).total_seconds(),
-                frozenset({steps[r.event_type]} if r.event_type in steps else set()))
-            for r in raw.itertuples()]
+    rows = [
+        Row(
+            None if pd.isna(r.worker_id) else int(r.worker_id),
+            (r.ts - pd.Timestamp("2024-01-01")).total_seconds(),
+            frozenset({steps[r.event_type]} if r.event_type in steps else set()),
+        )
+        for r in raw.itertuples()
+    ]
     want = reference(rows, Spec(n=5, window=30 * 86400))[()]
     assert df["entities"].tolist() == [s["entities"] for s in want]
     assert df["median_seconds"].iloc[1:].tolist() == pytest.approx(
-        [s["median_seconds"] for s in want[1:]])
-    assert df["avg_seconds"].iloc[1:].tolist() == pytest.approx([s["avg_seconds"] for s in want[1:]])
+        [s["median_seconds"] for s in want[1:]]
+    )
+    assert df["avg_seconds"].iloc[1:].tolist() == pytest.approx(
+        [s["avg_seconds"] for s in want[1:]]
+    )
 
 
 def test_demo_grain_equals_bounded_funnels(demo):

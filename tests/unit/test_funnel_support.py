@@ -41,11 +41,19 @@ sources:
       amount: {}
 """
 
-USERS = pd.DataFrame({"user_id": [1, 2, 3, 4, 5, 6], "country": ["DE", "FR", "DE", None, "US", "FR"]})
+USERS = pd.DataFrame(
+    {"user_id": [1, 2, 3, 4, 5, 6], "country": ["DE", "FR", "DE", None, "US", "FR"]}
+)
 
 
-def funnel_yaml(name: str = "f", steps: tuple[str, ...] = ("A", "B", "C"), window: str = "10 seconds",
-                order: str | None = None, exclusions: str = "", extra: str = "") -> str:
+def funnel_yaml(
+    name: str = "f",
+    steps: tuple[str, ...] = ("A", "B", "C"),
+    window: str = "10 seconds",
+    order: str | None = None,
+    exclusions: str = "",
+    extra: str = "",
+) -> str:
     """A `funnels:` entry whose step k matches event_type = steps[k-1] (names a, b, c, ...)."""
     lines = [f"  {name}:", "    source: events", "    entity: user_id", f"    window: {window}"]
     if order:
@@ -57,7 +65,7 @@ def funnel_yaml(name: str = "f", steps: tuple[str, ...] = ("A", "B", "C"), windo
         name = _step_name(s)
         name = name if name not in names else f"{name}{len(names) + 1}"
         names.append(name)
-        lines.append(f"      - {{name: {name}, filter: \"{flt}\"}}")
+        lines.append(f'      - {{name: {name}, filter: "{flt}"}}')
     if exclusions:
         lines.append("    exclusions:")
         lines.extend("      " + x for x in exclusions.strip().splitlines())
@@ -76,8 +84,15 @@ def events(*rows: tuple[Any, ...]) -> pd.DataFrame:
     for i, row in enumerate(rows, 1):
         user, kind, secs = row[:3]
         platform = row[3] if len(row) > 3 else "Web"
-        out.append({"event_id": i, "user_id": user, "event_type": kind,
-                    "ts": pd.Timestamp(T0 + dt.timedelta(seconds=secs)), "platform": platform})
+        out.append(
+            {
+                "event_id": i,
+                "user_id": user,
+                "event_type": kind,
+                "ts": pd.Timestamp(T0 + dt.timedelta(seconds=secs)),
+                "platform": platform,
+            }
+        )
     df = pd.DataFrame(out, columns=["event_id", "user_id", "event_type", "ts", "platform"])
     df["user_id"] = df["user_id"].astype("Int64")
     df["event_id"] = df["event_id"].astype("int64")
@@ -87,24 +102,41 @@ def events(*rows: tuple[Any, ...]) -> pd.DataFrame:
 
 def orders(*rows: tuple[Any, float, float]) -> pd.DataFrame:
     """(user_id, seconds after T0, amount) rows of the `orders` source."""
-    df = pd.DataFrame([{"user_id": u, "paid_at": pd.Timestamp(T0 + dt.timedelta(seconds=s)),
-                        "amount": a} for u, s, a in rows], columns=["user_id", "paid_at", "amount"])
+    df = pd.DataFrame(
+        [
+            {"user_id": u, "paid_at": pd.Timestamp(T0 + dt.timedelta(seconds=s)), "amount": a}
+            for u, s, a in rows
+        ],
+        columns=["user_id", "paid_at", "amount"],
+    )
     df["user_id"] = df["user_id"].astype("Int64")
     df["paid_at"] = df["paid_at"].astype("datetime64[us]")
     df["amount"] = df["amount"].astype("float64")
     return df
 
 
-def make_layer(backend: Any, tmp_path: Path, ev: pd.DataFrame, funnels: str,
-               users: pd.DataFrame | None = None, order_rows: pd.DataFrame | None = None,
-               timezone: str = "UTC") -> ml.Layer:
+def make_layer(
+    backend: Any,
+    tmp_path: Path,
+    ev: pd.DataFrame,
+    funnels: str,
+    users: pd.DataFrame | None = None,
+    order_rows: pd.DataFrame | None = None,
+    timezone: str = "UTC",
+) -> ml.Layer:
     """Load the tables and a definitions folder (sources + `funnels:` text) into a Layer."""
     names = {k: backend.unique_name(k) for k in ("events", "users", "orders")}
     backend.load(
-        {names["events"]: ev, names["users"]: USERS if users is None else users,
-         names["orders"]: orders((99, 0, 0)) if order_rows is None else order_rows},
-        schemas={names["events"]: {"user_id": "int64", "platform": "string", "event_type": "string"},
-                 names["users"]: {"country": "string"}, names["orders"]: {"user_id": "int64"}},
+        {
+            names["events"]: ev,
+            names["users"]: USERS if users is None else users,
+            names["orders"]: orders((99, 0, 0)) if order_rows is None else order_rows,
+        },
+        schemas={
+            names["events"]: {"user_id": "int64", "platform": "string", "event_type": "string"},
+            names["users"]: {"country": "string"},
+            names["orders"]: {"user_id": "int64"},
+        },
     )
     folder = tmp_path / f"defs_{names['events']}"
     folder.mkdir()
@@ -116,9 +148,16 @@ def make_layer(backend: Any, tmp_path: Path, ev: pd.DataFrame, funnels: str,
 def table(backend: Any, res: Any) -> pd.DataFrame:
     """The executed result through the backend harness, with the column list checked."""
     df = backend.fetch(res.expr)
-    base = ["step", "step_name", "entities", "conversion", "step_conversion", "median_seconds",
-            "avg_seconds"]
-    assert list(df.columns)[-len(base):] == base, list(df.columns)
+    base = [
+        "step",
+        "step_name",
+        "entities",
+        "conversion",
+        "step_conversion",
+        "median_seconds",
+        "avg_seconds",
+    ]
+    assert list(df.columns)[-len(base) :] == base, list(df.columns)
     return df
 
 

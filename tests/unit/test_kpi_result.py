@@ -48,15 +48,26 @@ def layer(con: ibis.BaseBackend) -> ml.Layer:
 
 @pytest.fixture(scope="module")
 def result(layer: ml.Layer) -> ml.Result:
-    return layer.query(["events", "purchase_conversion", "ctr", "revenue", "signups"],
-                       by="users.country", grain="month", where="users.plan = 'pro' OR plan IS NULL")
+    return layer.query(
+        ["events", "purchase_conversion", "ctr", "revenue", "signups"],
+        by="users.country",
+        grain="month",
+        where="users.plan = 'pro' OR plan IS NULL",
+    )
 
 
 def test_to_pandas_values(result: ml.Result) -> None:
     df = result.to_pandas()
     assert isinstance(df, pd.DataFrame)
-    assert list(df.columns) == ["month", "country", "events", "purchase_conversion", "ctr",
-                                "revenue", "signups"]
+    assert list(df.columns) == [
+        "month",
+        "country",
+        "events",
+        "purchase_conversion",
+        "ctr",
+        "revenue",
+        "signups",
+    ]
     assert len(df) == 2
     us = df[df["country"] == "US"].iloc[0]
     assert us["month"] == pd.Timestamp("2024-01-01")
@@ -125,8 +136,9 @@ def test_sql_of_median_and_percentile_is_exact_or_refused(layer: ml.Layer, diale
         sqlglot.parse_one(sql, read=SQLGLOT_NAME.get(dialect, dialect))
 
 
-def test_sql_defaults_to_the_connection_dialect_and_runs(con: ibis.BaseBackend,
-                                                         result: ml.Result) -> None:
+def test_sql_defaults_to_the_connection_dialect_and_runs(
+    con: ibis.BaseBackend, result: ml.Result
+) -> None:
     assert result.sql() == result.sql(dialect="duckdb")
     ran = con.raw_sql(result.sql()).df()
     assert ran["events"].tolist() == result.to_pandas()["events"].tolist()

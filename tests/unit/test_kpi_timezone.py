@@ -35,8 +35,9 @@ def layer_for(session_tz: str, layer_tz: str, time_column: str = "ts") -> ml.Lay
     if time_column != "ts":
         con.raw_sql(f"CREATE VIEW ticks_v AS SELECT label, {time_column} AS ts FROM ticks")
     table = "ticks" if time_column == "ts" else "ticks_v"
-    return ml.load(FIXTURES / "time", con=con, vars={"t": {"ticks": table, "days": "days"}},
-                   timezone=layer_tz)
+    return ml.load(
+        FIXTURES / "time", con=con, vars={"t": {"ticks": table, "days": "days"}}, timezone=layer_tz
+    )
 
 
 def months(layer: ml.Layer) -> dict[str, pd.Timestamp]:
@@ -68,8 +69,11 @@ def test_bounds_are_local_and_aware_bounds_are_converted() -> None:
     # local April starts at 04:00 UTC: only d
     assert layer.query("ticks", start="2024-04-01").to_pandas()["ticks"].tolist() == [1]
     # an instant with an offset is the same instant whatever its notation
-    for start in ("2024-04-01T03:30:00+00:00", dt.datetime(2024, 4, 1, 3, 30, tzinfo=dt.UTC),
-                  "2024-03-31T23:30:00-04:00"):
+    for start in (
+        "2024-04-01T03:30:00+00:00",
+        dt.datetime(2024, 4, 1, 3, 30, tzinfo=dt.UTC),
+        "2024-03-31T23:30:00-04:00",
+    ):
         got = layer.query("ticks", by="label", start=start).to_pandas()
         assert sorted(got["label"]) == ["c", "d"], start
 
@@ -82,5 +86,6 @@ def test_dates_are_not_shifted() -> None:
 
 def test_unknown_timezone_suggests() -> None:
     with pytest.raises(QueryError, match="America/New_York"):
-        ml.load(FIXTURES / "time", vars={"t": {"ticks": "x", "days": "y"}},
-                timezone="America/New_Yrok")
+        ml.load(
+            FIXTURES / "time", vars={"t": {"ticks": "x", "days": "y"}}, timezone="America/New_Yrok"
+        )

@@ -52,7 +52,9 @@ def test_graph_of_a_ratio_down_to_columns_and_tables(layer):
     g = layer.lineage("aov")
     assert isinstance(g, Lineage) and all(isinstance(n, Node) for n in g.nodes)
     assert all(isinstance(e, Edge) for e in g.edges)
-    assert g.nodes[0] == Node("metric:aov", "metric", "aov", "ratio: sum of revenue ÷ sum of orders.orders (NULL when 0)")
+    assert g.nodes[0] == Node(
+        "metric:aov", "metric", "aov", "ratio: sum of revenue ÷ sum of orders.orders (NULL when 0)"
+    )
     assert g.of_kind("metric") == ["aov", "revenue"]
     assert g.of_kind("measure") == ["orders.revenue", "orders.orders"]
     assert g.tables == ["orders_t"]
@@ -72,29 +74,51 @@ def test_joins_and_dimensions_are_part_of_the_graph(layer):
     big = layer.lineage("big_share")
     assert "orders.is_big" in big.of_kind("dimension")
     assert ("dimension:orders.is_big", "column:orders_t.amount", "reads", "expr") in {
-        (e.src, e.dst, e.kind, e.label) for e in big.edges}
+        (e.src, e.dst, e.kind, e.label) for e in big.edges
+    }
 
 
 def test_to_dict_and_mermaid(layer):
     d = layer.lineage("revenue_prev").to_dict()
     assert d["metric"] == "revenue_prev"
-    assert d["nodes"][0] == {"id": "metric:revenue_prev", "kind": "metric", "name": "revenue_prev",
-                             "detail": "offset: revenue 1 month earlier"}
-    assert {"src": "metric:revenue_prev", "dst": "metric:revenue", "kind": "uses", "label": "metric"} in d["edges"]
+    assert d["nodes"][0] == {
+        "id": "metric:revenue_prev",
+        "kind": "metric",
+        "name": "revenue_prev",
+        "detail": "offset: revenue 1 month earlier",
+    }
+    assert {
+        "src": "metric:revenue_prev",
+        "dst": "metric:revenue",
+        "kind": "uses",
+        "label": "metric",
+    } in d["edges"]
     text = layer.lineage("de_revenue").to_mermaid()
     assert text.startswith("flowchart LR\n")
     assert 'n0(["de_revenue"]):::metric' in text
     assert '[("users_t")]:::table' in text
     assert '-.->|"users: user_id = user_id"|' in text
-    assert "#quot;DE#quot;" not in text and "'DE'" in text   # quotes in labels are escaped safely
+    assert "#quot;DE#quot;" not in text and "'DE'" in text  # quotes in labels are escaped safely
 
 
 def test_impact_of_tables_and_columns(layer):
     assert layer.impact("orders") == ["revenue", "aov", "big_share", "de_revenue", "revenue_prev"]
-    assert layer.impact("orders_t.amount") == ["revenue", "aov", "big_share", "de_revenue", "revenue_prev"]
+    assert layer.impact("orders_t.amount") == [
+        "revenue",
+        "aov",
+        "big_share",
+        "de_revenue",
+        "revenue_prev",
+    ]
     assert layer.impact("users.country") == ["de_revenue"]
     assert layer.impact("users_t.user_id") == ["de_revenue"]
-    assert layer.impact("orders.ts") == ["revenue", "aov", "big_share", "de_revenue", "revenue_prev"]
+    assert layer.impact("orders.ts") == [
+        "revenue",
+        "aov",
+        "big_share",
+        "de_revenue",
+        "revenue_prev",
+    ]
     with pytest.raises(ml.QueryError, match="did you mean 'orders'"):
         layer.impact("ordrs.amount")
     with pytest.raises(ml.QueryError, match="did you mean 'revenue'"):
@@ -107,7 +131,13 @@ def test_impact_checks_columns_when_the_schema_is_known(tmp_path):
     con.create_table("users_t", USERS)
     (tmp_path / "defs.yml").write_text(DEFS)
     layer = ml.load(tmp_path, con=con)
-    assert layer.impact("orders.amount") == ["revenue", "aov", "big_share", "de_revenue", "revenue_prev"]
+    assert layer.impact("orders.amount") == [
+        "revenue",
+        "aov",
+        "big_share",
+        "de_revenue",
+        "revenue_prev",
+    ]
     with pytest.raises(ml.QueryError, match="did you mean 'amount'"):
         layer.impact("orders.amout")
 

@@ -42,7 +42,10 @@ def test_jinja_vars_are_rendered_into_the_definitions() -> None:
 
 
 def test_jinja_loops_and_filters_render(tmp_path: Path) -> None:
-    write(tmp_path, "m.yml", """
+    write(
+        tmp_path,
+        "m.yml",
+        """
         version: 1
         sources:
           events:
@@ -51,7 +54,8 @@ def test_jinja_loops_and_filters_render(tmp_path: Path) -> None:
             {% for kind in kinds %}
               {{ kind }}_events: {agg: count, filter: "event_type = '{{ kind }}'"}
             {% endfor %}
-        """)
+        """,
+    )
     project, _ = load_project(tmp_path, {"schema": "raw", "kinds": ["visit", "signup"]})
     src = project.sources["events"]
     assert src.table == "RAW_EVENTS"
@@ -60,12 +64,16 @@ def test_jinja_loops_and_filters_render(tmp_path: Path) -> None:
 
 
 def test_undefined_variable_is_an_error_with_file_and_line(tmp_path: Path) -> None:
-    write(tmp_path, "defs.yml", """
+    write(
+        tmp_path,
+        "defs.yml",
+        """
         version: 1
         sources:
           events:
             table: "{{ events_table }}"
-        """)
+        """,
+    )
     err = load_error(tmp_path, {"events_tabel": "x"})
     assert err.location.file is not None and err.location.file.endswith("defs.yml")
     assert err.location.line == 4
@@ -74,7 +82,10 @@ def test_undefined_variable_is_an_error_with_file_and_line(tmp_path: Path) -> No
 
 
 def test_undefined_variable_in_a_block_names_its_line(tmp_path: Path) -> None:
-    write(tmp_path, "defs.yml", """
+    write(
+        tmp_path,
+        "defs.yml",
+        """
         version: 1
         sources:
           events:
@@ -82,43 +93,56 @@ def test_undefined_variable_in_a_block_names_its_line(tmp_path: Path) -> None:
         {% if include_users %}
           users: {table: users}
         {% endif %}
-        """)
+        """,
+    )
     err = load_error(tmp_path)
     assert err.location.line == 5
     assert "include_users" in str(err)
 
 
 def test_undefined_attribute_of_a_variable_is_an_error(tmp_path: Path) -> None:
-    write(tmp_path, "defs.yml", """
+    write(
+        tmp_path,
+        "defs.yml",
+        """
         version: 1
         sources:
           events:
             table: "{{ t.evnts }}"
-        """)
+        """,
+    )
     err = load_error(tmp_path, {"t": {"events": "x"}})
     assert err.location.line == 4
     assert "evnts" in str(err)
 
 
 def test_template_syntax_error_is_located(tmp_path: Path) -> None:
-    write(tmp_path, "defs.yml", """
+    write(
+        tmp_path,
+        "defs.yml",
+        """
         version: 1
         sources: {}
         {% if %}
         {% endif %}
-        """)
+        """,
+    )
     err = load_error(tmp_path)
     assert err.location.line == 3
     assert "defs.yml" in str(err)
 
 
 def test_sandbox_rejects_unsafe_attribute_access(tmp_path: Path) -> None:
-    write(tmp_path, "defs.yml", """
+    write(
+        tmp_path,
+        "defs.yml",
+        """
         version: 1
         sources:
           events:
             table: "{{ ''.__class__.__mro__[1].__subclasses__() }}"
-        """)
+        """,
+    )
     err = load_error(tmp_path)
     assert "defs.yml" in str(err)
 
@@ -128,13 +152,17 @@ def test_sandbox_rejects_unsafe_attribute_access(tmp_path: Path) -> None:
 
 def test_yaml_syntax_error_has_the_line(tmp_path: Path) -> None:
     write(tmp_path, "ok.yml", "version: 1\n")
-    write(tmp_path, "broken.yml", """
+    write(
+        tmp_path,
+        "broken.yml",
+        """
         version: 1
         sources:
           events:
             table: [events
             time: ts
-        """)
+        """,
+    )
     err = load_error(tmp_path)
     assert err.location.file is not None and err.location.file.endswith("broken.yml")
     assert err.location.line in (4, 5)
@@ -142,27 +170,35 @@ def test_yaml_syntax_error_has_the_line(tmp_path: Path) -> None:
 
 
 def test_duplicate_yaml_key_is_an_error_with_line(tmp_path: Path) -> None:
-    write(tmp_path, "defs.yml", """
+    write(
+        tmp_path,
+        "defs.yml",
+        """
         version: 1
         sources:
           events:
             table: a
             table: b
-        """)
+        """,
+    )
     err = load_error(tmp_path)
     assert err.location.line == 5
     assert "table" in str(err)
 
 
 def test_invalid_value_names_field_line_and_suggests(tmp_path: Path) -> None:
-    write(tmp_path, "defs.yml", """
+    write(
+        tmp_path,
+        "defs.yml",
+        """
         version: 1
         sources:
           events:
             table: events
             measures:
               n: {agg: cnt}
-        """)
+        """,
+    )
     err = load_error(tmp_path)
     assert err.location.line == 6
     assert err.location.field == "sources.events.measures.n.agg"
@@ -170,33 +206,44 @@ def test_invalid_value_names_field_line_and_suggests(tmp_path: Path) -> None:
 
 
 def test_unknown_field_suggests_the_right_one(tmp_path: Path) -> None:
-    write(tmp_path, "defs.yml", """
+    write(
+        tmp_path,
+        "defs.yml",
+        """
         version: 1
         sources:
           events:
             tabel: events
-        """)
+        """,
+    )
     err = load_error(tmp_path)
     assert err.location.line == 4
     assert "tabel" in str(err) and "'table'" in str(err)
 
 
 def test_model_rule_error_is_located(tmp_path: Path) -> None:
-    write(tmp_path, "defs.yml", """
+    write(
+        tmp_path,
+        "defs.yml",
+        """
         version: 1
         sources:
           events:
             measures:
               revenue: {agg: sum}
               p: {agg: percentile, expr: x}
-        """)
+        """,
+    )
     err = load_error(tmp_path)
     assert err.location.line == 5
     assert "expr" in str(err)
 
 
 def test_on_key_gets_an_explanation_not_a_type_error(tmp_path: Path) -> None:
-    write(tmp_path, "defs.yml", """
+    write(
+        tmp_path,
+        "defs.yml",
+        """
         version: 1
         sources:
           events:
@@ -204,7 +251,8 @@ def test_on_key_gets_an_explanation_not_a_type_error(tmp_path: Path) -> None:
               users:
                 on: user_id
           users: {}
-        """)
+        """,
+    )
     err = load_error(tmp_path)
     assert err.location.line == 6
     text = str(err)
@@ -212,14 +260,18 @@ def test_on_key_gets_an_explanation_not_a_type_error(tmp_path: Path) -> None:
 
 
 def test_quoted_on_key_is_just_an_unknown_field(tmp_path: Path) -> None:
-    write(tmp_path, "defs.yml", """
+    write(
+        tmp_path,
+        "defs.yml",
+        """
         version: 1
         sources:
           events:
             joins:
               users: {"on": user_id}
           users: {}
-        """)
+        """,
+    )
     err = load_error(tmp_path)
     assert "on" in str(err)
     assert err.location.line == 5
@@ -235,21 +287,29 @@ def test_top_level_must_be_a_mapping(tmp_path: Path) -> None:
 
 
 def test_duplicate_name_across_two_files_names_both(tmp_path: Path) -> None:
-    write(tmp_path, "a_sources.yml", """
+    write(
+        tmp_path,
+        "a_sources.yml",
+        """
         version: 1
         sources:
           events:
             measures: {n: {agg: count}}
         metrics:
           event_count: {measure: events.n}
-        """)
-    write(tmp_path, "b_more.yml", """
+        """,
+    )
+    write(
+        tmp_path,
+        "b_more.yml",
+        """
         version: 1
         metrics:
           other: {measure: events.n}
 
           event_count: {measure: events.n}
-        """)
+        """,
+    )
     err = load_error(tmp_path)
     text = str(err)
     assert "a_sources.yml" in text and "b_more.yml" in text
@@ -266,14 +326,18 @@ def test_duplicate_source_across_files_in_subfolders(tmp_path: Path) -> None:
 
 
 def test_same_name_in_different_sections_is_allowed(tmp_path: Path) -> None:
-    write(tmp_path, "a.yml", """
+    write(
+        tmp_path,
+        "a.yml",
+        """
         version: 1
         sources:
           events:
             measures: {events: {agg: count}}
         metrics:
           events: {measure: events.events}
-        """)
+        """,
+    )
     project, _ = load_project(tmp_path)
     assert "events" in project.metrics and "events" in project.sources
 
@@ -298,7 +362,14 @@ def test_missing_path_and_empty_folder(tmp_path: Path) -> None:
 def test_single_file_path_is_accepted() -> None:
     tables = dict.fromkeys(["lineitem", "orders", "customer", "supplier", "nation", "region"], "x")
     project, _ = load_project(FIXTURES / "tpch" / "tpch.yml", {"t": tables})
-    assert set(project.sources) == {"lineitem", "orders", "customer", "supplier", "nation", "region"}
+    assert set(project.sources) == {
+        "lineitem",
+        "orders",
+        "customer",
+        "supplier",
+        "nation",
+        "region",
+    }
 
 
 def test_ml_load_passes_vars_and_errors_are_metrics_layer_errors(tmp_path: Path) -> None:
@@ -310,7 +381,10 @@ def test_ml_load_passes_vars_and_errors_are_metrics_layer_errors(tmp_path: Path)
 
 def test_registry_errors_point_into_the_right_file(tmp_path: Path) -> None:
     write(tmp_path, "a.yml", "version: 1\nsources:\n  events:\n    measures: {n: {agg: count}}\n")
-    write(tmp_path, "b.yml", """
+    write(
+        tmp_path,
+        "b.yml",
+        """
         version: 1
         metrics:
           good: {measure: events.n}
@@ -318,7 +392,8 @@ def test_registry_errors_point_into_the_right_file(tmp_path: Path) -> None:
             type: ratio
             numerator: events.n
             denominator: events.nn
-        """)
+        """,
+    )
     with pytest.raises(DefinitionError) as info:
         ml.load(tmp_path)
     err = info.value

@@ -42,7 +42,8 @@ def shop() -> ml.Layer:
 def fanout(tmp_path_factory: pytest.TempPathFactory) -> ml.Layer:
     """users → events is one_to_many: any field of events seen from users would multiply rows."""
     folder = tmp_path_factory.mktemp("fanout")
-    (folder / "defs.yml").write_text(textwrap.dedent("""
+    (folder / "defs.yml").write_text(
+        textwrap.dedent("""
         version: 1
         sources:
           users:
@@ -66,7 +67,8 @@ def fanout(tmp_path_factory: pytest.TempPathFactory) -> ml.Layer:
             dimensions: {country: {}}
             measures:
               rows: {agg: count}
-        """))
+        """)
+    )
     con = ibis.duckdb.connect()
     for sql in SHOP_SQL:
         con.raw_sql(sql)
@@ -126,7 +128,9 @@ def test_grain_forbidden_by_a_metric_says_why(shop: ml.Layer) -> None:
     assert "monthly_actives" in text and "month, quarter" in text and "day" in text
     with pytest.raises(QueryError, match="no grain"):
         shop.query("monthly_actives")
-    assert shop.query("monthly_actives", grain="quarter").to_pandas()["monthly_actives"].tolist() == [2]
+    assert shop.query("monthly_actives", grain="quarter").to_pandas()[
+        "monthly_actives"
+    ].tolist() == [2]
 
 
 def test_grain_restriction_holds_inside_derived_metrics(shop: ml.Layer) -> None:
@@ -173,8 +177,9 @@ def test_dimension_missing_from_one_of_the_sources(fanout: ml.Layer) -> None:
 
 
 def test_one_scan_per_source_and_shared_nodes(shop: ml.Layer) -> None:
-    plan = shop.plan(["purchase_conversion", "events", "revenue_per_user", "users.signups",
-                      "active_users"])
+    plan = shop.plan(
+        ["purchase_conversion", "events", "revenue_per_user", "users.signups", "active_users"]
+    )
     sources = [sq.source for sq in plan.source_queries]
     assert sorted(sources) == ["events", "users"]
     events_q = next(sq for sq in plan.source_queries if sq.source == "events")
@@ -203,27 +208,31 @@ def test_output_names() -> None:
 
 
 def test_metric_and_dimension_sharing_a_name_is_an_error(tmp_path: Path) -> None:
-    (tmp_path / "d.yml").write_text(textwrap.dedent("""
+    (tmp_path / "d.yml").write_text(
+        textwrap.dedent("""
         version: 1
         sources:
           users:
             dimensions: {country: {}}
             measures: {country: {agg: count_distinct, expr: country}}
-        """))
+        """)
+    )
     layer = ml.load(tmp_path)
     with pytest.raises(QueryError, match="share"):
         layer.plan("users.country", by="users.country")
 
 
 def test_dimension_named_like_the_grain_is_a_query_error(tmp_path: Path) -> None:
-    (tmp_path / "d.yml").write_text(textwrap.dedent("""
+    (tmp_path / "d.yml").write_text(
+        textwrap.dedent("""
         version: 1
         sources:
           t:
             time: ts
             dimensions: {month: {}}
             measures: {n: {agg: count}}
-        """))
+        """)
+    )
     con = ibis.duckdb.connect()
     con.raw_sql("CREATE TABLE t AS SELECT TIMESTAMP '2024-01-01' AS ts, 'x' AS month")
     layer = ml.load(tmp_path, con=con)
@@ -240,16 +249,41 @@ def test_unknown_order_by_column(shop: ml.Layer) -> None:
 
 
 def test_explain_mentions_sources_aggregations_and_merge(shop: ml.Layer) -> None:
-    res = shop.query(["purchase_conversion", "users.signups"], by="users.country", grain="month",
-                     where="users.plan = 'pro'", start="2024-01-01", end="2024-07-01")
+    res = shop.query(
+        ["purchase_conversion", "users.signups"],
+        by="users.country",
+        grain="month",
+        where="users.plan = 'pro'",
+        start="2024-01-01",
+        end="2024-07-01",
+    )
     text = res.explain()
-    for piece in ("scan source 'events'", "scan source 'users'", "count_distinct(user_id)",
-                  "event_type = 'purchase'", "month", "users.country", "users.plan = 'pro'",
-                  "2024-01-01", "2024-07-01", "merge", "ratio", "NULL"):
+    for piece in (
+        "scan source 'events'",
+        "scan source 'users'",
+        "count_distinct(user_id)",
+        "event_type = 'purchase'",
+        "month",
+        "users.country",
+        "users.plan = 'pro'",
+        "2024-01-01",
+        "2024-07-01",
+        "merge",
+        "ratio",
+        "NULL",
+    ):
         assert piece in text, piece
-    assert res.explain() == shop.plan(["purchase_conversion", "users.signups"], by="users.country",
-                                      grain="month", where="users.plan = 'pro'",
-                                      start="2024-01-01", end="2024-07-01").explain()
+    assert (
+        res.explain()
+        == shop.plan(
+            ["purchase_conversion", "users.signups"],
+            by="users.country",
+            grain="month",
+            where="users.plan = 'pro'",
+            start="2024-01-01",
+            end="2024-07-01",
+        ).explain()
+    )
 
 
 def test_explain_of_totals_has_a_single_scan(shop: ml.Layer) -> None:
@@ -261,12 +295,15 @@ def test_explain_of_totals_has_a_single_scan(shop: ml.Layer) -> None:
 def test_explain_lists_the_joins_of_each_scan() -> None:
     tables = {n: n for n in ("lineitem", "orders", "customer", "supplier", "nation", "region")}
     layer = ml.load(FIXTURES / "tpch", vars={"t": tables})
-    text = layer.plan(["revenue", "order_count"], by="cust_nation.name",
-                      where="supp_nation.name = 'FRANCE'").explain()
+    text = layer.plan(
+        ["revenue", "order_count"], by="cust_nation.name", where="supp_nation.name = 'FRANCE'"
+    ).explain()
     lineitem, orders = text.split("2. scan source 'orders'")
-    for join in ("LEFT JOIN orders on lineitem.l_orderkey = orders.o_orderkey, many_to_one",
-                 "LEFT JOIN cust_nation (nation) on customer.c_nationkey = cust_nation.n_nationkey",
-                 "LEFT JOIN supp_nation (nation) on supplier.s_nationkey = supp_nation.n_nationkey"):
+    for join in (
+        "LEFT JOIN orders on lineitem.l_orderkey = orders.o_orderkey, many_to_one",
+        "LEFT JOIN cust_nation (nation) on customer.c_nationkey = cust_nation.n_nationkey",
+        "LEFT JOIN supp_nation (nation) on supplier.s_nationkey = supp_nation.n_nationkey",
+    ):
         assert join in lineitem, join
     assert "LEFT JOIN customer on orders.o_custkey = customer.c_custkey" in orders
     assert "supp_nation" not in orders.split("3. merge")[0]

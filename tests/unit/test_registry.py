@@ -12,7 +12,9 @@ from metrics_layer.errors import DefinitionError, QueryError
 from metrics_layer.registry import MeasureRef
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "kpi"
-TPCH_VARS = {"t": {n: n for n in ("lineitem", "orders", "customer", "supplier", "nation", "region")}}
+TPCH_VARS = {
+    "t": {n: n for n in ("lineitem", "orders", "customer", "supplier", "nation", "region")}
+}
 SHOP_VARS = {"t": {"events": "events", "users": "users"}}
 
 
@@ -64,51 +66,70 @@ def test_unknown_measure_in_a_metric_suggests_and_is_located(tmp_path: Path) -> 
 
 
 def test_unknown_ratio_part_names_the_field(tmp_path: Path) -> None:
-    err = definition_error(tmp_path, BASE + """
+    err = definition_error(
+        tmp_path,
+        BASE
+        + """
 metrics:
   conv:
     type: ratio
     numerator: events.events
     denominator: users.signup
-""")
+""",
+    )
     assert err.location.field == "metrics.conv.denominator"
     assert err.location.line == 19
     assert "users.signup" in str(err) and "'users.signups'" in str(err)
 
 
 def test_unknown_numerator_is_reported_at_numerator(tmp_path: Path) -> None:
-    err = definition_error(tmp_path, BASE + """
+    err = definition_error(
+        tmp_path,
+        BASE
+        + """
 metrics:
   conv: {type: ratio, numerator: event, denominator: users.signups}
-""")
+""",
+    )
     assert err.location.field == "metrics.conv.numerator"
     assert "'events'" in str(err)
 
 
 def test_unknown_name_in_derived_metric(tmp_path: Path) -> None:
-    err = definition_error(tmp_path, BASE + """
+    err = definition_error(
+        tmp_path,
+        BASE
+        + """
 metrics:
   rev: {measure: events.revenue}
   per_signup: {type: derived, expr: "rev / signupz"}
-""")
+""",
+    )
     assert "signupz" in str(err) and "'signups'" in str(err)
     assert err.location.field == "metrics.per_signup.expr"
 
 
 def test_ratio_parts_may_be_metrics_or_measures(tmp_path: Path) -> None:
-    layer = load_text(tmp_path, BASE + """
+    layer = load_text(
+        tmp_path,
+        BASE
+        + """
 metrics:
   rev: {measure: events.revenue}
   rev_per_signup: {type: ratio, numerator: rev, denominator: signups}
-""")
+""",
+    )
     assert layer.registry.metric_dependencies("rev_per_signup") == ["rev", "signups"]
 
 
 def test_unknown_join_source_suggests(tmp_path: Path) -> None:
-    err = definition_error(tmp_path, BASE.replace("users: {keys: user_id}",
-                                                  "user: {keys: user_id}"))
+    err = definition_error(
+        tmp_path, BASE.replace("users: {keys: user_id}", "user: {keys: user_id}")
+    )
     assert "'user'" in str(err) and "'users'" in str(err)
-    assert err.location.field is not None and err.location.field.startswith("sources.events.joins.user")
+    assert err.location.field is not None and err.location.field.startswith(
+        "sources.events.joins.user"
+    )
     assert err.location.line == 9
 
 
@@ -127,8 +148,11 @@ def test_unknown_dimension_suggests(shop: ml.Layer) -> None:
 
 
 def test_ambiguous_bare_measure_lists_qualified_names(tmp_path: Path) -> None:
-    err = definition_error(tmp_path, BASE.replace("signups: {agg: count}", "events: {agg: count}")
-                           + "metrics:\n  n: {measure: events}\n")
+    err = definition_error(
+        tmp_path,
+        BASE.replace("signups: {agg: count}", "events: {agg: count}")
+        + "metrics:\n  n: {measure: events}\n",
+    )
     assert "events.events" in str(err) and "users.events" in str(err)
     assert err.location.field == "metrics.n.measure"
 
@@ -143,8 +167,10 @@ def test_measures_are_metrics_by_qualified_or_unique_bare_name(shop: ml.Layer) -
 
 
 def test_invalid_dimension_expression_is_located(tmp_path: Path) -> None:
-    err = definition_error(tmp_path, BASE.replace("dimensions: {country: {}}",
-                                                  "dimensions: {country: {expr: 'select 1'}}"))
+    err = definition_error(
+        tmp_path,
+        BASE.replace("dimensions: {country: {}}", "dimensions: {country: {expr: 'select 1'}}"),
+    )
     assert err.location.field == "sources.users.dimensions.country.expr"
     assert err.location.line == 11
 
@@ -153,12 +179,16 @@ def test_invalid_dimension_expression_is_located(tmp_path: Path) -> None:
 
 
 def test_derived_cycle_names_the_cycle(tmp_path: Path) -> None:
-    err = definition_error(tmp_path, BASE + """
+    err = definition_error(
+        tmp_path,
+        BASE
+        + """
 metrics:
   a: {type: derived, expr: "b + 1"}
   b: {type: derived, expr: "c * 2"}
   c: {type: derived, expr: "a - events"}
-""")
+""",
+    )
     text = str(err)
     assert "cycle" in text
     assert "a → b → c → a" in text
@@ -166,30 +196,42 @@ metrics:
 
 
 def test_self_reference_is_a_cycle(tmp_path: Path) -> None:
-    err = definition_error(tmp_path, BASE + """
+    err = definition_error(
+        tmp_path,
+        BASE
+        + """
 metrics:
   growth: {type: derived, expr: "growth + events"}
-""")
+""",
+    )
     assert "growth → growth" in str(err)
 
 
 def test_cycle_through_a_ratio(tmp_path: Path) -> None:
-    err = definition_error(tmp_path, BASE + """
+    err = definition_error(
+        tmp_path,
+        BASE
+        + """
 metrics:
   r: {type: ratio, numerator: d, denominator: events}
   d: {type: derived, expr: "r * 2"}
-""")
+""",
+    )
     assert "cycle" in str(err) and "r → d → r" in str(err)
 
 
 def test_diamond_is_not_a_cycle(tmp_path: Path) -> None:
-    layer = load_text(tmp_path, BASE + """
+    layer = load_text(
+        tmp_path,
+        BASE
+        + """
 metrics:
   rev: {measure: events.revenue}
   a: {type: derived, expr: "rev * 2"}
   b: {type: derived, expr: "rev + 1"}
   c: {type: derived, expr: "a + b"}
-""")
+""",
+    )
     assert layer.registry.metric_dependencies("c") == ["a", "b"]
 
 
@@ -215,8 +257,11 @@ def test_multi_hop_paths_of_four_joins(tpch: ml.Layer) -> None:
     assert ref.full_name == "lineitem.orders.customer.cust_nation.region.name"
     assert [s.right for s in ref.path] == ["orders", "customer", "nation", "region"]
     # every longer suffix and the full path name the same field
-    for name in ("customer.cust_nation.region.name", "orders.customer.cust_nation.region.name",
-                 "lineitem.orders.customer.cust_nation.region.name"):
+    for name in (
+        "customer.cust_nation.region.name",
+        "orders.customer.cust_nation.region.name",
+        "lineitem.orders.customer.cust_nation.region.name",
+    ):
         assert reg.resolve_field("lineitem", name) == ref
     assert "cust_nation (nation)" in ref.describe_path()
 
@@ -250,22 +295,29 @@ def test_unreachable_dimension_is_unknown(tpch: ml.Layer) -> None:
 
 
 def test_one_to_many_paths_are_flagged(tmp_path: Path) -> None:
-    layer = load_text(tmp_path, BASE.replace(
-        "      signups: {agg: count}",
-        "      signups: {agg: count}\n    joins:\n      events: {keys: user_id, relationship: one_to_many}"))
+    layer = load_text(
+        tmp_path,
+        BASE.replace(
+            "      signups: {agg: count}",
+            "      signups: {agg: count}\n    joins:\n      events: {keys: user_id, relationship: one_to_many}",
+        ),
+    )
     paths = layer.registry.join_paths("users")
     fan = [p for p, target in paths if target == "events"]
     assert fan and fan[0][0].fans_out
 
 
 def test_join_cycles_do_not_loop(tmp_path: Path) -> None:
-    layer = load_text(tmp_path, """
+    layer = load_text(
+        tmp_path,
+        """
         version: 1
         sources:
           a: {dimensions: {x: {}}, joins: {b: {keys: k}}}
           b: {dimensions: {y: {}}, joins: {a: {keys: k}, c: {keys: j}}}
           c: {dimensions: {z: {}}, joins: {a: {keys: k}}}
-        """)
+        """,
+    )
     reg = layer.registry
     assert reg.resolve_field("a", "z").roles == ("b", "c")
     assert {t for _, t in reg.join_paths("a")} == {"a", "b", "c"}

@@ -37,8 +37,14 @@ def project(tmp_path_factory) -> tuple[Path, Path]:
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "160"}
-    return subprocess.run([sys.executable, "-m", "metrics_layer.cli", "retention", *args],
-                          capture_output=True, text=True, env=env, cwd=ROOT, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "metrics_layer.cli", "retention", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=120,
+    )
 
 
 def _args(project: tuple[Path, Path], *rest: str) -> list[str]:
@@ -50,19 +56,28 @@ def test_long_table_as_csv(project):
     out = cli(*_args(project, "monthly", "--periods", "2", "--format", "csv"))
     assert out.returncode == 0, out.stderr
     df = pd.read_csv(io.StringIO(out.stdout))
-    assert list(df.columns) == ["cohort", "cohort_size", "period", "active", "retention", "complete"]
+    assert list(df.columns) == [
+        "cohort",
+        "cohort_size",
+        "period",
+        "active",
+        "retention",
+        "complete",
+    ]
     assert df["period"].max() == 1
     jan = df[(df["cohort"].str.startswith("2024-01-01")) & (df["period"] == 0)].iloc[0]
     assert (jan["cohort_size"], jan["active"]) == (7, 3)  # users 1, 12, 14 of 1, 2, 11-14, 17
 
 
 def test_json_rolling_by(project):
-    out = cli(*_args(project, "monthly", "--mode", "rolling", "--by", "users.country",
-                     "--format", "json"))
+    out = cli(
+        *_args(project, "monthly", "--mode", "rolling", "--by", "users.country", "--format", "json")
+    )
     assert out.returncode == 0, out.stderr
     rows = json.loads(out.stdout)
-    assert {"cohort", "country", "cohort_size", "period", "active", "retention",
-            "complete"} == set(rows[0])
+    assert {"cohort", "country", "cohort_size", "period", "active", "retention", "complete"} == set(
+        rows[0]
+    )
 
 
 def test_pivot_table(project):

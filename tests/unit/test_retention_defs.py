@@ -39,9 +39,16 @@ sources:
 
 def _con() -> ibis.BaseBackend:
     con = ibis.duckdb.connect()
-    con.create_table("events", pd.DataFrame({
-        "user_id": pd.Series([1, 2], dtype="Int64"), "event_type": ["signup", "session"],
-        "ts": pd.to_datetime(["2024-01-01", "2024-01-02"])}))
+    con.create_table(
+        "events",
+        pd.DataFrame(
+            {
+                "user_id": pd.Series([1, 2], dtype="Int64"),
+                "event_type": ["signup", "session"],
+                "ts": pd.to_datetime(["2024-01-01", "2024-01-02"]),
+            }
+        ),
+    )
     con.create_table("users", pd.DataFrame({"user_id": [1, 2], "country": ["DE", "FR"]}))
     return con
 
@@ -50,13 +57,16 @@ def _write(tmp_path: Path, retention: str) -> Path:
     folder = tmp_path / "defs"
     folder.mkdir(parents=True)
     (folder / "sources.yml").write_text(SOURCES)
-    (folder / "retention.yml").write_text("version: 1\nretention:\n" + textwrap.indent(
-        textwrap.dedent(retention).strip() + "\n", "  "))
+    (folder / "retention.yml").write_text(
+        "version: 1\nretention:\n"
+        + textwrap.indent(textwrap.dedent(retention).strip() + "\n", "  ")
+    )
     return folder
 
 
-def _fails(tmp_path: Path, retention: str, con: bool = True,
-           error: type[Exception] = DefinitionError) -> Exception:
+def _fails(
+    tmp_path: Path, retention: str, con: bool = True, error: type[Exception] = DefinitionError
+) -> Exception:
     """The error of loading the definitions and querying retention `r` (whichever comes first)."""
     folder = _write(tmp_path, retention)
     with pytest.raises(error) as info:
@@ -76,8 +86,7 @@ r:
 
 
 def test_a_good_definition_loads_and_checks(tmp_path):
-    layer = ml.load(_write(tmp_path, GOOD + "  by: [users.country]\n  owner: growth\n"),
-                    con=_con())
+    layer = ml.load(_write(tmp_path, GOOD + "  by: [users.country]\n  owner: growth\n"), con=_con())
     check_all_retention(layer.registry)
     assert layer.retention("r").to_pandas()["cohort_size"].tolist() == [1]
 
@@ -96,8 +105,9 @@ def test_filter_that_does_not_parse_fails_at_load(tmp_path):
 
 
 def test_filter_with_a_subquery_is_rejected(tmp_path):
-    folder = _write(tmp_path, GOOD.replace("event_type = 'session'",
-                                           "user_id IN (SELECT user_id FROM users)"))
+    folder = _write(
+        tmp_path, GOOD.replace("event_type = 'session'", "user_id IN (SELECT user_id FROM users)")
+    )
     with pytest.raises(DefinitionError) as info:
         ml.load(folder)
     assert "retention.r.activity" in str(info.value)
@@ -110,8 +120,9 @@ def test_unknown_entity_column_with_a_connection(tmp_path):
 
 
 def test_unknown_column_in_a_filter_with_a_connection(tmp_path):
-    err = _fails(tmp_path, GOOD.replace("event_type = 'session'", "evt_type = 'session'"),
-                 error=SchemaError)
+    err = _fails(
+        tmp_path, GOOD.replace("event_type = 'session'", "evt_type = 'session'"), error=SchemaError
+    )
     assert "retention.r.activity" in str(err) and "did you mean 'event_type'" in str(err)
 
 
@@ -125,15 +136,18 @@ def test_invalid_period_and_misspelt_key_fail_at_load(tmp_path):
     with pytest.raises(DefinitionError, match=r"retention\.r\.period.*'day', 'week', 'month'"):
         ml.load(folder)
     folder2 = _write(tmp_path / "b", GOOD + "  cohort_typ: recurring\n")
-    with pytest.raises(DefinitionError, match=r"unknown field 'cohort_typ'.*did you mean 'cohort_type'"):
+    with pytest.raises(
+        DefinitionError, match=r"unknown field 'cohort_typ'.*did you mean 'cohort_type'"
+    ):
         ml.load(folder2)
 
 
 def test_source_without_time_needs_a_time_field(tmp_path):
     err = _fails(tmp_path, GOOD.replace("source: events", "source: untimed"))
     assert "needs a time column" in str(err) and "retention.r" in str(err)
-    folder = _write(tmp_path / "b", GOOD.replace("source: events", "source: untimed")
-                    + "  time: ts\n")
+    folder = _write(
+        tmp_path / "b", GOOD.replace("source: events", "source: untimed") + "  time: ts\n"
+    )
     assert len(ml.load(folder, con=_con()).retention("r").to_pandas()) == 1
 
 
@@ -143,17 +157,20 @@ def layer(tmp_path):
     return ml.load(_write(tmp_path, GOOD), con=_con())
 
 
-@pytest.mark.parametrize(("kwargs", "message"), [
-    ({"mode": "rollin"}, "unknown retention mode 'rollin' (did you mean 'rolling'?)"),
-    ({"cohort_type": "first"}, "unknown cohort_type 'first'"),
-    ({"periods": 0}, "periods must be a positive integer"),
-    ({"periods": 2.5}, "periods must be a positive integer"),
-    ({"start": "2024-02-01", "end": "2024-01-01"}, "must be before end"),
-    ({"start": "yesterday"}, "start='yesterday' is not a date"),
-    ({"as_of": "soon"}, "as_of='soon' is not a date"),
-    ({"by": ["contry"]}, "did you mean 'country'"),
-    ({"by": ["country", "country"]}, "names a dimension twice"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"mode": "rollin"}, "unknown retention mode 'rollin' (did you mean 'rolling'?)"),
+        ({"cohort_type": "first"}, "unknown cohort_type 'first'"),
+        ({"periods": 0}, "periods must be a positive integer"),
+        ({"periods": 2.5}, "periods must be a positive integer"),
+        ({"start": "2024-02-01", "end": "2024-01-01"}, "must be before end"),
+        ({"start": "yesterday"}, "start='yesterday' is not a date"),
+        ({"as_of": "soon"}, "as_of='soon' is not a date"),
+        ({"by": ["contry"]}, "did you mean 'country'"),
+        ({"by": ["country", "country"]}, "names a dimension twice"),
+    ],
+)
 def test_query_errors(layer, kwargs, message):
     with pytest.raises(QueryError) as info:
         layer.retention("r", **kwargs)
@@ -166,6 +183,7 @@ def test_unknown_retention_name_suggests(layer):
 
 
 def test_a_filter_that_is_not_a_condition(tmp_path):
-    err = _fails(tmp_path, GOOD.replace("\"event_type = 'session'\"", "event_type"),
-                 error=QueryError)
+    err = _fails(
+        tmp_path, GOOD.replace("\"event_type = 'session'\"", "event_type"), error=QueryError
+    )
     assert "activity filter must be a condition" in str(err)

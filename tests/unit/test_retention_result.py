@@ -29,7 +29,7 @@ def test_pivot_is_the_cohort_triangle(basic):
     assert list(table.index) == [pd.Timestamp("2024-01-01"), pd.Timestamp("2024-02-01")]
     assert table.loc["2024-01-01"].tolist() == [0.5, 0.5, 0.0]
     feb = table.loc["2024-02-01"].tolist()
-    assert feb[:2] == [1.0, 1.0] and math.isnan(feb[2])   # beyond the last observed period
+    assert feb[:2] == [1.0, 1.0] and math.isnan(feb[2])  # beyond the last observed period
 
 
 def test_pivot_counts_and_complete_only(basic):
@@ -58,7 +58,7 @@ def test_pivot_of_an_empty_result(basic, backend, tmp_path):
 def test_average_curve_weighs_by_cohort_size_and_uses_complete_cells_only(basic):
     avg = basic.average_curve()
     assert list(avg.columns) == ["period", "cohorts", "cohort_size", "active", "retention"]
-    assert avg["period"].tolist() == [0, 1]            # period 2 has no complete cell yet
+    assert avg["period"].tolist() == [0, 1]  # period 2 has no complete cell yet
     assert avg["cohorts"].tolist() == [2, 1]
     assert avg["cohort_size"].tolist() == [3, 2]
     assert avg["retention"].tolist() == pytest.approx([2 / 3, 1 / 2])  # not mean(0.5, 1.0)
@@ -141,8 +141,9 @@ def test_curve_figure(demo_layer):
 
 
 def test_curve_by_group_and_counts_heatmap(demo_layer):
-    res = demo_layer.retention("signup_engagement", periods=4, by="workers.country",
-                               start="2025-01-01")
+    res = demo_layer.retention(
+        "signup_engagement", periods=4, by="workers.country", start="2025-01-01"
+    )
     fig = res.plot(kind="curve")
     assert len(fig.axes[0].get_lines()) == res.to_pandas()["country"].nunique()
     counts = res.plot(values="active")
@@ -163,11 +164,12 @@ def test_plot_into_given_axes_and_bad_kind(demo_layer):
 def test_pivot_by_keeps_only_existing_groups_and_the_null_group(backend, tmp_path):
     from tests.unit.test_retention_support import events
 
-    ev = events((1, "signup", "2024-01-05"), (4, "signup", "2024-02-05"),
-                (4, "session", "2024-02-06"))
+    ev = events(
+        (1, "signup", "2024-01-05"), (4, "signup", "2024-02-05"), (4, "session", "2024-02-06")
+    )
     res = make_layer(backend, tmp_path, ev).retention("by_country")  # user 4 has no country
     table = res.pivot()
-    assert len(table) == 2   # (DE, Jan) and (NULL, Feb); no empty (DE, Feb) or (NULL, Jan) rows
+    assert len(table) == 2  # (DE, Jan) and (NULL, Feb); no empty (DE, Feb) or (NULL, Jan) rows
     keys = [(None if pd.isna(c) else c, d.strftime("%Y-%m")) for c, d in table.index]
     assert keys == [("DE", "2024-01"), (None, "2024-02")]
     assert table.iloc[1].tolist()[0] == 1.0

@@ -46,9 +46,11 @@ SNAPSHOTS = ROOT / "tests" / "snapshots"
 SQL_DIR = SNAPSHOTS / "sql"
 DEFS = {"demo": ROOT / "metric_defs", "rides": SNAPSHOTS / "defs"}
 DIALECTS = ("duckdb", "postgres", "bigquery", "snowflake", "trino", "clickhouse", "spark")
-UPDATE_HINT = ("to accept the new SQL, run `ML_UPDATE_SNAPSHOTS=1 PYTHONPATH=. .venv/bin/python "
-               "-m pytest tests/unit/test_sql_snapshots.py` (or pass --update-snapshots) and "
-               "review the diff of tests/snapshots/sql/")
+UPDATE_HINT = (
+    "to accept the new SQL, run `ML_UPDATE_SNAPSHOTS=1 PYTHONPATH=. .venv/bin/python "
+    "-m pytest tests/unit/test_sql_snapshots.py` (or pass --update-snapshots) and "
+    "review the diff of tests/snapshots/sql/"
+)
 
 Layers = Callable[..., ml.Layer]
 
@@ -62,42 +64,77 @@ class Case:
 
 ASOF = "ASOF join"
 CASES = (
-    Case("count_distinct_by_month",
-         lambda L: L().query(["app_active_workers"], grain="month")),
-    Case("ratio_two_sources_by_joined_dimension",
-         lambda L: L().query(["task_fill_rate"], by=["tasks.region"], grain="month")),
-    Case("derived_metric",
-         lambda L: L().query(["revenue_per_active_worker", "hourly_rate"], by=["workers.country"],
-                             grain="quarter")),
-    Case("where_on_joined_dimension",
-         lambda L: L().query(["revenue", "hours"], grain="month", where="workers.country = 'US'",
-                             start="2024-04-01", end="2025-01-01")),
-    Case("role_playing_multi_hop",
-         lambda L: L("rides").query(["trips", "fare_per_trip"],
-                                    by=["pickup.city.country", "dropoff.borough"], grain="month",
-                                    where="pickup.borough <> dropoff.borough")),
-    Case("cumulative_rolling_window",
-         lambda L: L().query(["active_workers_28d"], grain="week", start="2024-03-04",
-                             end="2024-06-03")),
-    Case("offset_and_growth",
-         lambda L: L().query(["revenue", "revenue_prev_month", "revenue_mom"], grain="month",
-                             start="2024-06-01", end="2025-01-01")),
-    Case("share_of_period",
-         lambda L: L().query(["revenue", "revenue_share"], by=["workers.country"], grain="quarter")),
-    Case("semi_additive_last_balance",
-         lambda L: L("rides").query(["balance", "postings"], grain="month")),
-    Case("timezone_day_buckets",
-         lambda L: L(tz="America/New_York").query(["app_active_workers"], grain="day",
-                                                  start="2024-03-08", end="2024-03-12"),
-         refuses={"clickhouse": "time zone"}),
-    Case("retention_monthly",
-         lambda L: L().retention("worker_retention", periods=6)),
-    Case("funnel_window_strategy",
-         lambda L: L().funnel("onboarding", strategy="window"),
-         refuses={"bigquery": "Median", "trino": "Median"}),
-    Case("funnel_asof_strategy",
-         lambda L: L().funnel("onboarding"),
-         refuses={"bigquery": ASOF, "trino": ASOF, "spark": ASOF}),
+    Case("count_distinct_by_month", lambda L: L().query(["app_active_workers"], grain="month")),
+    Case(
+        "ratio_two_sources_by_joined_dimension",
+        lambda L: L().query(["task_fill_rate"], by=["tasks.region"], grain="month"),
+    ),
+    Case(
+        "derived_metric",
+        lambda L: L().query(
+            ["revenue_per_active_worker", "hourly_rate"], by=["workers.country"], grain="quarter"
+        ),
+    ),
+    Case(
+        "where_on_joined_dimension",
+        lambda L: L().query(
+            ["revenue", "hours"],
+            grain="month",
+            where="workers.country = 'US'",
+            start="2024-04-01",
+            end="2025-01-01",
+        ),
+    ),
+    Case(
+        "role_playing_multi_hop",
+        lambda L: L("rides").query(
+            ["trips", "fare_per_trip"],
+            by=["pickup.city.country", "dropoff.borough"],
+            grain="month",
+            where="pickup.borough <> dropoff.borough",
+        ),
+    ),
+    Case(
+        "cumulative_rolling_window",
+        lambda L: L().query(
+            ["active_workers_28d"], grain="week", start="2024-03-04", end="2024-06-03"
+        ),
+    ),
+    Case(
+        "offset_and_growth",
+        lambda L: L().query(
+            ["revenue", "revenue_prev_month", "revenue_mom"],
+            grain="month",
+            start="2024-06-01",
+            end="2025-01-01",
+        ),
+    ),
+    Case(
+        "share_of_period",
+        lambda L: L().query(["revenue", "revenue_share"], by=["workers.country"], grain="quarter"),
+    ),
+    Case(
+        "semi_additive_last_balance",
+        lambda L: L("rides").query(["balance", "postings"], grain="month"),
+    ),
+    Case(
+        "timezone_day_buckets",
+        lambda L: L(tz="America/New_York").query(
+            ["app_active_workers"], grain="day", start="2024-03-08", end="2024-03-12"
+        ),
+        refuses={"clickhouse": "time zone"},
+    ),
+    Case("retention_monthly", lambda L: L().retention("worker_retention", periods=6)),
+    Case(
+        "funnel_window_strategy",
+        lambda L: L().funnel("onboarding", strategy="window"),
+        refuses={"bigquery": "Median", "trino": "Median"},
+    ),
+    Case(
+        "funnel_asof_strategy",
+        lambda L: L().funnel("onboarding"),
+        refuses={"bigquery": ASOF, "trino": ASOF, "spark": ASOF},
+    ),
 )
 BY_NAME = {c.name: c for c in CASES}
 
@@ -108,29 +145,56 @@ BY_NAME = {c.name: c for c in CASES}
 def ride_frames() -> dict[str, pd.DataFrame]:
     """Small tables for tests/snapshots/defs (role-playing zones, balances)."""
     cities = pd.DataFrame({"city_id": [1, 2, 3], "country": ["US", "US", "CA"]})
-    zones = pd.DataFrame({"zone_id": [10, 11, 12, 13, 14],
-                          "borough": ["Manhattan", "Brooklyn", "Manhattan", "Downtown", None],
-                          "city_id": [1, 1, 2, 3, 3]})
-    trips = pd.DataFrame({
-        "trip_id": range(1, 11),
-        "started_at": pd.to_datetime(["2024-01-03 08:00", "2024-01-03 09:30", "2024-01-17 23:59",
-                                      "2024-01-31 23:59", "2024-02-01 00:00", "2024-02-14 12:00",
-                                      "2024-02-20 18:45", "2024-03-02 07:10", "2024-03-02 07:10",
-                                      "2024-03-30 22:00"]),
-        "vehicle": ["car", "bike", "car", "car", "bike", "car", "car", "bike", "car", "car"],
-        "rider_id": [1, 2, 1, 3, 2, 4, 1, 5, 5, None],
-        "pickup_zone": [10, 11, 12, 13, 10, 14, 11, 10, 12, 13],
-        "dropoff_zone": [11, 11, 10, 14, 12, 13, 10, 12, 12, None],
-        "fare": [12.5, 4.0, 30.25, 18.0, 3.5, 22.0, 15.75, 2.0, 9.99, 40.0],
-    })
+    zones = pd.DataFrame(
+        {
+            "zone_id": [10, 11, 12, 13, 14],
+            "borough": ["Manhattan", "Brooklyn", "Manhattan", "Downtown", None],
+            "city_id": [1, 1, 2, 3, 3],
+        }
+    )
+    trips = pd.DataFrame(
+        {
+            "trip_id": range(1, 11),
+            "started_at": pd.to_datetime(
+                [
+                    "2024-01-03 08:00",
+                    "2024-01-03 09:30",
+                    "2024-01-17 23:59",
+                    "2024-01-31 23:59",
+                    "2024-02-01 00:00",
+                    "2024-02-14 12:00",
+                    "2024-02-20 18:45",
+                    "2024-03-02 07:10",
+                    "2024-03-02 07:10",
+                    "2024-03-30 22:00",
+                ]
+            ),
+            "vehicle": ["car", "bike", "car", "car", "bike", "car", "car", "bike", "car", "car"],
+            "rider_id": [1, 2, 1, 3, 2, 4, 1, 5, 5, None],
+            "pickup_zone": [10, 11, 12, 13, 10, 14, 11, 10, 12, 13],
+            "dropoff_zone": [11, 11, 10, 14, 12, 13, 10, 12, 12, None],
+            "fare": [12.5, 4.0, 30.25, 18.0, 3.5, 22.0, 15.75, 2.0, 9.99, 40.0],
+        }
+    )
     trips["rider_id"] = trips["rider_id"].astype("Int64")
     trips["dropoff_zone"] = trips["dropoff_zone"].astype("Int64")
-    balances = pd.DataFrame({
-        "account": [1, 1, 1, 2, 2, 2, 3],
-        "ts": pd.to_datetime(["2024-01-05 00:00", "2024-01-31 23:00", "2024-02-10 00:00", "2024-01-10 08:00",
-                              "2024-01-10 08:00", "2024-02-28 00:00", "2024-02-01 00:00"]),
-        "amount": [100.0, 120.0, 200.0, 50.0, 5.0, 70.0, 10.0],
-    })
+    balances = pd.DataFrame(
+        {
+            "account": [1, 1, 1, 2, 2, 2, 3],
+            "ts": pd.to_datetime(
+                [
+                    "2024-01-05 00:00",
+                    "2024-01-31 23:00",
+                    "2024-02-10 00:00",
+                    "2024-01-10 08:00",
+                    "2024-01-10 08:00",
+                    "2024-02-28 00:00",
+                    "2024-02-01 00:00",
+                ]
+            ),
+            "amount": [100.0, 120.0, 200.0, 50.0, 5.0, 70.0, 10.0],
+        }
+    )
     return {"cities": cities, "zones": zones, "trips": trips, "balances": balances}
 
 
@@ -242,8 +306,9 @@ def raw_duckdb(con: Any, sql: str) -> pd.DataFrame:
 
 
 @pytest.mark.parametrize(("case", "dialect"), expected_pairs(), ids=lambda v: v)
-def test_sql_snapshot(request: pytest.FixtureRequest, results: Callable[[str], Result],
-                      case: str, dialect: str) -> None:
+def test_sql_snapshot(
+    request: pytest.FixtureRequest, results: Callable[[str], Result], case: str, dialect: str
+) -> None:
     sql = render(results, case, dialect)
     path = snapshot_path(case, dialect)
     if updating(request.config):
@@ -255,24 +320,36 @@ def test_sql_snapshot(request: pytest.FixtureRequest, results: Callable[[str], R
         pytest.fail(f"no snapshot {path.relative_to(ROOT)} yet; {UPDATE_HINT}", pytrace=False)
     want = path.read_text()
     if want != sql:
-        diff = "".join(difflib.unified_diff(want.splitlines(True), sql.splitlines(True),
-                                            fromfile=f"{path.relative_to(ROOT)} (snapshot)",
-                                            tofile=f"{case} rendered for {dialect} (now)", n=2))
-        pytest.fail(f"the generated {dialect} SQL of {case!r} changed:\n{diff}\n{UPDATE_HINT}",
-                    pytrace=False)
+        diff = "".join(
+            difflib.unified_diff(
+                want.splitlines(True),
+                sql.splitlines(True),
+                fromfile=f"{path.relative_to(ROOT)} (snapshot)",
+                tofile=f"{case} rendered for {dialect} (now)",
+                n=2,
+            )
+        )
+        pytest.fail(
+            f"the generated {dialect} SQL of {case!r} changed:\n{diff}\n{UPDATE_HINT}",
+            pytrace=False,
+        )
 
 
 @pytest.mark.parametrize(("case", "dialect"), expected_pairs(), ids=lambda v: v)
-def test_sql_parses_in_its_dialect(results: Callable[[str], Result], case: str, dialect: str) -> None:
+def test_sql_parses_in_its_dialect(
+    results: Callable[[str], Result], case: str, dialect: str
+) -> None:
     sql = render(results, case, dialect)
     statements = sqlglot.parse(sql, read=dialect)
     assert len([s for s in statements if s is not None]) == 1
 
 
-@pytest.mark.parametrize(("case", "dialect"),
-                         [(c.name, d) for c in CASES for d in c.refuses], ids=lambda v: v)
-def test_dialects_without_an_exact_formulation_refuse(results: Callable[[str], Result],
-                                                      case: str, dialect: str) -> None:
+@pytest.mark.parametrize(
+    ("case", "dialect"), [(c.name, d) for c in CASES for d in c.refuses], ids=lambda v: v
+)
+def test_dialects_without_an_exact_formulation_refuse(
+    results: Callable[[str], Result], case: str, dialect: str
+) -> None:
     with pytest.raises(QueryError, match=re.escape(BY_NAME[case].refuses[dialect])):
         results(case).sql(dialect)
     assert not snapshot_path(case, dialect).exists(), "a stale snapshot for a refused dialect"
@@ -300,8 +377,9 @@ def test_snapshots_are_deterministic(layers: Layers) -> None:
 
 
 @pytest.mark.parametrize("case", [c.name for c in CASES])
-def test_duckdb_sql_gives_the_result_rows(duck: Any, results: Callable[[str], Result],
-                                          case: str) -> None:
+def test_duckdb_sql_gives_the_result_rows(
+    duck: Any, results: Callable[[str], Result], case: str
+) -> None:
     res = results(case)
     got = raw_duckdb(duck, res.sql("duckdb"))
     want = res.to_pandas()
@@ -354,8 +432,9 @@ ENGINE_DIALECT = {"postgres": "postgres", "pyspark": "spark"}
 
 @pytest.mark.backends("postgres", "pyspark")
 @pytest.mark.parametrize("case", [c.name for c in CASES])
-def test_rendered_sql_runs_on_the_backend(loaded: Backend, results: Callable[[str], Result],
-                                          case: str) -> None:
+def test_rendered_sql_runs_on_the_backend(
+    loaded: Backend, results: Callable[[str], Result], case: str
+) -> None:
     """SQL rendered from the DuckDB-bound layer, run on PostgreSQL / Spark: the same rows."""
     dialect = ENGINE_DIALECT[loaded.name]
     if dialect in BY_NAME[case].refuses:
@@ -366,13 +445,15 @@ def test_rendered_sql_runs_on_the_backend(loaded: Backend, results: Callable[[st
 
 @pytest.mark.backends("postgres", "pyspark")
 @pytest.mark.parametrize("case", [c.name for c in CASES if c.name != "funnel_asof_strategy"])
-def test_sql_for_duckdb_from_a_backend_layer(loaded: Backend, duck: Any,
-                                             results: Callable[[str], Result], case: str) -> None:
+def test_sql_for_duckdb_from_a_backend_layer(
+    loaded: Backend, duck: Any, results: Callable[[str], Result], case: str
+) -> None:
     """The reverse: a layer bound to PostgreSQL / Spark renders DuckDB SQL that DuckDB runs
     to the same rows (Spark's from_utc_timestamp/unix_micros become DuckDB functions)."""
     res = BY_NAME[case].build(layer_factory(loaded.con))
-    assert_frames_equal(raw_duckdb(duck, res.sql("duckdb")), results(case).expr.execute(),
-                        sort_by=True)
+    assert_frames_equal(
+        raw_duckdb(duck, res.sql("duckdb")), results(case).expr.execute(), sort_by=True
+    )
 
 
 # --------------------------------------------------------------------------- dialect rules
@@ -384,7 +465,8 @@ def test_clickhouse_percentiles_are_exact(tmp_path: Path, layers: Layers) -> Non
         "version: 1\nsources:\n  trips:\n    table: trips\n    time: started_at\n"
         "    measures:\n      p90: {agg: percentile, expr: fare, p: 0.9}\n"
         "      med: {agg: median, expr: fare}\n"
-        "metrics:\n  p90_fare: {measure: trips.p90}\n  median_fare: {measure: trips.med}\n")
+        "metrics:\n  p90_fare: {measure: trips.p90}\n  median_fare: {measure: trips.med}\n"
+    )
     layer = ml.load(tmp_path, con=layers("rides").con)
     sql = layer.query(["p90_fare", "median_fare"], grain="month").sql("clickhouse")
     assert "quantileExactInclusive(0.9)" in sql and "quantile(" not in sql
