@@ -174,10 +174,21 @@ class Planner:
         self.registry = registry
 
     def plan(self, request: Request) -> Plan:
+        """A new Plan for `request`; safe to call from many threads on one Planner."""
+        return _Build(self.registry).plan(request)
+
+
+class _Build:
+    """The state of planning one request (nodes found so far), never shared between calls."""
+
+    def __init__(self, registry: Registry) -> None:
+        self.registry = registry
         self._nodes: dict[tuple[object, ...], MeasureNode] = {}
         self._formulas: dict[str, Formula] = {}
         self._offsets: list[Offset] = []
         self._shares: list[Share] = []
+
+    def plan(self, request: Request) -> Plan:
         for name in request.metrics:
             self._check_grain(name, request)
             self._formulas[name] = self._formula(name, (), request)
