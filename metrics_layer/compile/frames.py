@@ -143,12 +143,10 @@ def build_frame(
             sel[f"__j{node.index}_vf"] = right_t[scd.valid_from]
             sel[f"__j{node.index}_vt"] = right_t[scd.valid_to]
         right_p = right_t.select(**sel)
-        parent = nodes.get(path[:-1])
+        up = nodes.get(path[:-1])
         preds = []
         for i, (left, _) in enumerate(node.step.pairs):
-            left_v = (
-                _key_value(registry, acc, base, left) if parent is None else acc[parent.carry[left]]
-            )
+            left_v = _key_value(registry, acc, base, left) if up is None else acc[up.carry[left]]
             preds.append(left_v == right_p[f"__j{node.index}_k{i}"])
         if scd is not None:
             if as_of is None:  # at the time of the queried fact, however far the hop

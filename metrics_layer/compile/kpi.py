@@ -1,6 +1,7 @@
-"""Compile a KPI Plan into one ibis table expression.
+"""Compile a KPI Plan into one ibis table expression: a visitor over the plan tree.
 
-Each source is scanned once: its measures become filtered aggregates grouped by the request's
+Every decision (which scans, joins, pre-aggregations, shifts, fills) is in the plan; this
+module only translates each node. Each scan: its measures become filtered aggregates grouped by the request's
 keys. Per-source results are then merged with UNION ALL + GROUP BY on the keys — a hash
 aggregate in which NULL keys group together, so the merge is NULL-safe without any join
 predicate. Metric formulas (ratios, derived expressions) are evaluated last, on aggregates.
@@ -10,7 +11,9 @@ from __future__ import annotations
 
 import functools
 import operator
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import ibis
 import ibis.expr.datatypes as dt
@@ -20,23 +23,31 @@ from metrics_layer.compile.aggregates import reduce
 from metrics_layer.compile.filters import where_names, where_predicate
 from metrics_layer.compile.frames import Frame, TableOf, build_frame
 from metrics_layer.compile.timegrain import bucket, time_range, to_local
-from metrics_layer.errors import QueryError, unknown
-from metrics_layer.expressions import compile_expression, parse_expression
-from metrics_layer.planner.plan import (
+from metrics_layer.errors import QueryError
+from metrics_layer.expressions import compile_expression
+from metrics_layer.planner.nodes import (
     Col,
     Derived,
+    EagerAggregate,
+    Fill,
     Formula,
+    Formulas,
+    MeasureNode,
+    Merge,
+    Node,
     Offset,
-    Plan,
+    Output,
     Ratio,
+    Scan,
     Share,
-    SourceQuery,
+    ShareTotal,
+    Shift,
 )
+from metrics_layer.planner.plan import Plan
 from metrics_layer.registry import FieldRef, Registry
 
 TIME = "__t"
 PERIOD = "__p"
-ADDITIVE = ("count", "count_distinct", "sum")
 
 
 @dataclass
@@ -49,103 +60,138 @@ class Context:
     timezone: str
 
 
-def source_fields(
-    ctx: Context, sq: SourceQuery, plan: Plan
-) -> tuple[list[FieldRef], dict[str, FieldRef]]:
-    """Every field the scan of one source needs, resolved once (dims, where, measures, time)."""
-    reg, base = ctx.registry, sq.source
-    by = {}
-    for _, ref in plan.dim_columns:
-        try:
-            by[ref] = reg.resolve_field(base, ref)
-        except QueryError as exc:
-            needed = ", ".join(sorted({f"{n.source}.{n.measure}" for n in sq.nodes}))
-            raise QueryError(f"cannot group {needed} by {ref!r}: {exc}") from None
-    refs: list[FieldRef] = list(by.values())
-    for ref in by.values():
+class _Compiler:
+    """Translates plan nodes into ibis tables: one method per node type, nothing decided here."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+
+    def visit(self, node: Node) -> ir.Table:
+        method: Callable[[Any], ir.Table] = getattr(self, _METHODS[type(node)])
+        return method(node)
+
+    def scan(self, scan: Scan) -> ir.Table:
+        """One pass over one source: joined, filtered, grouped, each measure a filtered aggregate."""
+        from metrics_layer.compile.windows import cumulative_rows, snapshot_rows
+
+        ctx, lead = self.ctx, scan.lead
+        fields = list(scan.fields)
+        if scan.where is not None and not isinstance(scan.where, str):
+            fields += _deferred_fields(ctx, scan)
+        frame: Frame = build_frame(
+            ctx.registry,
+            ctx.table_of,
+            scan.source,
+            fields,
+            as_of=scan.as_of,
+            backend=ctx.backend,
+            timezone=ctx.timezone,
+        )
+        t = frame.table
+        if scan.time is not None:
+            t = t.mutate(**{TIME: to_local(frame.value(scan.time, t), ctx.timezone, ctx.backend)})
+        preds: list[ir.BooleanValue] = []
+        if scan.where is not None:
+            preds.append(where_predicate(ctx, frame, t, scan.where))
+        if scan.time is not None and (scan.grain or lead.cumulative):
+            preds.append(t[TIME].notnull())  # a row without a time belongs to no period
+        if lead.cumulative:
+            t = cumulative_rows(t.filter(*preds) if preds else t, scan)
+        else:
+            if scan.time is not None:
+                preds += time_range(t[TIME], scan.start, scan.end)
+            if preds:
+                t = t.filter(*preds)
+            if scan.grain:
+                t = t.mutate(**{PERIOD: bucket(t[TIME], scan.grain)})
+        if lead.snapshot:
+            groupings = [frame.value(ref, t) for ref in scan.snapshot_by]
+            t = snapshot_rows(t, lead, groupings, bool(scan.grain))
+        keys: dict[str, ir.Value] = {}
+        if scan.grain:
+            keys[scan.grain] = t[PERIOD]
+        for out, ref in scan.keys:
+            keys[out] = frame.value(ref, t)
+        aggs = {node.column: measure(frame, t, node) for node in scan.nodes}
+        if keys:
+            return t.group_by(**keys).aggregate(**aggs)
+        return t.aggregate(**aggs)
+
+    def eager_aggregate(self, node: EagerAggregate) -> ir.Table:
+        from metrics_layer.compile.preagg import eager_aggregate
+
+        return eager_aggregate(self.ctx, node)
+
+    def merge(self, node: Merge) -> ir.Table:
+        return merge([self.visit(p) for p in node.parts], list(node.keys))
+
+    def formulas(self, node: Formulas) -> ir.Table:
+        merged = self.visit(node.input)
+        outputs: dict[str, ir.Value] = {k: merged[k] for k in node.keys}
+        for out, f in node.outputs:
+            outputs[out] = formula_value(merged, f)
+        return merged.select(**outputs)
+
+    def shift(self, node: Shift) -> ir.Table:
+        from metrics_layer.compile.windows import shifted
+
+        return shifted(node, self.visit(node.input))
+
+    def fill(self, node: Fill) -> ir.Table:
+        from metrics_layer.compile.windows import fill_periods
+
+        return fill_periods(self.visit(node.input), node)
+
+    def share_total(self, node: ShareTotal) -> ir.Table:
+        from metrics_layer.compile.windows import share_totals
+
+        return share_totals(self.visit(node.input), node, self.visit(node.totals))
+
+    def output(self, node: Output) -> ir.Table:
+        result = self.visit(node.input)
+        if node.order:
+            result = result.order_by([ibis.desc(c) if d else ibis.asc(c) for c, d in node.order])
+        if node.limit is not None:
+            result = result.limit(node.limit)
+        return result
+
+
+_METHODS: dict[type, str] = {
+    Scan: "scan",
+    EagerAggregate: "eager_aggregate",
+    Merge: "merge",
+    Formulas: "formulas",
+    Shift: "shift",
+    Fill: "fill",
+    ShareTotal: "share_total",
+    Output: "output",
+}
+
+
+def _deferred_fields(ctx: Context, scan: Scan) -> list[FieldRef]:
+    """The fields of an ibis Deferred where: known only once it is applied to the tables."""
+    refs = where_names(ctx, scan.source, scan.where)
+    for ref in refs:
         if ref.fans_out:
             raise QueryError(
-                f"dimension {ref.full_name} is reached from {base!r} through a one_to_many join "
-                f"({ref.describe_path()}), which would multiply {base!r} rows; ask it from a source "
-                "that reaches it many-to-one"
+                f"{ref.full_name} is reached from {scan.source!r} through a one_to_many join "
+                f"({ref.describe_path()}); filtering or aggregating {scan.source!r} rows by it "
+                f"would multiply them, so a where or a measure of {scan.source!r} cannot use it"
             )
-    refs += where_names(ctx, base, plan.request.where)
-    for node in sq.nodes:
-        for text in (node.expr, *node.filters):
-            if text:
-                refs += [
-                    reg.resolve_field(base, n, prefer_columns=True)
-                    for n in parse_expression(text).names
-                ]
-        if node.snapshot:
-            refs += [reg.resolve_field(base, n, prefer_columns=True) for n in node.snapshot[1]]
-    if sq.time:
-        refs.append(reg.resolve_field(base, sq.time, prefer_columns=True))
-    for ref in refs[len(by) :]:
-        if ref.fans_out:  # a where or measure on it would repeat each base row per match
-            raise QueryError(
-                f"{ref.full_name} is reached from {base!r} through a one_to_many join "
-                f"({ref.describe_path()}); filtering or aggregating {base!r} rows by it would "
-                f"multiply them, so a where or a measure of {base!r} cannot use it"
-            )
-    return refs, by
+    return refs
 
 
-def compile_source(ctx: Context, sq: SourceQuery, plan: Plan) -> ir.Table:
-    """One scan of one source: filtered, grouped, every measure as a filtered aggregate."""
-    from metrics_layer.compile.preagg import preaggregated
-    from metrics_layer.compile.windows import cumulative_rows, snapshot_rows
+def measure(frame: Frame, table: ir.Table, node: MeasureNode) -> ir.Scalar:
+    """A measure node as a filtered reduction over `table` (its names resolved by the planner)."""
+    names = dict(node.names)
 
-    pre = preaggregated(ctx, sq, plan)
-    if pre is not None:  # aggregated below its joins: the joins see partial rows only
-        return pre
-    reg, req, lead = ctx.registry, plan.request, sq.lead
-    refs, by = source_fields(ctx, sq, plan)
-    frame: Frame = build_frame(
-        reg,
-        ctx.table_of,
-        sq.source,
-        refs,
-        as_of=req.as_of,
-        backend=ctx.backend,
-        timezone=ctx.timezone,
-    )
-    t = frame.table
-    if sq.time:
-        time_ref = reg.resolve_field(sq.source, sq.time, prefer_columns=True)
-        t = t.mutate(**{TIME: to_local(frame.value(time_ref, t), ctx.timezone, ctx.backend)})
-    preds: list[ir.BooleanValue] = []
-    if req.where is not None:
-        preds.append(where_predicate(ctx, frame, t, req.where))
-    if sq.time and (req.grain or lead.cumulative):
-        preds.append(t[TIME].notnull())  # a row without a time belongs to no period
-    if lead.cumulative:
-        t = cumulative_rows(t.filter(*preds) if preds else t, lead, req)
-    else:
-        if sq.time:
-            preds += time_range(t[TIME], req.start, req.end)
-        if preds:
-            t = t.filter(*preds)
-        if req.grain:
-            t = t.mutate(**{PERIOD: bucket(t[TIME], req.grain)})
-    if lead.snapshot:
-        resolve = frame.resolver(t)
-        t = snapshot_rows(t, lead, [resolve(n) for n in lead.snapshot[1]], bool(req.grain))
-    keys: dict[str, ir.Value] = {}
-    if req.grain:
-        keys[req.grain] = t[PERIOD]
-    for out, ref_text in plan.dim_columns:
-        keys[out] = frame.value(by[ref_text], t)
-    aggs: dict[str, ir.Scalar] = {}
-    resolve = frame.resolver(t)
-    for node in sq.nodes:
-        value = compile_expression(parse_expression(node.expr), resolve) if node.expr else None
-        conds = [compile_expression(parse_expression(f), resolve) for f in node.filters]
-        where = functools.reduce(operator.and_, conds) if conds else None
-        aggs[node.column] = reduce(node.agg, t, value, where, node.p)
-    if keys:
-        return t.group_by(**keys).aggregate(**aggs)
-    return t.aggregate(**aggs)
+    def resolve(name: str) -> ir.Value:
+        return frame.value(names[name], table)
+
+    value = compile_expression(node.value, resolve) if node.value is not None else None
+    conds = [compile_expression(c, resolve) for c in node.conditions]
+    where = functools.reduce(operator.and_, conds) if conds else None
+    return reduce(node.agg, table, value, where, node.p)
 
 
 def merge(parts: list[ir.Table], keys: list[str]) -> ir.Table:
@@ -190,57 +236,9 @@ def formula_value(table: ir.Table, f: Formula) -> ir.Value:
     raise TypeError(f)
 
 
-def aggregates(ctx: Context, plan: Plan) -> ir.Table:
-    """Keys plus every measure column, offsets and share totals: the input of the formulas."""
-    from metrics_layer.compile.windows import fill_periods, offset_part, share_totals
-
-    req = plan.request
-    keys = group_keys(plan)
-    parts = [compile_source(ctx, sq, plan) for sq in plan.source_queries]
-    parts += [offset_part(ctx, plan, off) for off in plan.offsets]
-    merged = merge(parts, keys)
-    if req.fill:
-        zero = [n.column for sq in plan.source_queries for n in sq.nodes if n.agg in ADDITIVE]
-        merged = fill_periods(merged, plan, keys, zero if req.fill == "zero" else [])
-    for share in plan.shares:
-        merged = share_totals(ctx, plan, share, merged)
-    return merged
-
-
-def group_keys(plan: Plan) -> list[str]:
-    req = plan.request
-    return ([req.grain] if req.grain else []) + [out for out, _ in plan.dim_columns]
-
-
 def compile_plan(ctx: Context, plan: Plan, *, final: bool = True) -> ir.Table:
-    """The whole KPI query as one ibis expression."""
-    req = plan.request
-    keys = group_keys(plan)
-    merged = aggregates(ctx, plan)
-    outputs: dict[str, ir.Value] = {k: merged[k] for k in keys}
-    for out, name in plan.metric_columns:
-        outputs[out] = formula_value(merged, plan.formulas[name])
-    result = merged.select(**outputs)
-    if not final:
-        return result
-    order = _order(plan, keys, list(outputs))
-    if order:
-        result = result.order_by(order)
-    if req.limit is not None:
-        result = result.limit(req.limit)
-    return result
-
-
-def _order(plan: Plan, keys: list[str], columns: list[str]) -> list[ir.Value]:
-    if not plan.request.order_by:
-        return [ibis.asc(k) for k in keys]
-    out = []
-    for item in plan.request.order_by:
-        desc = item.startswith("-")
-        name = item[1:] if desc else item
-        if name not in columns:
-            raise QueryError(
-                unknown("order_by column", name, columns) + " (prefix with '-' for descending)"
-            )
-        out.append(ibis.desc(name) if desc else ibis.asc(name))
-    return out
+    """The whole KPI query as one ibis expression (without order/limit unless `final`)."""
+    root = plan.root
+    if not final and isinstance(root, Output):
+        root = root.input
+    return _Compiler(ctx).visit(root)

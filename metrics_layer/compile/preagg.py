@@ -1,119 +1,90 @@
-"""Aggregate below many-to-one joins (eager aggregation) when joined fields are only group keys.
+"""An EagerAggregate node: the facts grouped below their many-to-one joins, then re-aggregated.
 
-A dimension reached through a many-to-one join is a function of the join key, so grouping the
-fact rows by (period, own dimensions, join key) first and joining the much smaller partial
-result gives the same groups. count/sum/min/max re-aggregate exactly; a distinct count of the
-join key is a count of the partial rows (with one join key each key value occurs once per
-output group; with several keys it stays a distinct count). Applied only when a distinct
-count of a join key is asked: the backend builds a hash table of the same (period, key) pairs
-for it anyway, so the rewrite adds no work, while the join and the final aggregation see the
-partial rows instead of every fact row (10M events -> 2.4M worker-weeks in the benchmarks).
-A where on joined fields keeps the plain plan: DuckDB turns that join into a filtering join
-on the fact scan, which beats aggregating first.
+The planner decides when this is exact and worth it (planner/scans.py `eager`); here the node
+becomes two GROUP BYs around the joins: partial groups by (period, own keys, join keys), the
+joins looking up each partial group, then the re-aggregation to the output keys.
 """
 
 from __future__ import annotations
 
-import functools
-import operator
+import dataclasses
 from typing import TYPE_CHECKING
 
 import ibis.expr.types as ir
 
-from metrics_layer.compile.aggregates import reduce
 from metrics_layer.compile.filters import where_predicate
 from metrics_layer.compile.frames import Frame, build_frame
 from metrics_layer.compile.timegrain import bucket, time_range, to_local
-from metrics_layer.expressions import compile_expression, parse_expression
 
 if TYPE_CHECKING:
     from metrics_layer.compile.kpi import Context
-    from metrics_layer.planner.plan import Plan, SourceQuery
-
-REAGGREGATE = {"count": "sum", "sum": "sum", "min": "min", "max": "max"}
+    from metrics_layer.planner.nodes import EagerAggregate, MeasureNode
 
 
-def preaggregated(ctx: Context, sq: SourceQuery, plan: Plan) -> ir.Table | None:
-    """The source's aggregate computed below its joins, or None when the rewrite does not apply."""
-    from metrics_layer.compile.kpi import PERIOD, TIME, source_fields
+def eager_aggregate(ctx: Context, node: EagerAggregate) -> ir.Table:
+    """The source's aggregate computed below its joins (the joins see partial rows only)."""
+    from metrics_layer.compile.kpi import PERIOD, TIME, measure
 
-    reg, req, lead = ctx.registry, plan.request, sq.lead
-    if lead.cumulative or lead.snapshot:
-        return None
-    refs, by = source_fields(ctx, sq, plan)
-    joined = [r for r in by.values() if r.path]
-    if not joined or any(r.path for r in refs[len(by) :]):
-        return None  # where, measures and time must use own columns only
-    steps = {s for r in joined for s in r.path}
-    if any(reg.sources[s.right].scd is not None or s.right == sq.source for s in steps):
-        return None
-    base_t = ctx.table_of(sq.source)
-    keys = list(dict.fromkeys(left for r in joined for left, _ in r.path[0].pairs))
-    if any(k not in base_t.columns for k in keys):
-        return None
-    distinct_on_key = False
-    for node in sq.nodes:
-        if node.agg == "count_distinct" and (node.expr or "").strip() in keys:
-            distinct_on_key = True
-        elif node.agg not in REAGGREGATE:
-            return None
-    if not distinct_on_key:
-        return None
-
-    own = Frame(reg, sq.source, base_t, {})
+    reg, scan = ctx.registry, node.scan
+    how = dict(node.reaggregate)
+    base_t = ctx.table_of(scan.source)
+    own = Frame(reg, scan.source, base_t, {})
     t = base_t
-    if sq.time:
-        time_ref = reg.resolve_field(sq.source, sq.time, prefer_columns=True)
-        t = t.mutate(**{TIME: to_local(own.value(time_ref, t), ctx.timezone, ctx.backend)})
+    if scan.time is not None:
+        t = t.mutate(**{TIME: to_local(own.value(scan.time, t), ctx.timezone, ctx.backend)})
     preds: list[ir.BooleanValue] = []
-    if req.where is not None:
-        preds.append(where_predicate(ctx, own, t, req.where))
-    if sq.time:
-        if req.grain:
+    if scan.where is not None:
+        preds.append(where_predicate(ctx, own, t, scan.where))
+    if scan.time is not None:
+        if scan.grain:
             preds.append(t[TIME].notnull())
-        preds += time_range(t[TIME], req.start, req.end)
+        preds += time_range(t[TIME], scan.start, scan.end)
     if preds:
         t = t.filter(*preds)
-    pkeys: dict[str, ir.Value] = {k: t[k] for k in keys}
-    if req.grain:
-        pkeys[PERIOD] = bucket(t[TIME], req.grain)
+    pkeys: dict[str, ir.Value] = {k: t[k] for k in node.join_keys}
+    if scan.grain:
+        pkeys[PERIOD] = bucket(t[TIME], scan.grain)
     own_dims = {}
-    for i, (out, text) in enumerate(plan.dim_columns):
-        if not by[text].path:
+    for i, (out, ref) in enumerate(scan.keys):
+        if not ref.path:
             own_dims[out] = f"__o{i}"
-            pkeys[f"__o{i}"] = own.value(by[text], t)
-    resolve = own.resolver(t)
+            pkeys[f"__o{i}"] = own.value(ref, t)
     paggs: dict[str, ir.Scalar] = {}
-    for node in sq.nodes:
-        value = compile_expression(parse_expression(node.expr), resolve) if node.expr else None
-        conds = [compile_expression(parse_expression(f), resolve) for f in node.filters]
-        where = functools.reduce(operator.and_, conds) if conds else None
-        if node.agg == "count_distinct":
-            if where is not None:
-                paggs[node.column] = t.count(where=where)  # rows of the key passing the filter
+    for m in scan.nodes:
+        if m.agg == "count_distinct":
+            if m.conditions:  # rows of the key passing the filter
+                paggs[m.column] = measure(own, t, _as_count(m))
         else:
-            paggs[node.column] = reduce(node.agg, t, value, where, node.p)
+            paggs[m.column] = measure(own, t, m)
     partial = t.group_by(**pkeys).aggregate(**paggs) if paggs else t.select(**pkeys).distinct()
 
     def table_of(source: str) -> ir.Table:
-        return partial if source == sq.source else ctx.table_of(source)
+        return partial if source == scan.source else ctx.table_of(source)
 
+    joined = [ref for _, ref in scan.keys if ref.path]
     frame = build_frame(
-        reg, table_of, sq.source, joined, backend=ctx.backend, timezone=ctx.timezone
+        reg, table_of, scan.source, joined, backend=ctx.backend, timezone=ctx.timezone
     )
     f = frame.table
     gkeys: dict[str, ir.Value] = {}
-    if req.grain:
-        gkeys[req.grain] = f[PERIOD]
-    for out, text in plan.dim_columns:
-        gkeys[out] = frame.value(by[text], f) if by[text].path else f[own_dims[out]]
+    if scan.grain:
+        gkeys[scan.grain] = f[PERIOD]
+    for out, ref in scan.keys:
+        gkeys[out] = frame.value(ref, f) if ref.path else f[own_dims[out]]
     aggs: dict[str, ir.Scalar] = {}
-    for node in sq.nodes:
-        if node.agg == "count_distinct":
-            key = f[(node.expr or "").strip()]
-            flag = f[node.column] > 0 if node.column in f.columns else None
+    for m in scan.nodes:
+        if m.agg == "count_distinct":
+            key = f[(m.expr or "").strip()]
+            flag = f[m.column] > 0 if m.column in f.columns else None
             # with a single join key, each key value occurs once per output group: count it
-            aggs[node.column] = key.count(where=flag) if len(keys) == 1 else key.nunique(where=flag)
+            aggs[m.column] = (
+                key.count(where=flag) if how[m.column] == "count" else key.nunique(where=flag)
+            )
         else:
-            aggs[node.column] = getattr(f[node.column], REAGGREGATE[node.agg])()
+            aggs[m.column] = getattr(f[m.column], how[m.column])()
     return f.group_by(**gkeys).aggregate(**aggs)
+
+
+def _as_count(m: MeasureNode) -> MeasureNode:
+    """A distinct count's filter as a row count (its partial group holds one key value)."""
+    return dataclasses.replace(m, agg="count", value=None)

@@ -1,170 +1,81 @@
-"""The typed plan of a KPI query: which measures come from which source, how metrics combine.
+"""The planner: a KPI Request becomes a Plan, a tree of physical steps (planner/nodes.py).
 
-Planning is pure (no ibis, no connection), so it is cheap, testable and printable (`explain`).
+Planning is pure (no ibis tables, no connection, no state kept between calls), so it is
+cheap, safe to share between threads, testable and printable (`explain`). Everything the SQL
+does is decided here: which measures share a scan, the joins of each scan, eager
+pre-aggregation, offsets (one shifted sub-plan per metric and offset), shares, fills, the
+formulas and the final order. The compiler only translates the tree.
 """
 
 from __future__ import annotations
 
-import contextlib
-from dataclasses import dataclass, field
+import dataclasses
+import datetime as _dt
+from dataclasses import dataclass
+from typing import Any
 
-from metrics_layer.definitions.models import Metric
-from metrics_layer.errors import MetricsLayerError, QueryError
-from metrics_layer.expressions import ParsedExpression, parse_expression
+from metrics_layer.compile.periods import check_offset, next_period, shift, truncate_literal
+from metrics_layer.definitions.models import GRAINS, Metric
+from metrics_layer.errors import QueryError, unknown
+from metrics_layer.expressions import parse_expression
+from metrics_layer.planner.nodes import (
+    Col,
+    Derived,
+    Fill,
+    Formula,
+    Formulas,
+    MeasureNode,
+    Merge,
+    Node,
+    Offset,
+    Output,
+    Ratio,
+    Scan,
+    Share,
+    ShareTotal,
+    Shift,
+    scans,
+)
 from metrics_layer.planner.request import Request
+from metrics_layer.planner.scans import build_scan, eager, own_names
+from metrics_layer.planner.validate import output_names
 from metrics_layer.registry import JoinStep, MeasureRef, Registry
 
+__all__ = [
+    "Col",
+    "Derived",
+    "MeasureNode",
+    "Offset",
+    "Plan",
+    "Planner",
+    "Ratio",
+    "Share",
+    "describe_join",
+    "output_names",
+]
 
-@dataclass(frozen=True)
-class MeasureNode:
-    """One aggregate computed at its own source (a measure, maybe narrowed by a metric filter)."""
-
-    column: str
-    source: str
-    measure: str
-    agg: str
-    expr: str | None
-    filters: tuple[str, ...]
-    time: str | None
-    p: float | None = None
-    window: str | None = None  # cumulative: rolling window ('7 days')
-    to_date: str | None = None  # cumulative: grain-to-date ('month')
-    cumulative: bool = False  # all-time running total when window and to_date are None
-    snapshot: tuple[str, tuple[str, ...]] | None = None  # semi-additive: (first|last, groupings)
-
-    @property
-    def scan_key(self) -> tuple[object, ...]:
-        """Nodes with the same key are computed in one scan of their source."""
-        return (self.source, self.time, self.cumulative, self.window, self.to_date, self.snapshot)
-
-    def describe(self) -> str:
-        arg = self.expr or "*"
-        text = f"{self.agg}({arg})" if self.agg != "percentile" else f"percentile({arg}, {self.p})"
-        if self.filters:
-            text += " where " + " and ".join(f"({f})" for f in self.filters)
-        if self.window:
-            text += f", over a rolling {self.window} window"
-        elif self.to_date:
-            text += f", {self.to_date}-to-date"
-        elif self.cumulative:
-            text += ", running total over all time"
-        if self.snapshot:
-            text += f", {self.snapshot[0]} snapshot of each period" + (
-                f" per {', '.join(self.snapshot[1])}" if self.snapshot[1] else ""
-            )
-        return text
+ADDITIVE = ("count", "count_distinct", "sum")
 
 
 @dataclass(frozen=True)
-class Col:
-    node: MeasureNode
-
-
-@dataclass(frozen=True)
-class Ratio:
-    numerator: Formula
-    denominator: Formula
-
-
-@dataclass(frozen=True)
-class Derived:
-    parsed: ParsedExpression
-    inputs: tuple[tuple[str, Formula], ...]
-
-
-@dataclass(frozen=True)
-class Offset:
-    """A metric's value at the period `offset` earlier (computed by a sub-plan, then shifted)."""
-
-    column: str
-    metric: str
-    offset: str
-
-
-@dataclass(frozen=True)
-class Share:
-    """A metric divided by its total within coarser groups (ratio of sums, NULL on zero)."""
-
-    column: str
-    metric: str
-    numerator: Formula
-    within: tuple[str, ...]
-
-
-Formula = Col | Ratio | Derived | Offset | Share
-
-
-@dataclass
-class SourceQuery:
-    """All measures read from one source with one time column: a single filtered-aggregate scan."""
-
-    source: str
-    time: str | None
-    nodes: list[MeasureNode] = field(default_factory=list)
-    joins: list[str] = field(default_factory=list)  # the join paths it needs, in words
-
-    @property
-    def lead(self) -> MeasureNode:
-        """Nodes of one scan share cumulative/snapshot settings; the first one stands for all."""
-        return self.nodes[0]
-
-
-@dataclass
 class Plan:
+    """A planned KPI query: the request, the tree that computes it and its output columns."""
+
     request: Request
-    source_queries: list[SourceQuery]
+    root: Output | Formulas
     formulas: dict[str, Formula]
     metric_columns: list[tuple[str, str]]  # (output column, requested name)
     dim_columns: list[tuple[str, str]]  # (output column, dimension reference)
-    offsets: list[Offset] = field(default_factory=list)
-    shares: list[Share] = field(default_factory=list)
+
+    @property
+    def scans(self) -> list[Scan]:
+        """Every table pass of the plan, sub-plans (offsets, share totals) included."""
+        return scans(self.root)
 
     def explain(self) -> str:
-        r = self.request
-        lines = [f"KPI query: {', '.join(r.metrics)}"]
-        if r.by:
-            lines.append(f"  by: {', '.join(r.by)}")
-        if r.grain:
-            lines.append(f"  grain: {r.grain} (periods bucketed in {r.timezone})")
-        if r.where is not None:
-            lines.append(f"  where: {r.where}")
-        if r.start or r.end:
-            lines.append(f"  time range: [{r.start or '-∞'}, {r.end or '+∞'})")
-        for i, sq in enumerate(self.source_queries, 1):
-            lines.append(
-                f"{i}. scan source {sq.source!r} once"
-                + (f", time column {sq.time}" if sq.time else "")
-            )
-            lines += [f"   {join}" for join in sq.joins]
-            for n in sq.nodes:
-                lines.append(f"   - {n.source}.{n.measure}: {n.describe()}")
-            keys = ([r.grain] if r.grain else []) + list(r.by)
-            lines.append(
-                "   aggregated at its own grain"
-                + (f" by {', '.join(keys)}" if keys else " (totals)")
-                + " before combining, so joins cannot multiply rows"
-            )
-        if len(self.source_queries) > 1:
-            lines.append(
-                f"{len(self.source_queries) + 1}. merge the per-source aggregates on the group "
-                "keys (NULL keys match NULL keys)"
-            )
-        for out, name in self.metric_columns:
-            lines.append(f"   {out} = {describe_formula(self.formulas[name])}")
-        return "\n".join(lines)
+        from metrics_layer.planner.explain import explain
 
-
-def describe_formula(f: Formula) -> str:
-    if isinstance(f, Col):
-        return f"{f.node.source}.{f.node.measure}: {f.node.describe()}"
-    if isinstance(f, Ratio):
-        return f"sum-level ratio ({describe_formula(f.numerator)}) / ({describe_formula(f.denominator)}), NULL if 0"
-    if isinstance(f, Offset):
-        return f"{f.metric} of the period {f.offset} earlier (NULL if none)"
-    if isinstance(f, Share):
-        within = ", ".join(f.within) if f.within else "the whole period"
-        return f"{f.metric} / total {f.metric} within {within} (NULL if 0)"
-    return f.parsed.text
+        return explain(self)
 
 
 class Planner:
@@ -174,13 +85,27 @@ class Planner:
         self.registry = registry
 
     def plan(self, request: Request) -> Plan:
+        """A new Plan for `request`; safe to call from many threads on one Planner."""
+        return _Build(self.registry, request).plan(final=True)
+
+
+class _Build:
+    """The state of planning one request (nodes found so far), never shared between calls."""
+
+    def __init__(self, registry: Registry, request: Request) -> None:
+        self.registry = registry
+        self.request = request
         self._nodes: dict[tuple[object, ...], MeasureNode] = {}
-        self._formulas: dict[str, Formula] = {}
-        self._offsets: list[Offset] = []
-        self._shares: list[Share] = []
+        self._offsets: dict[tuple[str, str], Offset] = {}
+        self._offset_users: dict[tuple[str, str], list[str]] = {}
+        self._shares: dict[tuple[object, ...], Share] = {}
+
+    # -------------------------------------------------------------------------- the tree
+    def plan(self, *, final: bool) -> Plan:
+        request = self.request
+        formulas: dict[str, Formula] = {}
         for name in request.metrics:
-            self._check_grain(name, request)
-            self._formulas[name] = self._formula(name, (), request)
+            formulas[name] = self._formula(name, (), name)
         dim_columns = output_names(request.by)
         metric_columns = output_names(request.metrics)
         if request.grain and request.grain in {c for c, _ in dim_columns}:
@@ -196,109 +121,163 @@ class Planner:
                     f"metric {name!r} and a dimension or the time column share the "
                     f"output name {out!r}"
                 )
-        queries: dict[tuple[object, ...], SourceQuery] = {}
+        keys = tuple(([request.grain] if request.grain else []) + [c for c, _ in dim_columns])
+        groups: dict[tuple[object, ...], list[MeasureNode]] = {}
         for node in self._nodes.values():
-            queries.setdefault(node.scan_key, SourceQuery(node.source, node.time)).nodes.append(
-                node
+            groups.setdefault(node.scan_key, []).append(node)
+        parts: list[Node] = []
+        for nodes in groups.values():
+            scan = build_scan(self.registry, request, tuple(nodes), dim_columns)
+            parts.append(eager(self.registry, scan) or scan)
+        parts += [self._shift(key, off, dim_columns) for key, off in self._offsets.items()]
+        merged: Node = Merge(tuple(parts), keys)
+        if request.fill and request.grain:
+            zero = (
+                [n.column for n in self._nodes.values() if n.agg in ADDITIVE]
+                if request.fill == "zero"
+                else []
             )
-        for sq in queries.values():
-            sq.joins = self._joins(sq, request)
-        return Plan(
-            request,
-            list(queries.values()),
-            self._formulas,
-            metric_columns,
-            dim_columns,
-            self._offsets,
-            self._shares,
+            merged = Fill(
+                merged,
+                request.grain,
+                keys[1:],
+                request.start,
+                request.end,
+                tuple(zero),
+                request.fill,
+            )
+        for share in self._shares.values():
+            merged = self._share_total(merged, share, dim_columns)
+        outputs = tuple((out, formulas[name]) for out, name in metric_columns)
+        body = Formulas(merged, keys, outputs)
+        root: Output | Formulas = body
+        if final:
+            columns = [*keys, *(out for out, _ in metric_columns)]
+            root = Output(body, _order(request, keys, columns), request.limit)
+        return Plan(request, root, formulas, metric_columns, dim_columns)
+
+    def _sub(self, **changes: Any) -> Plan:
+        """A sub-plan of this request (another metric set, range or grouping), unordered."""
+        req = dataclasses.replace(
+            self.request, **{"order_by": (), "limit": None, "fill": None, **changes}
+        )
+        return _Build(self.registry, req).plan(final=False)
+
+    def _shift(self, key: tuple[str, str], off: Offset, dims: list[tuple[str, str]]) -> Shift:
+        """The metric computed for the periods P - offset of every output period P.
+
+        The shifted periods are computed whole (start/end only choose the output periods P),
+        with the query's fill, so the offset of a period equals that period's own value.
+        """
+        req = self.request
+        grain = req.grain or "month"
+        start = end = None
+        if req.start:
+            start = truncate_literal(
+                shift(truncate_literal(req.start, grain), off.offset, -1), grain
+            )
+        if req.end:
+            last = truncate_literal(req.end - _dt.timedelta(microseconds=1), grain)
+            end = next_period(truncate_literal(shift(last, off.offset, -1), grain), grain)
+        sub = self._sub(metrics=(off.metric,), start=start, end=end, fill=req.fill)
+        assert isinstance(sub.root, Formulas)
+        return Shift(
+            offset=off.offset,
+            grain=grain,
+            column=off.column,
+            value=sub.metric_columns[0][0],
+            metric=off.metric,
+            used_by=tuple(self._offset_users[key]),
+            dims=tuple(c for c, _ in dims),
+            start=req.start,
+            end=req.end,
+            input=sub.root,
         )
 
-    def _joins(self, sq: SourceQuery, request: Request) -> list[str]:
-        """The joins a scan needs for its dimensions, where and measures, for explain().
+    def _share_total(self, merged: Node, share: Share, dims: list[tuple[str, str]]) -> ShareTotal:
+        """The metric's total within the `share_of` groups (same filters, same periods)."""
+        kept = [(out, ref) for out, ref in dims if _within(ref, share.within)]
+        sub = self._sub(metrics=(share.metric,), by=tuple(ref for _, ref in kept))
+        assert isinstance(sub.root, Formulas)
+        sub_outs = {ref: out for out, ref in sub.dim_columns}
+        return ShareTotal(
+            input=merged,
+            column=share.column,
+            metric=share.metric,
+            on=tuple((out, sub_outs[ref]) for out, ref in kept),
+            grain=self.request.grain,
+            value=sub.metric_columns[0][0],
+            totals=sub.root,
+        )
 
-        Names that do not resolve are skipped here: compiling the query reports them.
-        """
-        names = [(b, False) for b in request.by]
-        if isinstance(request.where, str):
-            with contextlib.suppress(MetricsLayerError):
-                names += [(n, False) for n in parse_expression(request.where).names]
-        for node in sq.nodes:
-            for text in (node.expr, *node.filters):
-                if text:
-                    names += [(n, True) for n in parse_expression(text).names]
-        steps: dict[tuple[JoinStep, ...], None] = {}
-        for name, own in names:
-            try:
-                ref = self.registry.resolve_field(sq.source, name, prefer_columns=own)
-            except MetricsLayerError:
-                continue
-            for depth in range(1, len(ref.path) + 1):
-                steps.setdefault(ref.path[:depth], None)
-        return [describe_join(path[-1]) for path in steps]
-
-    def _check_grain(self, name: str, request: Request) -> None:
+    # -------------------------------------------------------------------------- formulas
+    def _check_grain(self, name: str) -> None:
         m = self.registry.metric(name)
-        if isinstance(m, Metric) and m.grains is not None and request.grain not in m.grains:
-            asked = request.grain or "no grain (totals)"
+        grain = self.request.grain
+        if isinstance(m, Metric) and m.grains is not None and grain not in m.grains:
+            asked = grain or "no grain (totals)"
             raise QueryError(
                 f"metric {name!r} can be asked only at grain "
                 f"{', '.join(m.grains)}; the query asks {asked}"
             )
 
-    def _formula(self, name: str, filters: tuple[str, ...], request: Request) -> Formula:
-        self._check_grain(name, request)  # also for the metrics a ratio or derived metric uses
+    def _formula(self, name: str, filters: tuple[str, ...], asked: str) -> Formula:
+        self._check_grain(name)  # also for the metrics a ratio or derived metric uses
+        request = self.request
         m = self.registry.metric(name)
         if isinstance(m, MeasureRef):
-            return Col(self._node(m, filters, request, name))
+            return Col(self._node(m, filters, name))
         kind = m.kind
         extra = (*filters, m.filter) if m.filter else filters
         if kind == "simple":
             ref = self.registry.find_measure(m.measure or "")
             assert ref is not None  # checked by the registry
-            return Col(self._node(ref, extra, request, name))
+            return Col(self._node(ref, extra, name))
         if kind == "ratio":
             return Ratio(
-                self._formula(m.numerator or "", extra, request),
-                self._formula(m.denominator or "", extra, request),
+                self._formula(m.numerator or "", extra, asked),
+                self._formula(m.denominator or "", extra, asked),
             )
         if kind == "derived":
             parsed = parse_expression(m.expr or "", what=f"metric {name}")
-            return Derived(
-                parsed, tuple((n, self._formula(n, extra, request)) for n in parsed.names)
-            )
+            return Derived(parsed, tuple((n, self._formula(n, extra, asked)) for n in parsed.names))
         if kind == "cumulative":
             if request.grain is None:
                 raise QueryError(f"cumulative metric {name!r} needs a grain (e.g. grain='day')")
+            to_date = m.grain_to_date
+            if to_date and GRAINS.index(to_date) < GRAINS.index(request.grain):
+                raise QueryError(
+                    f"{to_date}-to-date cannot be shown at the coarser grain {request.grain!r}"
+                )
             ref = self.registry.find_measure(m.measure or "")
             assert ref is not None
             return Col(
-                self._node(
-                    ref,
-                    extra,
-                    request,
-                    name,
-                    window=m.window,
-                    to_date=m.grain_to_date,
-                    cumulative=True,
-                )
+                self._node(ref, extra, name, window=m.window, to_date=to_date, cumulative=True)
             )
         if kind == "offset":
             if request.grain is None:
                 raise QueryError(f"offset metric {name!r} needs a grain (e.g. grain='month')")
             if filters:
                 raise QueryError(f"offset metric {name!r} cannot inherit a metric filter")
-            off = Offset(f"__o{len(self._offsets)}", m.metric or "", m.offset or "")
-            self._offsets.append(off)
+            check_offset(m.offset or "", request.grain, m.metric or "")
+            key = (m.metric or "", m.offset or "")
+            off = self._offsets.get(key)
+            if off is None:
+                off = self._offsets[key] = Offset(f"__o{len(self._offsets)}", *key)
+            users = self._offset_users.setdefault(key, [])
+            if asked not in users:
+                users.append(asked)
             return off
         if kind == "share":
             base = m.metric or ""
-            share = Share(
-                f"__s{len(self._shares)}",
-                base,
-                self._formula(base, extra, request),
-                tuple(m.share_of or ()),
-            )
-            self._shares.append(share)
+            within = tuple(m.share_of or ())
+            skey = (base, within, extra)
+            share = self._shares.get(skey)
+            if share is None:
+                share = Share(
+                    f"__s{len(self._shares)}", base, self._formula(base, extra, asked), within
+                )
+                self._shares[skey] = share
             return share
         raise QueryError(
             f"metric {name!r} is a {kind} metric, which this query path does not support"
@@ -308,12 +287,12 @@ class Planner:
         self,
         ref: MeasureRef,
         filters: tuple[str, ...],
-        request: Request,
         asked: str,
         window: str | None = None,
         to_date: str | None = None,
         cumulative: bool = False,
     ) -> MeasureNode:
+        request = self.request
         src = self.registry.sources[ref.source]
         m = ref.measure
         time = m.time or src.time
@@ -344,9 +323,34 @@ class Planner:
                 to_date,
                 cumulative,
                 snapshot,
+                value=parse_expression(m.expr) if m.expr else None,
+                conditions=tuple(parse_expression(f) for f in all_filters),
+                names=own_names(self.registry, ref.source, [m.expr, *all_filters]),
             )
             self._nodes[key] = node
         return node
+
+
+def _within(ref: str, within: tuple[str, ...]) -> bool:
+    return any(ref == w or ref.endswith("." + w) or w.endswith("." + ref) for w in within)
+
+
+def _order(
+    request: Request, keys: tuple[str, ...], columns: list[str]
+) -> tuple[tuple[str, bool], ...]:
+    """The result order: the request's order_by (checked), else the group keys ascending."""
+    if not request.order_by:
+        return tuple((k, False) for k in keys)
+    out = []
+    for item in request.order_by:
+        desc = item.startswith("-")
+        name = item[1:] if desc else item
+        if name not in columns:
+            raise QueryError(
+                unknown("order_by column", name, columns) + " (prefix with '-' for descending)"
+            )
+        out.append((name, desc))
+    return tuple(out)
 
 
 def describe_join(step: JoinStep) -> str:
@@ -354,12 +358,3 @@ def describe_join(step: JoinStep) -> str:
     role = step.role + (f" ({step.right})" if step.role != step.right else "")
     on = " and ".join(f"{step.left}.{a} = {step.role}.{b}" for a, b in step.pairs)
     return f"LEFT JOIN {role} on {on}, {step.relationship}"
-
-
-def output_names(refs: tuple[str, ...]) -> list[tuple[str, str]]:
-    """A dimension's column is its own name; names asked twice use their path joined by '__'."""
-    short = [r.rsplit(".", 1)[-1] for r in refs]
-    return [
-        (s if short.count(s) == 1 else r.replace(".", "__"), r)
-        for s, r in zip(short, refs, strict=True)
-    ]

@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from metrics_layer.compile.timegrain import GRAIN_UNITS, parse_bound
-from metrics_layer.definitions.models import GRAINS
-from metrics_layer.errors import QueryError, suggest
+from metrics_layer.compile.timegrain import parse_bound
+from metrics_layer.errors import QueryError
+from metrics_layer.planner import validate
 
 
 @dataclass(frozen=True)
@@ -43,22 +43,12 @@ class Request:
         as_of: Any = None,
     ) -> Request:
         """Validate the shape of a request (names are checked later against the registry)."""
-        ms = _names(metrics, "metrics")
+        ms = validate.names(metrics, "metrics", "metric")
         if not ms:
             raise QueryError("ask for at least one metric")
-        if len(set(ms)) != len(ms):
-            raise QueryError(f"metric listed twice in {list(ms)}")
-        dims = _names(by, "by")
-        if len(set(dims)) != len(dims):
-            raise QueryError(f"dimension listed twice in by={list(dims)}")
-        if grain is not None and grain not in GRAIN_UNITS:
-            raise QueryError(
-                f"unknown grain {grain!r}{suggest(str(grain), GRAINS)}; "
-                f"use one of {', '.join(GRAINS)}"
-            )
-        s, e = parse_bound(start, "start", timezone), parse_bound(end, "end", timezone)
-        if s is not None and e is not None and e <= s:
-            raise QueryError(f"end ({e}) must be after start ({s})")
+        dims = validate.names(by, "by", "dimension")
+        validate.grain(grain)
+        s, e = validate.bounds(start, end, timezone)
         if limit is not None and (
             not isinstance(limit, int) or isinstance(limit, bool) or limit < 0
         ):
@@ -75,20 +65,18 @@ class Request:
         if as_of is not None and as_of != "current":
             as_of = parse_bound(as_of, "as_of")
         return cls(
-            ms, dims, grain, where, s, e, _names(order_by, "order_by"), limit, timezone, fill, as_of
+            ms,
+            dims,
+            grain,
+            where,
+            s,
+            e,
+            validate.names(order_by, "order_by", "column"),
+            limit,
+            timezone,
+            fill,
+            as_of,
         )
-
-
-def _names(value: str | Sequence[str] | None, what: str) -> tuple[str, ...]:
-    if value is None:
-        return ()
-    if isinstance(value, str):
-        return (value,)
-    out = tuple(value)
-    for v in out:
-        if not isinstance(v, str) or not v:
-            raise QueryError(f"{what} must be names (strings), got {v!r}")
-    return out
 
 
 def _is_deferred(value: Any) -> bool:

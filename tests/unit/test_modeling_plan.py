@@ -85,21 +85,21 @@ def test_plan_nodes_and_explain(layer: ml.Layer) -> None:
             "users_7d",
             "rev_mtd",
             "rev_total",
-            "value_prev_month",
             "rev_share_in_kind",
-            "balances.balance",
         ],
         grain="month",
         by=["kind"],
     )
     users = plan.formulas["users_7d"]
     assert isinstance(users, Col) and users.node.window == "7 days" and users.node.cumulative
-    assert isinstance(plan.formulas["value_prev_month"], Offset)
+    other = layer.plan(["balances.balance", "value_prev_month"], grain="month")
+    assert isinstance(other.formulas["value_prev_month"], Offset)
     share = plan.formulas["rev_share_in_kind"]
     assert isinstance(share, Share) and share.within == ("kind",)
-    # cumulative and plain nodes of one source are separate scans (their rows differ)
-    assert len({sq.lead.scan_key for sq in plan.source_queries}) == len(plan.source_queries)
-    text = plan.explain()
+    # cumulative and plain nodes of one source are separate scans (their rows differ); the
+    # share's total is a fifth scan, grouped by the share_of keys
+    assert len({sq.lead.scan_key for sq in plan.scans}) == 4 and len(plan.scans) == 5
+    text = plan.explain() + other.explain()
     for line in [
         "count_distinct(user_id), over a rolling 7 days window",
         "sum(amount), month-to-date",

@@ -1,29 +1,63 @@
 SELECT
-  "t17"."month",
-  "t17"."__m0" AS "revenue",
-  "t17"."__o0" AS "revenue_prev_month",
+  "t14"."month",
+  "t14"."__m0" AS "revenue",
+  "t14"."__o0" AS "revenue_prev_month",
   (
-    CAST("t17"."__m0" AS DOUBLE PRECISION) / NULLIF(CAST("t17"."__o1" AS DOUBLE PRECISION), 0)
+    CAST("t14"."__m0" AS DOUBLE PRECISION) / NULLIF(CAST("t14"."__o0" AS DOUBLE PRECISION), 0)
   ) - 1 AS "revenue_mom"
 FROM (
   SELECT
-    "t16"."month",
-    MAX("t16"."__m0") AS "__m0",
-    MAX("t16"."__o0") AS "__o0",
-    MAX("t16"."__o1") AS "__o1"
+    "t13"."month",
+    MAX("t13"."__m0") AS "__m0",
+    MAX("t13"."__o0") AS "__o0"
   FROM (
+    SELECT
+      *
+    FROM (
+      SELECT
+        "t5"."month",
+        "t5"."__m0",
+        CAST(NULL AS DECIMAL(38, 2)) AS "__o0"
+      FROM (
+        SELECT
+          "t1"."__p" AS "month",
+          SUM("t1"."revenue") FILTER(WHERE
+            NOT (
+              "t1"."completed_at" IS NULL
+            )) AS "__m0"
+        FROM (
+          SELECT
+            "t0"."assignment_id",
+            "t0"."task_id",
+            "t0"."worker_id",
+            "t0"."accepted_at",
+            "t0"."completed_at",
+            "t0"."hours",
+            "t0"."revenue",
+            "t0"."completed_at" AS "__t",
+            DATE_TRUNC('MONTH', "t0"."completed_at") AS "__p"
+          FROM "assignments" AS "t0"
+          WHERE
+            "t0"."completed_at" IS NOT NULL
+            AND "t0"."completed_at" >= CAST('2024-06-01T00:00:00' AS TIMESTAMP)
+            AND "t0"."completed_at" < CAST('2025-01-01T00:00:00' AS TIMESTAMP)
+        ) AS "t1"
+        GROUP BY
+          1
+      ) AS "t5"
+    ) AS "t8"
+    UNION ALL
     SELECT
       *
     FROM (
       SELECT
         "t11"."month",
         CAST(NULL AS DECIMAL(38, 2)) AS "__m0",
-        CAST(NULL AS DECIMAL(38, 2)) AS "__o0",
-        "t11"."__o1"
+        "t11"."__o0"
       FROM (
         SELECT
           "t7"."__P" AS "month",
-          "t10"."revenue" AS "__o1"
+          "t10"."revenue" AS "__o0"
         FROM (
           SELECT
             "t3"."__P",
@@ -105,146 +139,10 @@ FROM (
         ) AS "t10"
           ON "t7"."__Q" = "t10"."month"
       ) AS "t11"
-    ) AS "t13"
-    UNION ALL
-    SELECT
-      *
-    FROM (
-      SELECT
-        *
-      FROM (
-        SELECT
-          "t5"."month",
-          "t5"."__m0",
-          CAST(NULL AS DECIMAL(38, 2)) AS "__o0",
-          CAST(NULL AS DECIMAL(38, 2)) AS "__o1"
-        FROM (
-          SELECT
-            "t1"."__p" AS "month",
-            SUM("t1"."revenue") FILTER(WHERE
-              NOT (
-                "t1"."completed_at" IS NULL
-              )) AS "__m0"
-          FROM (
-            SELECT
-              "t0"."assignment_id",
-              "t0"."task_id",
-              "t0"."worker_id",
-              "t0"."accepted_at",
-              "t0"."completed_at",
-              "t0"."hours",
-              "t0"."revenue",
-              "t0"."completed_at" AS "__t",
-              DATE_TRUNC('MONTH', "t0"."completed_at") AS "__p"
-            FROM "assignments" AS "t0"
-            WHERE
-              "t0"."completed_at" IS NOT NULL
-              AND "t0"."completed_at" >= CAST('2024-06-01T00:00:00' AS TIMESTAMP)
-              AND "t0"."completed_at" < CAST('2025-01-01T00:00:00' AS TIMESTAMP)
-          ) AS "t1"
-          GROUP BY
-            1
-        ) AS "t5"
-      ) AS "t8"
-      UNION ALL
-      SELECT
-        *
-      FROM (
-        SELECT
-          "t12"."month",
-          CAST(NULL AS DECIMAL(38, 2)) AS "__m0",
-          "t12"."__o0",
-          CAST(NULL AS DECIMAL(38, 2)) AS "__o1"
-        FROM (
-          SELECT
-            "t7"."__P" AS "month",
-            "t10"."revenue" AS "__o0"
-          FROM (
-            SELECT
-              "t3"."__P",
-              DATE_TRUNC('MONTH', "t3"."__P" - INTERVAL '1 MONTH') AS "__Q"
-            FROM (
-              SELECT
-                UNNEST(
-                  CASE
-                    WHEN NULLIF(INTERVAL '1 MONTH', MAKE_INTERVAL()) IS NOT NULL
-                    AND CASE
-                      WHEN INTERVAL '1 MONTH' = MAKE_INTERVAL()
-                      THEN 0
-                      WHEN INTERVAL '1 MONTH' < MAKE_INTERVAL()
-                      THEN -1
-                      WHEN INTERVAL '1 MONTH' > MAKE_INTERVAL()
-                      THEN 1
-                      ELSE NULL
-                    END = CASE
-                      WHEN (
-                        CAST('2025-01-01T00:00:00' AS TIMESTAMP) - CAST('2024-06-01T00:00:00' AS TIMESTAMP)
-                      ) = MAKE_INTERVAL()
-                      THEN 0
-                      WHEN (
-                        CAST('2025-01-01T00:00:00' AS TIMESTAMP) - CAST('2024-06-01T00:00:00' AS TIMESTAMP)
-                      ) < MAKE_INTERVAL()
-                      THEN -1
-                      WHEN (
-                        CAST('2025-01-01T00:00:00' AS TIMESTAMP) - CAST('2024-06-01T00:00:00' AS TIMESTAMP)
-                      ) > MAKE_INTERVAL()
-                      THEN 1
-                      ELSE NULL
-                    END
-                    THEN ARRAY_REMOVE(
-                      ARRAY(SELECT
-                        *
-                      FROM GENERATE_SERIES(
-                        CAST('2024-06-01T00:00:00' AS TIMESTAMP),
-                        CAST('2025-01-01T00:00:00' AS TIMESTAMP),
-                        INTERVAL '1 MONTH'
-                      )),
-                      CAST('2025-01-01T00:00:00' AS TIMESTAMP)
-                    )
-                    ELSE CAST(ARRAY[] AS TIMESTAMP[])
-                  END
-                ) AS "__P"
-            ) AS "t3"
-          ) AS "t7"
-          INNER JOIN (
-            SELECT
-              "t6"."month",
-              "t6"."__m0" AS "revenue"
-            FROM (
-              SELECT
-                "t2"."__p" AS "month",
-                SUM("t2"."revenue") FILTER(WHERE
-                  NOT (
-                    "t2"."completed_at" IS NULL
-                  )) AS "__m0"
-              FROM (
-                SELECT
-                  "t0"."assignment_id",
-                  "t0"."task_id",
-                  "t0"."worker_id",
-                  "t0"."accepted_at",
-                  "t0"."completed_at",
-                  "t0"."hours",
-                  "t0"."revenue",
-                  "t0"."completed_at" AS "__t",
-                  DATE_TRUNC('MONTH', "t0"."completed_at") AS "__p"
-                FROM "assignments" AS "t0"
-                WHERE
-                  "t0"."completed_at" IS NOT NULL
-                  AND "t0"."completed_at" >= CAST('2024-05-01T00:00:00' AS TIMESTAMP)
-                  AND "t0"."completed_at" < CAST('2024-12-01T00:00:00' AS TIMESTAMP)
-              ) AS "t2"
-              GROUP BY
-                1
-            ) AS "t6"
-          ) AS "t10"
-            ON "t7"."__Q" = "t10"."month"
-        ) AS "t12"
-      ) AS "t14"
-    ) AS "t15"
-  ) AS "t16"
+    ) AS "t12"
+  ) AS "t13"
   GROUP BY
     1
-) AS "t17"
+) AS "t14"
 ORDER BY
-  "t17"."month" ASC
+  "t14"."month" ASC

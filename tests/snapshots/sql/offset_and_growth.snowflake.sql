@@ -1,29 +1,62 @@
 SELECT
-  "t17"."month",
-  "t17"."__m0" AS "revenue",
-  "t17"."__o0" AS "revenue_prev_month",
+  "t14"."month",
+  "t14"."__m0" AS "revenue",
+  "t14"."__o0" AS "revenue_prev_month",
   (
-    CAST("t17"."__m0" AS DOUBLE) / NULLIF(CAST("t17"."__o1" AS DOUBLE), 0)
+    CAST("t14"."__m0" AS DOUBLE) / NULLIF(CAST("t14"."__o0" AS DOUBLE), 0)
   ) - 1 AS "revenue_mom"
 FROM (
   SELECT
-    "t16"."month",
-    MAX("t16"."__m0") AS "__m0",
-    MAX("t16"."__o0") AS "__o0",
-    MAX("t16"."__o1") AS "__o1"
+    "t13"."month",
+    MAX("t13"."__m0") AS "__m0",
+    MAX("t13"."__o0") AS "__o0"
   FROM (
+    SELECT
+      *
+    FROM (
+      SELECT
+        "t5"."month",
+        "t5"."__m0",
+        CAST(NULL AS DECIMAL(38, 2)) AS "__o0"
+      FROM (
+        SELECT
+          "t1"."__p" AS "month",
+          SUM(IFF(NOT (
+            "t1"."completed_at" IS NULL
+          ), "t1"."revenue", NULL)) AS "__m0"
+        FROM (
+          SELECT
+            "t0"."assignment_id",
+            "t0"."task_id",
+            "t0"."worker_id",
+            "t0"."accepted_at",
+            "t0"."completed_at",
+            "t0"."hours",
+            "t0"."revenue",
+            "t0"."completed_at" AS "__t",
+            DATE_TRUNC('MONTH', "t0"."completed_at") AS "__p"
+          FROM "assignments" AS "t0"
+          WHERE
+            "t0"."completed_at" IS NOT NULL
+            AND "t0"."completed_at" >= TIMESTAMP_FROM_PARTS(2024, 6, 1, 0, 0, 0, 0)
+            AND "t0"."completed_at" < TIMESTAMP_FROM_PARTS(2025, 1, 1, 0, 0, 0, 0)
+        ) AS "t1"
+        GROUP BY
+          1
+      ) AS "t5"
+    ) AS "t8"
+    UNION ALL
     SELECT
       *
     FROM (
       SELECT
         "t11"."month",
         CAST(NULL AS DECIMAL(38, 2)) AS "__m0",
-        CAST(NULL AS DECIMAL(38, 2)) AS "__o0",
-        "t11"."__o1"
+        "t11"."__o0"
       FROM (
         SELECT
           "t7"."__P" AS "month",
-          "t10"."revenue" AS "__o1"
+          "t10"."revenue" AS "__o0"
         FROM (
           SELECT
             "t3"."__P",
@@ -219,259 +252,10 @@ FROM (
         ) AS "t10"
           ON "t7"."__Q" = "t10"."month"
       ) AS "t11"
-    ) AS "t13"
-    UNION ALL
-    SELECT
-      *
-    FROM (
-      SELECT
-        *
-      FROM (
-        SELECT
-          "t5"."month",
-          "t5"."__m0",
-          CAST(NULL AS DECIMAL(38, 2)) AS "__o0",
-          CAST(NULL AS DECIMAL(38, 2)) AS "__o1"
-        FROM (
-          SELECT
-            "t1"."__p" AS "month",
-            SUM(IFF(NOT (
-              "t1"."completed_at" IS NULL
-            ), "t1"."revenue", NULL)) AS "__m0"
-          FROM (
-            SELECT
-              "t0"."assignment_id",
-              "t0"."task_id",
-              "t0"."worker_id",
-              "t0"."accepted_at",
-              "t0"."completed_at",
-              "t0"."hours",
-              "t0"."revenue",
-              "t0"."completed_at" AS "__t",
-              DATE_TRUNC('MONTH', "t0"."completed_at") AS "__p"
-            FROM "assignments" AS "t0"
-            WHERE
-              "t0"."completed_at" IS NOT NULL
-              AND "t0"."completed_at" >= TIMESTAMP_FROM_PARTS(2024, 6, 1, 0, 0, 0, 0)
-              AND "t0"."completed_at" < TIMESTAMP_FROM_PARTS(2025, 1, 1, 0, 0, 0, 0)
-          ) AS "t1"
-          GROUP BY
-            1
-        ) AS "t5"
-      ) AS "t8"
-      UNION ALL
-      SELECT
-        *
-      FROM (
-        SELECT
-          "t12"."month",
-          CAST(NULL AS DECIMAL(38, 2)) AS "__m0",
-          "t12"."__o0",
-          CAST(NULL AS DECIMAL(38, 2)) AS "__o1"
-        FROM (
-          SELECT
-            "t7"."__P" AS "month",
-            "t10"."revenue" AS "__o0"
-          FROM (
-            SELECT
-              "t3"."__P",
-              DATE_TRUNC('MONTH', DATEADD(MONTH, -'1', "t3"."__P")) AS "__Q"
-            FROM (
-              SELECT
-                CAST(NULLIF(IFF(_u.pos = _u_2.pos_2, _u_2."__P", NULL), '') AS TIMESTAMP) AS "__P"
-              FROM TABLE(FLATTEN(INPUT => ARRAY_GENERATE_RANGE(
-                0,
-                (
-                  GREATEST(
-                    ARRAY_SIZE(
-                      SPLIT(
-                        ARRAY_TO_STRING(
-                          NULLIF(
-                            (
-                              SELECT
-                                ARRAY_AGG(
-                                  REPLACE(
-                                    TO_CHAR(
-                                      DATEADD(MONTH, value, TIMESTAMP_FROM_PARTS(2024, 6, 1, 0, 0, 0, 0)),
-                                      'YYYY-MM-DD"T"HH24:MI:SS.FF6'
-                                    ),
-                                    'Z',
-                                    '+00:00'
-                                  )
-                                )
-                              FROM TABLE(FLATTEN(INPUT => ARRAY_GENERATE_RANGE(
-                                0,
-                                (
-                                  DATEDIFF(
-                                    MONTH,
-                                    TIMESTAMP_FROM_PARTS(2024, 6, 1, 0, 0, 0, 0),
-                                    TIMESTAMP_FROM_PARTS(2025, 1, 1, 0, 0, 0, 0)
-                                  ) - 1
-                                ) + 1,
-                                1
-                              ))) AS _t4(seq, key, path, index, value, this)
-                            ),
-                            []
-                          ),
-                          '<guid-g1>'
-                        ),
-                        '<guid-g1>'
-                      )
-                    )
-                  ) - 1
-                ) + 1
-              ))) AS _u(seq, key, path, index, pos, this)
-              CROSS JOIN TABLE(FLATTEN(INPUT => SPLIT(
-                ARRAY_TO_STRING(
-                  NULLIF(
-                    (
-                      SELECT
-                        ARRAY_AGG(
-                          REPLACE(
-                            TO_CHAR(
-                              DATEADD(MONTH, value, TIMESTAMP_FROM_PARTS(2024, 6, 1, 0, 0, 0, 0)),
-                              'YYYY-MM-DD"T"HH24:MI:SS.FF6'
-                            ),
-                            'Z',
-                            '+00:00'
-                          )
-                        )
-                      FROM TABLE(FLATTEN(INPUT => ARRAY_GENERATE_RANGE(
-                        0,
-                        (
-                          DATEDIFF(
-                            MONTH,
-                            TIMESTAMP_FROM_PARTS(2024, 6, 1, 0, 0, 0, 0),
-                            TIMESTAMP_FROM_PARTS(2025, 1, 1, 0, 0, 0, 0)
-                          ) - 1
-                        ) + 1,
-                        1
-                      ))) AS _t5(seq, key, path, index, value, this)
-                    ),
-                    []
-                  ),
-                  '<guid-g1>'
-                ),
-                '<guid-g1>'
-              ))) AS _u_2(seq, key, path, pos_2, "__P", this)
-              WHERE
-                _u.pos = _u_2.pos_2
-                OR (
-                  _u.pos > (
-                    ARRAY_SIZE(
-                      SPLIT(
-                        ARRAY_TO_STRING(
-                          NULLIF(
-                            (
-                              SELECT
-                                ARRAY_AGG(
-                                  REPLACE(
-                                    TO_CHAR(
-                                      DATEADD(MONTH, value, TIMESTAMP_FROM_PARTS(2024, 6, 1, 0, 0, 0, 0)),
-                                      'YYYY-MM-DD"T"HH24:MI:SS.FF6'
-                                    ),
-                                    'Z',
-                                    '+00:00'
-                                  )
-                                )
-                              FROM TABLE(FLATTEN(INPUT => ARRAY_GENERATE_RANGE(
-                                0,
-                                (
-                                  DATEDIFF(
-                                    MONTH,
-                                    TIMESTAMP_FROM_PARTS(2024, 6, 1, 0, 0, 0, 0),
-                                    TIMESTAMP_FROM_PARTS(2025, 1, 1, 0, 0, 0, 0)
-                                  ) - 1
-                                ) + 1,
-                                1
-                              ))) AS _t6(seq, key, path, index, value, this)
-                            ),
-                            []
-                          ),
-                          '<guid-g1>'
-                        ),
-                        '<guid-g1>'
-                      )
-                    ) - 1
-                  )
-                  AND _u_2.pos_2 = (
-                    ARRAY_SIZE(
-                      SPLIT(
-                        ARRAY_TO_STRING(
-                          NULLIF(
-                            (
-                              SELECT
-                                ARRAY_AGG(
-                                  REPLACE(
-                                    TO_CHAR(
-                                      DATEADD(MONTH, value, TIMESTAMP_FROM_PARTS(2024, 6, 1, 0, 0, 0, 0)),
-                                      'YYYY-MM-DD"T"HH24:MI:SS.FF6'
-                                    ),
-                                    'Z',
-                                    '+00:00'
-                                  )
-                                )
-                              FROM TABLE(FLATTEN(INPUT => ARRAY_GENERATE_RANGE(
-                                0,
-                                (
-                                  DATEDIFF(
-                                    MONTH,
-                                    TIMESTAMP_FROM_PARTS(2024, 6, 1, 0, 0, 0, 0),
-                                    TIMESTAMP_FROM_PARTS(2025, 1, 1, 0, 0, 0, 0)
-                                  ) - 1
-                                ) + 1,
-                                1
-                              ))) AS _t7(seq, key, path, index, value, this)
-                            ),
-                            []
-                          ),
-                          '<guid-g1>'
-                        ),
-                        '<guid-g1>'
-                      )
-                    ) - 1
-                  )
-                )
-            ) AS "t3"
-          ) AS "t7"
-          INNER JOIN (
-            SELECT
-              "t6"."month",
-              "t6"."__m0" AS "revenue"
-            FROM (
-              SELECT
-                "t2"."__p" AS "month",
-                SUM(IFF(NOT (
-                  "t2"."completed_at" IS NULL
-                ), "t2"."revenue", NULL)) AS "__m0"
-              FROM (
-                SELECT
-                  "t0"."assignment_id",
-                  "t0"."task_id",
-                  "t0"."worker_id",
-                  "t0"."accepted_at",
-                  "t0"."completed_at",
-                  "t0"."hours",
-                  "t0"."revenue",
-                  "t0"."completed_at" AS "__t",
-                  DATE_TRUNC('MONTH', "t0"."completed_at") AS "__p"
-                FROM "assignments" AS "t0"
-                WHERE
-                  "t0"."completed_at" IS NOT NULL
-                  AND "t0"."completed_at" >= TIMESTAMP_FROM_PARTS(2024, 5, 1, 0, 0, 0, 0)
-                  AND "t0"."completed_at" < TIMESTAMP_FROM_PARTS(2024, 12, 1, 0, 0, 0, 0)
-              ) AS "t2"
-              GROUP BY
-                1
-            ) AS "t6"
-          ) AS "t10"
-            ON "t7"."__Q" = "t10"."month"
-        ) AS "t12"
-      ) AS "t14"
-    ) AS "t15"
-  ) AS "t16"
+    ) AS "t12"
+  ) AS "t13"
   GROUP BY
     1
-) AS "t17"
+) AS "t14"
 ORDER BY
-  "t17"."month" ASC
+  "t14"."month" ASC

@@ -1,0 +1,242 @@
+"""The physical plan of a KPI query: small immutable nodes, each one step of the SQL.
+
+A plan is a tree. Its leaves are scans of one source (with the joins they need, every field
+already resolved to a FieldRef); above them sit eager pre-aggregations, the merge of
+per-source aggregates, shifted copies of sub-plans (offset metrics), zero-filled spines,
+share totals, the metric formulas and the final order/limit. The compiler visits the tree and
+`explain()` prints it, so what is printed is what runs.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import dataclass
+from typing import Any
+
+from metrics_layer.expressions import ParsedExpression
+from metrics_layer.registry import FieldRef, JoinStep
+
+Names = tuple[tuple[str, FieldRef], ...]  # an expression's names, resolved from its source
+
+
+@dataclass(frozen=True)
+class MeasureNode:
+    """One aggregate computed at its own source (a measure, maybe narrowed by a metric filter)."""
+
+    column: str
+    source: str
+    measure: str
+    agg: str
+    expr: str | None
+    filters: tuple[str, ...]
+    time: str | None
+    p: float | None = None
+    window: str | None = None  # cumulative: rolling window ('7 days')
+    to_date: str | None = None  # cumulative: grain-to-date ('month')
+    cumulative: bool = False  # all-time running total when window and to_date are None
+    snapshot: tuple[str, tuple[str, ...]] | None = None  # semi-additive: (first|last, groupings)
+    value: ParsedExpression | None = None  # `expr`, parsed once
+    conditions: tuple[ParsedExpression, ...] = ()  # `filters`, parsed once
+    names: Names = ()  # every name of expr and filters, resolved from `source`
+
+    @property
+    def scan_key(self) -> tuple[object, ...]:
+        """Nodes with the same key are computed in one scan of their source."""
+        return (self.source, self.time, self.cumulative, self.window, self.to_date, self.snapshot)
+
+    def describe(self) -> str:
+        arg = self.expr or "*"
+        text = f"{self.agg}({arg})" if self.agg != "percentile" else f"percentile({arg}, {self.p})"
+        if self.filters:
+            text += " where " + " and ".join(f"({f})" for f in self.filters)
+        if self.window:
+            text += f", over a rolling {self.window} window"
+        elif self.to_date:
+            text += f", {self.to_date}-to-date"
+        elif self.cumulative:
+            text += ", running total over all time"
+        if self.snapshot:
+            text += f", {self.snapshot[0]} snapshot of each period" + (
+                f" per {', '.join(self.snapshot[1])}" if self.snapshot[1] else ""
+            )
+        return text
+
+
+# ------------------------------------------------------------------------------ formulas
+@dataclass(frozen=True)
+class Col:
+    node: MeasureNode
+
+
+@dataclass(frozen=True)
+class Ratio:
+    numerator: Formula
+    denominator: Formula
+
+
+@dataclass(frozen=True)
+class Derived:
+    parsed: ParsedExpression
+    inputs: tuple[tuple[str, Formula], ...]
+
+
+@dataclass(frozen=True)
+class Offset:
+    """A metric's value at the period `offset` earlier: a column of a Shift node."""
+
+    column: str
+    metric: str
+    offset: str
+
+
+@dataclass(frozen=True)
+class Share:
+    """A metric divided by its total within coarser groups (ratio of sums, NULL on zero)."""
+
+    column: str
+    metric: str
+    numerator: Formula
+    within: tuple[str, ...]
+
+
+Formula = Col | Ratio | Derived | Offset | Share
+
+
+# ------------------------------------------------------------------------------ tree nodes
+@dataclass(frozen=True)
+class Scan:
+    """One pass over one source: joined, filtered, bucketed, every measure a filtered aggregate.
+
+    `fields` are all the fields the frame must carry (keys, where, measures, time), each resolved
+    once; `joins` are the distinct join paths they need, outermost last.
+    """
+
+    source: str
+    time: FieldRef | None
+    grain: str | None
+    start: _dt.datetime | None
+    end: _dt.datetime | None
+    keys: tuple[tuple[str, FieldRef], ...]  # output column -> dimension
+    where: Any  # text or an ibis Deferred (resolved against the frame when compiled)
+    nodes: tuple[MeasureNode, ...]
+    fields: tuple[FieldRef, ...]
+    joins: tuple[tuple[JoinStep, ...], ...]
+    as_of: Any = None
+    snapshot_by: tuple[FieldRef, ...] = ()  # semi-additive groupings, resolved
+    row_fields: tuple[FieldRef, ...] = ()  # the fields rows are filtered or aggregated on
+
+    @property
+    def lead(self) -> MeasureNode:
+        """Nodes of one scan share cumulative/snapshot settings; the first one stands for all."""
+        return self.nodes[0]
+
+
+@dataclass(frozen=True)
+class EagerAggregate:
+    """The facts of `scan` grouped by (period, own keys, join keys) BELOW its joins.
+
+    The joins then look up each partial group once instead of each fact row; the partial
+    aggregates are re-aggregated above the joins (`reaggregate`: node column -> how).
+    """
+
+    scan: Scan
+    join_keys: tuple[str, ...]  # own columns that reach the joined dimensions
+    reaggregate: tuple[tuple[str, str], ...]
+    reason: str
+
+
+@dataclass(frozen=True)
+class Merge:
+    """Per-source aggregates combined on the group keys (UNION ALL + GROUP BY: NULL-safe)."""
+
+    parts: tuple[Node, ...]
+    keys: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Formulas:
+    """The metric formulas evaluated on aggregates: one column per requested metric."""
+
+    input: Node
+    keys: tuple[str, ...]
+    outputs: tuple[tuple[str, Formula], ...]
+
+
+@dataclass(frozen=True)
+class Shift:
+    """Sub-plan values moved forward by `offset`: row P holds the value of the period of P - offset.
+
+    One Shift per (metric, offset) however many metrics use it. The output periods run over
+    [start, end) (from the sub-plan's data where a bound is open).
+    """
+
+    offset: str
+    grain: str
+    column: str
+    value: str  # the column of `input` holding the metric
+    metric: str
+    used_by: tuple[str, ...]
+    dims: tuple[str, ...]
+    start: _dt.datetime | None
+    end: _dt.datetime | None
+    input: Formulas
+
+
+@dataclass(frozen=True)
+class Fill:
+    """Every period of [start, end) x the dimension values seen; `zero` columns 0 where empty."""
+
+    input: Node
+    grain: str
+    dims: tuple[str, ...]
+    start: _dt.datetime | None
+    end: _dt.datetime | None
+    zero: tuple[str, ...]
+    mode: str
+
+
+@dataclass(frozen=True)
+class ShareTotal:
+    """Attach a metric's total within coarser groups: a left join to a sub-plan on those keys."""
+
+    input: Node
+    column: str
+    metric: str
+    on: tuple[tuple[str, str], ...]  # (key of input, key of totals)
+    grain: str | None
+    value: str
+    totals: Formulas
+
+
+@dataclass(frozen=True)
+class Output:
+    """The final ordering and row limit (absent from sub-plans)."""
+
+    input: Formulas
+    order: tuple[tuple[str, bool], ...]  # (column, descending)
+    limit: int | None
+
+
+Node = Scan | EagerAggregate | Merge | Formulas | Shift | Fill | ShareTotal | Output
+
+
+def children(node: Node) -> tuple[Node, ...]:
+    """The inputs of a node, in the order they are computed."""
+    if isinstance(node, Scan):
+        return ()
+    if isinstance(node, EagerAggregate):
+        return (node.scan,)
+    if isinstance(node, Merge):
+        return node.parts
+    if isinstance(node, ShareTotal):
+        return (node.input, node.totals)
+    if isinstance(node, Shift | Formulas | Fill | Output):
+        return (node.input,)
+    raise TypeError(node)
+
+
+def scans(node: Node) -> list[Scan]:
+    """Every scan of the tree (sub-plans included): one table pass each."""
+    if isinstance(node, Scan):
+        return [node]
+    return [s for child in children(node) for s in scans(child)]
