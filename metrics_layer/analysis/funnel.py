@@ -26,6 +26,7 @@ from metrics_layer.analysis.funnel_spec import ORDERS, RESULT_COLUMNS, STRATEGIE
 from metrics_layer.analysis.funnel_summary import counted, summarize
 from metrics_layer.compile.timegrain import GRAIN_UNITS, parse_bound
 from metrics_layer.definitions.models import duration_seconds
+from metrics_layer.dialects import dialect
 from metrics_layer.errors import QueryError, guarded, suggest, unknown
 from metrics_layer.planner.plan import output_names
 
@@ -34,12 +35,6 @@ if TYPE_CHECKING:
 
     from metrics_layer.compile.kpi import Context
     from metrics_layer.layer import Layer
-
-ASOF_BACKENDS = (
-    "duckdb",
-    "snowflake",
-    "clickhouse",
-)  # engines with an ASOF join; others use windows
 
 
 def funnel(
@@ -175,13 +170,13 @@ def build_query(
 
 def _strategy(strategy: str | None, backend: str) -> str:
     if strategy is None:
-        return "asof" if backend in ASOF_BACKENDS else "window"
+        return "asof" if dialect(backend).asof_join else "window"
     if strategy not in STRATEGIES:
         raise QueryError(
             f"unknown funnel strategy {strategy!r}{suggest(str(strategy), STRATEGIES)}: "
             "use 'asof' or 'window'"
         )
-    if strategy == "asof" and backend not in ASOF_BACKENDS:
+    if strategy == "asof" and not dialect(backend).asof_join:
         raise QueryError(
             f"strategy='asof' needs ASOF joins, which the {backend} backend lacks; "
             "use strategy='window' (the default there)"

@@ -23,8 +23,8 @@ import ibis.expr.types as ir
 from metrics_layer.analysis.funnel_overlap import part_key
 from metrics_layer.analysis.funnel_spec import EventKind, FunnelQuery
 from metrics_layer.compile.frames import build_frame
-from metrics_layer.compile.timegrain import to_local
-from metrics_layer.errors import DefinitionError, QueryError
+from metrics_layer.compile.timegrain import epoch_us, to_local
+from metrics_layer.errors import DefinitionError
 from metrics_layer.expressions import compile_expression, parse_expression
 
 if TYPE_CHECKING:
@@ -57,31 +57,6 @@ def excl_col(m: int) -> str:
 
 def by_col(i: int) -> str:
     return f"__b{i}"
-
-
-@ibis.udf.scalar.builtin(name="epoch_us")  # type: ignore[untyped-decorator]
-def _epoch_us(ts: dt.timestamp) -> dt.int64:
-    """DuckDB: microseconds since the epoch (of the UTC instant for TIMESTAMPTZ)."""
-
-
-@ibis.udf.scalar.builtin(name="unix_micros")  # type: ignore[untyped-decorator]
-def _unix_micros(ts: dt.timestamp) -> dt.int64:
-    """Spark: microseconds since the epoch."""
-
-
-def epoch_us(value: ir.Value, backend: str) -> ir.IntegerValue:
-    """Integer microseconds since 1970-01-01 UTC; naive timestamps are UTC, dates midnight."""
-    typ = value.type()
-    if typ.is_date():
-        value = value.cast(dt.timestamp)
-    elif not typ.is_timestamp():
-        raise QueryError(f"funnel time has type {typ}, expected a timestamp or a date")
-    if backend == "duckdb":
-        return _epoch_us(value)
-    if backend == "pyspark":
-        return _unix_micros(value)
-    # PostgreSQL (and others): EXTRACT(epoch) is exact to the microsecond as a decimal.
-    return (value.epoch_seconds().cast(dt.Decimal(38, 6)) * 1_000_000).cast(dt.int64)
 
 
 def build_events(ctx: Context, q: FunnelQuery, *, ordered: bool) -> ir.Table:

@@ -12,56 +12,34 @@ from collections.abc import Sequence
 import ibis
 import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
-import pandas as pd
 
 from metrics_layer.checks.models import TrailingWindow
+from metrics_layer.grain import Grain
 
-_STEP = {
-    "hour": {"hours": 1},
-    "day": {"days": 1},
-    "week": {"weeks": 1},
-    "month": {"months": 1},
-    "quarter": {"months": 3},
-    "year": {"years": 1},
-}
 GID, RN = "__gid", "__rn"
 MAD_SCALE = 1.4826  # MAD × 1.4826 estimates the standard deviation of normal data
 MEANAD_SCALE = 1.2533  # mean absolute deviation × 1.2533, the fallback when the MAD is 0
 
 
-def step(grain: str) -> ir.IntervalScalar:
-    return ibis.interval(**_STEP[grain])
+def step(grain: str | Grain) -> ir.IntervalScalar:
+    return Grain.of(grain).interval()
 
 
-def floor(ts: _dt.datetime, grain: str) -> _dt.datetime:
-    """Start of the period holding `ts` (weeks start on Monday), in Python."""
-    ts = ts.replace(minute=0, second=0, microsecond=0)
-    if grain == "hour":
-        return ts
-    ts = ts.replace(hour=0)
-    if grain == "day":
-        return ts
-    if grain == "week":
-        return ts - _dt.timedelta(days=ts.weekday())
-    if grain == "month":
-        return ts.replace(day=1)
-    if grain == "quarter":
-        return ts.replace(day=1, month=3 * ((ts.month - 1) // 3) + 1)
-    return ts.replace(day=1, month=1)
+def floor(ts: _dt.datetime, grain: str | Grain) -> _dt.datetime:
+    """Start of the period holding `ts`, in Python."""
+    return Grain.of(grain).floor_literal(ts)
 
 
-def shift(ts: _dt.datetime, grain: str, n: int) -> _dt.datetime:
+def shift(ts: _dt.datetime, grain: str | Grain, n: int) -> _dt.datetime:
     """`ts` moved by n periods (n may be negative)."""
-    unit = dict(_STEP[grain])
-    ((name, size),) = unit.items()
-    return (pd.Timestamp(ts) + pd.DateOffset(**{name: size * n})).to_pydatetime()
+    return Grain.of(grain).shift(ts, n)
 
 
 def spine(
     series: ir.Table,
     period: str,
     groups: Sequence[str],
-    grain: str,
+    grain: str | Grain,
     start: _dt.datetime | None,
     end: _dt.datetime | None,
 ) -> ir.Table:
@@ -70,7 +48,7 @@ def spine(
     typ = series[period].type()
     bounds = series.aggregate(__lo=series[period].min(), __hi=series[period].max())
     lo = (
-        ibis.literal(start, type=dt.timestamp).truncate(_unit(grain))
+        ibis.literal(floor(start, grain), type=dt.timestamp)
         if start is not None
         else bounds["__lo"].cast(dt.timestamp)
     )
@@ -90,12 +68,6 @@ def spine(
     return joined.select(
         periods[period], *[periods[g] for g in groups], *[series[c] for c in others]
     )
-
-
-def _unit(grain: str) -> str:
-    from metrics_layer.compile.timegrain import GRAIN_UNITS
-
-    return GRAIN_UNITS[grain]
 
 
 def numbered(t: ir.Table, period: str, groups: Sequence[str]) -> ir.Table:

@@ -15,9 +15,10 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from metrics_layer.checks.models import CheckItem, TrailingWindow
 from metrics_layer.errors import FieldProblem, suggest
+from metrics_layer.grain import GRAIN_NAMES
 
 Grain = Literal["hour", "day", "week", "month", "quarter", "year"]
-GRAINS: tuple[str, ...] = ("hour", "day", "week", "month", "quarter", "year")
+GRAINS: tuple[str, ...] = GRAIN_NAMES
 Aggregation = Literal["count", "count_distinct", "sum", "avg", "min", "max", "median", "percentile"]
 AGGREGATIONS: tuple[str, ...] = (
     "count",
