@@ -22,7 +22,7 @@ from metrics_layer.errors import (
     suggest,
     unknown,
 )
-from metrics_layer.expressions import ParsedExpression, parse_expression
+from metrics_layer.expressions import ParsedExpression, compile_expression, parse_expression
 from metrics_layer.registry.fields import FieldRef, JoinStep, suffix_matches
 
 MAX_JOIN_DEPTH = 6
@@ -111,6 +111,11 @@ class Registry:
                 for f in ("expr", "filter", "time"):
                     if getattr(m, f):
                         self.parse(getattr(m, f), "sources", name, "measures", mname, f)
+                problem = _constant_measure_problem(m.agg, m.expr)
+                if problem:
+                    raise DefinitionError(
+                        problem, self.locate("sources", name, "measures", mname, "expr")
+                    )
 
     # ------------------------------------------------------------------ measures & metrics
     @cached_property
@@ -344,6 +349,34 @@ class Registry:
             "retention": list(self.project.retention),
             "funnels": list(self.project.funnels),
         }
+
+
+def _constant_measure_problem(agg: str, text: str | None) -> str | None:
+    """Why a constant measure expression (`expr: "1"`, no column) has no meaning, if it has none.
+
+    dbt projects write `{agg: sum, expr: "1"}` to count rows; sum, count, avg, min, max, median
+    and percentile of a number are well defined. A distinct count of a constant is always 1 and
+    a sum of a text is no number: both are refused here rather than at query time.
+    """
+    if not text:
+        return None
+    parsed = parse_expression(text)
+    if parsed.names:
+        return None
+    if agg == "count_distinct":
+        return (
+            f"count_distinct of the constant {text!r} is always 1; "
+            "count rows with agg: count (or sum of 1)"
+        )
+    try:
+        typ = compile_expression(parsed, lambda name: None).type()
+    except ExpressionError as exc:
+        return str(exc)
+    if agg in ("sum", "avg", "median", "percentile") and not (
+        typ.is_numeric() or typ.is_boolean() or typ.is_null()
+    ):
+        return f"agg {agg!r} needs a number, but the constant {text!r} is of type {typ}"
+    return None
 
 
 def did_you_mean(name: str, names: list[str]) -> str:
