@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from metrics_layer.definitions.loader import Origins
 from metrics_layer.definitions.models import Measure, Metric, Project, Source
@@ -24,6 +24,9 @@ from metrics_layer.errors import (
 )
 from metrics_layer.expressions import ParsedExpression, compile_expression, parse_expression
 from metrics_layer.registry.fields import FieldRef, JoinStep, suffix_matches
+
+if TYPE_CHECKING:
+    from metrics_layer.registry.schemas import Schemas
 
 MAX_JOIN_DEPTH = 6
 
@@ -40,7 +43,9 @@ class MeasureRef:
 
 
 class Registry:
-    """Resolved view of a Project. Schemas come from `schema_of(table)` when a connection is bound."""
+    """Resolved view of a Project. Column types come from `schema_of(table, database)`."""
+
+    schemas: Schemas | None = None  # set by ml.load: where `schema_of` finds its types
 
     def __init__(
         self,
@@ -321,8 +326,13 @@ class Registry:
                 cols_found.append(FieldRef(base, path, target, parts[-1], "column"))
         matches = dims or cols_found
         if not matches:
+            note = (
+                self.schemas.note(self.table_name(base), self.sources[base].database)
+                if self.schemas
+                else ""
+            )
             raise QueryError(
-                unknown("dimension", ref, self.field_names(base)) + f" for source {base!r}"
+                unknown("dimension", ref, self.field_names(base)) + f" for source {base!r}" + note
             )
         if len(matches) > 1:
             raise QueryError(
