@@ -326,13 +326,10 @@ class Registry:
                 cols_found.append(FieldRef(base, path, target, parts[-1], "column"))
         matches = dims or cols_found
         if not matches:
-            note = (
-                self.schemas.note(self.table_name(base), self.sources[base].database)
-                if self.schemas
-                else ""
-            )
             raise QueryError(
-                unknown("dimension", ref, self.field_names(base)) + f" for source {base!r}" + note
+                unknown("dimension", ref, self.field_names(base))
+                + f" for source {base!r}"
+                + self._schema_note(base, parts)
             )
         if len(matches) > 1:
             raise QueryError(
@@ -341,6 +338,18 @@ class Registry:
             )
         self._field_cache[key] = matches[0]
         return matches[0]
+
+    def _schema_note(self, base: str, parts: tuple[str, ...]) -> str:
+        """Without a connection a table has only the columns the definitions use: say so when
+        the name could be a raw column of such a table."""
+        if self.schemas is None:
+            return ""
+        for path, target in self.join_paths(base):
+            if suffix_matches((base, *(s.role for s in path), parts[-1]), parts):
+                note = self.schemas.note(self.table_name(target), self.sources[target].database)
+                if note:
+                    return note
+        return ""
 
     def field_names(self, base: str) -> list[str]:
         """Names a user could write for the fields reachable from base (for suggestions)."""
