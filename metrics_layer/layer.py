@@ -10,12 +10,13 @@ import ibis.expr.types as ir
 
 from metrics_layer.compile.kpi import Context, compile_plan
 from metrics_layer.compile.timegrain import check_timezone
-from metrics_layer.connection import backend_name, connect, redact
+from metrics_layer.connection import backend_name, connect
 from metrics_layer.definitions import load_project
-from metrics_layer.errors import SchemaError, guarded, suggest
+from metrics_layer.errors import guarded
 from metrics_layer.planner.plan import Plan, Planner
 from metrics_layer.planner.request import Request
 from metrics_layer.registry import Registry
+from metrics_layer.registry.schemas import Schemas, schemas_for
 from metrics_layer.result import Result
 
 
@@ -35,29 +36,27 @@ class Layer:
 
     # ---------------------------------------------------------------- tables
     def table(self, source: str) -> ir.Table:
-        """The ibis table of a source (cached per layer)."""
+        """The ibis table of a source (cached per layer), typed without a query when it can be:
+        from the connection, a schema snapshot or the definitions (registry/schemas.py)."""
         t = self._tables.get(source)
-        if t is None and self.registry.sources[source].calendar is not None:
-            from metrics_layer.calendar import calendar_table
-
-            t = self._tables[source] = calendar_table(self.registry.sources[source].calendar)
         if t is None:
             src = self.registry.sources[source]
-            name = self.registry.table_name(source)
-            try:
-                t = (
-                    self.con.table(name, database=src.database)
-                    if src.database
-                    else self.con.table(name)
-                )
-            except Exception as exc:  # noqa: BLE001 - backends raise different errors for missing tables
-                raise SchemaError(
-                    f"source {source!r}: table {name!r} not found in the connection"
-                    f"{suggest(name, _list_tables(self.con))} ({redact(str(exc)).splitlines()[0]})",
-                    self.registry.locate("sources", source, "table"),
-                ) from None
-            self._tables[source] = t
+            if src.calendar is not None:
+                from metrics_layer.calendar import calendar_table
+
+                t = calendar_table(src.calendar)
+            else:
+                t = self.schemas.table(self.registry, source)
+            t = self._tables.setdefault(source, t)
         return t
+
+    @property
+    def schemas(self) -> Schemas:
+        """Where column types come from; a layer built by hand reads its connection."""
+        found = getattr(self.registry, "schemas", None)
+        if found is None:
+            found = self.registry.schemas = Schemas(self.con, connected=True).bind(self.registry)
+        return found
 
     def context(self) -> Context:
         return Context(self.registry, self.table, self.backend, self.timezone)
@@ -232,12 +231,6 @@ class Layer:
         )
 
 
-def _list_tables(con: Any) -> list[str]:
-    from metrics_layer.registry.schema_check import list_tables
-
-    return list_tables(con)
-
-
 def load(
     path: str | Path,
     con: Any = None,
@@ -248,24 +241,16 @@ def load(
     """Load definitions from a folder or file and bind them to a connection.
 
     With a connection given, every table and column the definitions use is checked against the
-    real schema now, so a typo fails at load time (check_schema=False skips it).
+    real schema now, so a typo fails at load time (check_schema=False skips it). Without one,
+    column types come from `schema-snapshot.json` beside the definitions, else from the
+    definitions themselves (docs/sql-without-a-connection.md): SQL works, data needs `con`.
     """
     project, origins = load_project(path, vars)
     given = con is not None
     backend = connect(con)
-    schemas: dict[tuple[str, str | None], dict[str, str] | None] = {}
-
-    def schema_of(table: str, database: str | None) -> dict[str, str] | None:
-        key = (table, database)
-        if key not in schemas:
-            try:
-                t = backend.table(table, database=database) if database else backend.table(table)
-                schemas[key] = {name: str(typ) for name, typ in t.schema().items()}
-            except Exception:  # noqa: BLE001 - a missing table: no schema known
-                schemas[key] = None
-        return schemas[key]
-
-    registry = Registry(project, origins, schema_of)
+    schemas = schemas_for(backend, path, connected=given)
+    registry = Registry(project, origins, schemas.schema_of)
+    registry.schemas = schemas.bind(registry)
     layer = Layer(registry, backend, timezone=timezone, path=str(path))
     if check_schema if check_schema is not None else given:
         from metrics_layer.analysis.funnel_defs import check_all_funnels

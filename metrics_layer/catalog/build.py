@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 
 import jinja2
 
-from metrics_layer.catalog.sql_sketch import sketch_sql
 from metrics_layer.checks import fmt
 from metrics_layer.checks.metric_rules import rule_names
 from metrics_layer.definitions.models import Metric
@@ -50,8 +49,8 @@ def build_catalog(
 ) -> Path:
     """Write the catalog into `out` and return the path of its index (HTML if rendered).
 
-    real_sql: True = compile each metric's SQL on the connection (an error is shown on the page),
-    False = sketch it from the definitions, None = real SQL when the tables are there, else sketch.
+    Each metric page shows the real compiler's SQL (real_sql is kept for compatibility: with or
+    without a connection the SQL is compiled, from the types registry/schemas.py knows).
     """
     unknown = [f for f in formats if f not in FORMATS]
     if unknown or not formats:
@@ -232,24 +231,39 @@ def _source_of_table(reg: Any, table: str) -> str:
 
 
 def _sql(layer: Layer, name: str, m: Metric, real_sql: bool | None) -> tuple[str, str]:
-    if real_sql is not False:
-        grains: list[str | None] = [None, *(m.grains or []), "month", "day"]
-        last: Exception | None = None
-        for grain in dict.fromkeys(grains):
-            try:
-                return layer.query([name], grain=grain).sql(), f"compiled for {layer.backend}" + (
-                    f" at grain {grain}" if grain else " (totals)"
-                )
-            except MetricsLayerError as exc:
-                last = exc
-            except Exception as exc:  # noqa: BLE001 - unbound connections fail in many ways
-                last = exc
-        if real_sql:
-            note = f"-- could not compile on the connection: {str(last).splitlines()[0]}\n"
-            return note + sketch_sql(layer.registry, name), "sketch from the definitions"
-    return sketch_sql(
-        layer.registry, name
-    ), "sketch from the definitions (no connection with tables)"
+    """The real compiler's SQL of a metric, at the first grain it accepts (totals, else its
+    grains, month or day). It needs no tables: without a connection the column types come from
+    a schema snapshot or the definitions (registry/schemas.py), and the note says which.
+    `real_sql` is kept for compatibility: the SQL is always compiled."""
+    grains: list[str | None] = [None, *(m.grains or []), "month", "day"]
+    last: Exception | None = None
+    for grain in dict.fromkeys(grains):
+        try:
+            text = layer.query([name], grain=grain).sql()
+        except MetricsLayerError as exc:
+            last = exc
+            continue
+        at = f" at grain {grain}" if grain else " (totals)"
+        return text, f"compiled for {layer.backend}{at}; {_types_note(layer, name)}"
+    reason = str(last).splitlines()[0] if last else "no grain fits"
+    return f"-- cannot compile {name}: {reason}", "not compiled"
+
+
+def _types_note(layer: Layer, metric: str) -> str:
+    """Where the column types of the metric's tables came from (connection, snapshot, ...)."""
+    reg = layer.registry
+    origins = set()
+    for table in lineage(reg, metric).tables:
+        source = _source_of_table(reg, table)
+        if source and reg.sources[source].calendar is None:
+            origins.add(layer.schemas.origin(table, reg.sources[source].database) or "connection")
+    words = {
+        "connection": "the connection",
+        "snapshot": "the schema snapshot",
+        "definitions": "the definitions (declared or inferred)",
+    }
+    found = [words[o] for o in ("connection", "snapshot", "definitions") if o in origins]
+    return "column types from " + (" and ".join(found) or "the connection")
 
 
 def _validation_text(v: Any) -> list[str]:

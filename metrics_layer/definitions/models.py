@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from metrics_layer.checks.models import CheckItem, TrailingWindow
+from metrics_layer.definitions.columns import Columns
 from metrics_layer.errors import FieldProblem, suggest
 from metrics_layer.grain import GRAIN_NAMES
 
@@ -169,6 +170,7 @@ class Source(Strict):
     database: str | None = None
     time: str | None = None
     primary_key: str | list[str] | None = None
+    columns: Columns  # declared column types: SQL without a connection (definitions/columns.py)
     dimensions: dict[Name, Dimension] = Field(default_factory=dict)
     measures: dict[Name, Measure] = Field(default_factory=dict)
     joins: dict[Name, Join] = Field(default_factory=dict)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from metrics_layer.definitions.loader import Origins
 from metrics_layer.definitions.models import Measure, Metric, Project, Source
@@ -22,8 +22,11 @@ from metrics_layer.errors import (
     suggest,
     unknown,
 )
-from metrics_layer.expressions import ParsedExpression, parse_expression
+from metrics_layer.expressions import ParsedExpression, compile_expression, parse_expression
 from metrics_layer.registry.fields import FieldRef, JoinStep, suffix_matches
+
+if TYPE_CHECKING:
+    from metrics_layer.registry.schemas import Schemas
 
 MAX_JOIN_DEPTH = 6
 
@@ -40,7 +43,9 @@ class MeasureRef:
 
 
 class Registry:
-    """Resolved view of a Project. Schemas come from `schema_of(table)` when a connection is bound."""
+    """Resolved view of a Project. Column types come from `schema_of(table, database)`."""
+
+    schemas: Schemas | None = None  # set by ml.load: where `schema_of` finds its types
 
     def __init__(
         self,
@@ -111,6 +116,11 @@ class Registry:
                 for f in ("expr", "filter", "time"):
                     if getattr(m, f):
                         self.parse(getattr(m, f), "sources", name, "measures", mname, f)
+                problem = _constant_measure_problem(m.agg, m.expr)
+                if problem:
+                    raise DefinitionError(
+                        problem, self.locate("sources", name, "measures", mname, "expr")
+                    )
 
     # ------------------------------------------------------------------ measures & metrics
     @cached_property
@@ -317,7 +327,9 @@ class Registry:
         matches = dims or cols_found
         if not matches:
             raise QueryError(
-                unknown("dimension", ref, self.field_names(base)) + f" for source {base!r}"
+                unknown("dimension", ref, self.field_names(base))
+                + f" for source {base!r}"
+                + self._schema_note(base, parts)
             )
         if len(matches) > 1:
             raise QueryError(
@@ -326,6 +338,18 @@ class Registry:
             )
         self._field_cache[key] = matches[0]
         return matches[0]
+
+    def _schema_note(self, base: str, parts: tuple[str, ...]) -> str:
+        """Without a connection a table has only the columns the definitions use: say so when
+        the name could be a raw column of such a table."""
+        if self.schemas is None:
+            return ""
+        for path, target in self.join_paths(base):
+            if suffix_matches((base, *(s.role for s in path), parts[-1]), parts):
+                note = self.schemas.note(self.table_name(target), self.sources[target].database)
+                if note:
+                    return note
+        return ""
 
     def field_names(self, base: str) -> list[str]:
         """Names a user could write for the fields reachable from base (for suggestions)."""
@@ -344,6 +368,34 @@ class Registry:
             "retention": list(self.project.retention),
             "funnels": list(self.project.funnels),
         }
+
+
+def _constant_measure_problem(agg: str, text: str | None) -> str | None:
+    """Why a constant measure expression (`expr: "1"`, no column) has no meaning, if it has none.
+
+    dbt projects write `{agg: sum, expr: "1"}` to count rows; sum, count, avg, min, max, median
+    and percentile of a number are well defined. A distinct count of a constant is always 1 and
+    a sum of a text is no number: both are refused here rather than at query time.
+    """
+    if not text:
+        return None
+    parsed = parse_expression(text)
+    if parsed.names:
+        return None
+    if agg == "count_distinct":
+        return (
+            f"count_distinct of the constant {text!r} is always 1; "
+            "count rows with agg: count (or sum of 1)"
+        )
+    try:
+        typ = compile_expression(parsed, lambda name: None).type()
+    except ExpressionError as exc:
+        return str(exc)
+    if agg in ("sum", "avg", "median", "percentile") and not (
+        typ.is_numeric() or typ.is_boolean() or typ.is_null()
+    ):
+        return f"agg {agg!r} needs a number, but the constant {text!r} is of type {typ}"
+    return None
 
 
 def did_you_mean(name: str, names: list[str]) -> str:

@@ -1,4 +1,4 @@
-"""The data dictionary: pages for every definition, working links, real or sketched SQL, and
+"""The data dictionary: pages for every definition, working links, the real compiled SQL, and
 pages that load in a real headless browser."""
 
 from __future__ import annotations
@@ -114,15 +114,15 @@ def test_every_definition_has_a_page_and_links_resolve(catalog):
 def test_metric_page_content(catalog):
     text = (catalog / "metrics" / "task_fill_rate.html").read_text()
     assert "ratio: sum of assignments.filled_tasks ÷ sum of tasks.tasks_posted" in text
-    assert "sketch from the definitions (no connection with tables)" in text
-    assert "COUNT(DISTINCT assignments.task_id)" in text
+    assert "compiled for duckdb (totals); column types from the definitions" in text
+    assert "COUNT(DISTINCT" in text and "&#34;assignments&#34;" in text
     assert "range: every value within [0, 1]" in text
     assert "marketplace-ops" in text
     page = parse(catalog / "metrics" / "task_fill_rate.html")
     assert len(page.mermaid) == 1 and page.mermaid[0].startswith("flowchart LR")
     assert "<script" not in text  # no network, no JS
     md = (catalog / "metrics" / "task_fill_rate.md").read_text()
-    assert "```mermaid\nflowchart LR" in md and "```sql\nWITH" in md
+    assert "```mermaid\nflowchart LR" in md and "```sql\nSELECT" in md
 
 
 def test_source_page_lists_checks_joins_and_dependents(catalog):
@@ -137,7 +137,7 @@ def test_real_sql_with_a_connection(demo_db, tmp_path):
     layer = ml.load(ROOT / "metric_defs", con=ibis.duckdb.connect(str(demo_db), read_only=True))
     layer.docs(tmp_path, formats=["html"], real_sql=True)
     text = (tmp_path / "metrics" / "revenue.html").read_text()
-    assert "compiled for duckdb (totals)" in text
+    assert "compiled for duckdb (totals); column types from the connection" in text
     assert not list(tmp_path.rglob("*.md"))
     cumulative = (tmp_path / "metrics" / "revenue_mtd.html").read_text()
     assert "compiled for duckdb at grain" in cumulative
