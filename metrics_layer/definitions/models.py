@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from metrics_layer.checks.models import CheckItem, TrailingWindow
+from metrics_layer.definitions.tables import split_table
 from metrics_layer.errors import FieldProblem, suggest
 
 Grain = Literal["hour", "day", "week", "month", "quarter", "year"]
@@ -176,6 +177,8 @@ class Source(Strict):
     label: str | None = None
     description: str | None = None
     owner: str | None = None
+
+    _catalog_table = model_validator(mode="before")(split_table)
 
     @field_validator("dimensions", mode="before")
     @classmethod
