@@ -237,19 +237,24 @@ def load(
     vars: Mapping[str, Any] | None = None,
     timezone: str = "UTC",
     check_schema: bool | None = None,
+    strict: bool = False,
+    read_only: bool = True,
 ) -> Layer:
     """Load definitions from a folder or file and bind them to a connection.
 
     With a connection given, every table and column the definitions use is checked against the
     real schema now, so a typo fails at load time (check_schema=False skips it). Without one,
     column types come from `schema-snapshot.json` beside the definitions, else from the
-    definitions themselves (docs/sql-without-a-connection.md): SQL works, data needs `con`.
+    definitions themselves: SQL works, data needs `con`.
+    strict=True resolves the names of requests (by, where) to declared dimensions only.
+    A DuckDB file or URL given as `con` is opened read-only (so other processes can read it
+    too) unless read_only=False; connections passed in are used as they are.
     """
     project, origins = load_project(path, vars)
     given = con is not None
-    backend = connect(con)
+    backend = connect(con, read_only=read_only)
     schemas = schemas_for(backend, path, connected=given)
-    registry = Registry(project, origins, schemas.schema_of)
+    registry = Registry(project, origins, schemas.schema_of, strict=strict)
     registry.schemas = schemas.bind(registry)
     layer = Layer(registry, backend, timezone=timezone, path=str(path))
     if check_schema if check_schema is not None else given:

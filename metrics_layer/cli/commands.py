@@ -209,7 +209,7 @@ def check(
         _fail(f"unknown format {format!r}: use table, json or csv")
 
     def body() -> bool:
-        layer = _layer(path, connection, var, timezone)
+        layer = _layer(path, connection, var, timezone, write=quarantine)
         quiet_backend(layer.con)
         with progress_on_stderr(progress) as report_progress:
             report = run_checks(

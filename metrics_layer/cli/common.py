@@ -52,15 +52,16 @@ def run(fn: Callable[[], Any]) -> Any:
         _fail(str(exc))
 
 
-def _connection(value: str | None) -> Any:
-    """A URL or a DuckDB file path; connect() redacts credentials in every message."""
+def _connection(value: str | None, write: bool = False) -> Any:
+    """A URL or a DuckDB file path (read-only unless the command writes); connect() redacts
+    credentials in every message."""
     if value is None:
         return None
     if "://" not in value and Path(value).exists():
         value = f"duckdb:///{Path(value).resolve()}"
     from metrics_layer.connection import connect
 
-    return connect(value)
+    return connect(value, read_only=not write)
 
 
 def _vars(items: list[str] | None) -> dict[str, str]:
@@ -73,10 +74,16 @@ def _vars(items: list[str] | None) -> dict[str, str]:
     return out
 
 
-def _layer(path: Path, connection: str | None, var: list[str] | None, timezone: str = "UTC") -> Any:
+def _layer(
+    path: Path,
+    connection: str | None,
+    var: list[str] | None,
+    timezone: str = "UTC",
+    write: bool = False,
+) -> Any:
     import metrics_layer as ml
 
-    return ml.load(path, con=_connection(connection), vars=_vars(var), timezone=timezone)
+    return ml.load(path, con=_connection(connection, write), vars=_vars(var), timezone=timezone)
 
 
 def emit(df: Any, fmt: str, title: str | None = None) -> None:

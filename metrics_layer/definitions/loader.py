@@ -16,6 +16,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from pydantic import ValidationError
 
 from metrics_layer.definitions.models import Project
+from metrics_layer.definitions.templates import render_template
 from metrics_layer.definitions.yaml_lines import Path_, YamlSyntaxError, line_of, load_with_lines
 from metrics_layer.errors import DefinitionError, FieldProblem, Location, suggest
 
@@ -50,13 +51,13 @@ def definition_files(path: str | Path) -> list[Path]:
     return files
 
 
-def render(text: str, file: str, variables: Mapping[str, Any]) -> str:
-    """Render Jinja2 in a sandbox; undefined variables are errors, not empty strings."""
-    env = SandboxedEnvironment(
-        undefined=jinja2.StrictUndefined, keep_trailing_newline=True, autoescape=False
-    )
+def render(text: str, file: str, variables: Mapping[str, Any]) -> tuple[str, list[int]]:
+    """Render Jinja2 in a sandbox (definitions/templates.py); undefined variables are errors,
+    not empty strings. Returns the text and the file's line of each rendered line."""
     try:
-        return env.from_string(text).render(**dict(variables))
+        return render_template(text, file, variables)
+    except DefinitionError:
+        raise
     except jinja2.TemplateSyntaxError as exc:
         message, at = exc.message or str(exc), exc.lineno
         opened = _unclosed_block(text, message) if "end of template" in message else None
@@ -74,8 +75,9 @@ def render(text: str, file: str, variables: Mapping[str, Any]) -> str:
             f"template error: unsafe operation: {exc}", Location(file, _template_line(exc))
         ) from None
     except Exception as exc:  # noqa: BLE001 - any template runtime error is a definition error
+        detail = str(exc) or type(exc).__name__
         raise DefinitionError(
-            f"template error: {exc}", Location(file, _template_line(exc))
+            f"template error: {type(exc).__name__}: {detail}", Location(file, _template_line(exc))
         ) from None
 
 
@@ -135,11 +137,14 @@ def parse_file(
         ) from None
     except OSError as exc:
         raise DefinitionError(f"cannot read file: {exc}", Location(display)) from None
-    rendered = render(text, display, variables)
+    rendered, line_of = render(text, display, variables)
     try:
         data, lines = load_with_lines(rendered)
     except YamlSyntaxError as exc:
-        raise DefinitionError(str(exc), Location(display, exc.line, exc.field)) from None
+        at = _written_line(line_of, exc.line)
+        raise DefinitionError(str(exc), Location(display, at, exc.field)) from None
+    if line_of:
+        lines = {path: line_of[min(n, len(line_of)) - 1] for path, n in lines.items()}
     if data is None:
         return {}, lines
     if not isinstance(data, dict):
@@ -149,6 +154,13 @@ def parse_file(
             Location(display, lines.get((), 1)),
         )
     return data, lines
+
+
+def _written_line(line_of: list[int], rendered: int | None) -> int | None:
+    """The line of the file as written for a 1-based line of the rendered text."""
+    if rendered is None or not line_of:
+        return rendered
+    return line_of[min(rendered, len(line_of)) - 1]
 
 
 def validate(data: dict[str, Any], lines: dict[Path_, int], display: str) -> Project:

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from metrics_layer.checks.models import CheckItem, TrailingWindow
 from metrics_layer.definitions.columns import Columns
+from metrics_layer.definitions.tables import split_table
 from metrics_layer.errors import FieldProblem, suggest
 from metrics_layer.grain import GRAIN_NAMES
 
@@ -179,6 +180,8 @@ class Source(Strict):
     label: str | None = None
     description: str | None = None
     owner: str | None = None
+
+    _catalog_table = model_validator(mode="before")(split_table)
 
     @field_validator("dimensions", mode="before")
     @classmethod

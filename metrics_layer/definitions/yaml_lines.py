@@ -34,11 +34,44 @@ def load_with_lines(text: str) -> tuple[Any, dict[Path_, int]]:
     if node is None:
         return None, {}
     lines: dict[Path_, int] = {}
-    data = _convert(node, (), lines)
+    data = _convert(node, (), lines, _Budget())
     return data, lines
 
 
-def _convert(node: yaml.Node, path: Path_, lines: dict[Path_, int]) -> Any:
+class _Budget:
+    """Aliases share nodes, so a few hundred bytes can expand into billions of values (the
+    'billion laughs'): count alias uses and expanded values while converting."""
+
+    def __init__(self) -> None:
+        self.seen: set[int] = set()
+        self.aliases = 0
+        self.nodes = 0
+
+    def spend(self, node: yaml.Node) -> None:
+        from metrics_layer import limits
+
+        self.nodes += 1
+        if isinstance(node, yaml.CollectionNode):
+            if id(node) in self.seen:
+                self.aliases += 1
+            self.seen.add(id(node))
+        line = node.start_mark.line + 1
+        if self.aliases > limits.MAX_YAML_ALIASES:
+            raise YamlSyntaxError(
+                f"invalid YAML: more than {limits.MAX_YAML_ALIASES:,} alias uses (*name) "
+                f"{limits.how_to_raise('MAX_YAML_ALIASES')}",
+                line,
+            )
+        if self.nodes > limits.MAX_YAML_NODES:
+            raise YamlSyntaxError(
+                f"invalid YAML: more than {limits.MAX_YAML_NODES:,} values once aliases are "
+                f"expanded {limits.how_to_raise('MAX_YAML_NODES')}",
+                line,
+            )
+
+
+def _convert(node: yaml.Node, path: Path_, lines: dict[Path_, int], budget: _Budget) -> Any:
+    budget.spend(node)
     lines.setdefault(path, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
         out: dict[Any, Any] = {}
@@ -79,10 +112,10 @@ def _convert(node: yaml.Node, path: Path_, lines: dict[Path_, int]) -> Any:
                 )
             sub = (*path, key)
             lines[sub] = line
-            out[key] = _convert(value_node, sub, lines)
+            out[key] = _convert(value_node, sub, lines, budget)
         return out
     if isinstance(node, yaml.SequenceNode):
-        return [_convert(item, (*path, i), lines) for i, item in enumerate(node.value)]
+        return [_convert(item, (*path, i), lines, budget) for i, item in enumerate(node.value)]
     return _scalar(node, path)
 
 

@@ -52,12 +52,15 @@ class Registry:
         project: Project,
         origins: Origins | None = None,
         schema_of: Callable[[str, str | None], dict[str, str] | None] | None = None,
+        *,
+        strict: bool = False,
     ) -> None:
         self.project = project
+        self.strict = strict
         self.origins = origins or Origins()
         self._schema_of = schema_of
         self._paths: dict[str, list[tuple[tuple[JoinStep, ...], str]]] = {}
-        self._field_cache: dict[tuple[str, str, bool], FieldRef] = {}
+        self._field_cache: dict[tuple[str, str, bool, bool], FieldRef] = {}
         self._check_sources()
         self._check_metrics()
         self._check_analyses()
@@ -292,12 +295,24 @@ class Registry:
             self._paths[base] = out
         return self._paths[base]
 
-    def resolve_field(self, base: str, ref: str, *, prefer_columns: bool = False) -> FieldRef:
+    def resolve_field(
+        self,
+        base: str,
+        ref: str,
+        *,
+        prefer_columns: bool = False,
+        declared_only: bool | None = None,
+    ) -> FieldRef:
         """Resolve a (dotted) name from `base`: a dimension by path suffix, else a raw column.
 
         With prefer_columns (a source's own expressions), a bare name is the base's own column first.
+        A strict registry resolves the names of requests (prefer_columns=False: by, where) to
+        declared dimensions only, never to raw columns of the tables; definitions, which their
+        authors control, keep their sources' columns. This is the one place that decides it.
         """
-        key = (base, ref, prefer_columns)
+        if declared_only is None:
+            declared_only = self.strict and not prefer_columns
+        key = (base, ref, prefer_columns, declared_only)
         cached = self._field_cache.get(key)
         if cached is not None:
             return cached
@@ -319,12 +334,24 @@ class Registry:
             columns = self.columns(target)
             if (
                 columns is not None
+                and not declared_only
                 and parts[-1] in columns
                 and parts[-1] not in src.dimensions
                 and suffix_matches((base, *roles, parts[-1]), parts)
             ):
                 cols_found.append(FieldRef(base, path, target, parts[-1], "column"))
         matches = dims or cols_found
+        if not matches and declared_only:
+            declared = self.field_names(base)
+            hint = suggest(ref, declared) or (
+                f"; declared: {', '.join(declared[:12])}{', ...' if len(declared) > 12 else ''}"
+                if declared
+                else "; it declares none"
+            )
+            raise QueryError(
+                f"{ref!r} is not a declared dimension of source {base!r} (this layer is strict: "
+                f"raw columns are not visible){hint}"
+            )
         if not matches:
             raise QueryError(
                 unknown("dimension", ref, self.field_names(base))
