@@ -6,8 +6,10 @@ commands on that app when imported (a new feature adds its own module and one im
 
 from __future__ import annotations
 
-from metrics_layer.cli import commands  # noqa: F401 - registers the core commands
-from metrics_layer.cli import schema  # noqa: F401 - schema-snapshot
+from metrics_layer.cli import (
+    commands,  # noqa: F401 - registers the core commands
+    schema,  # noqa: F401 - schema-snapshot
+)
 from metrics_layer.cli.common import app, emit
 
 __all__ = ["app", "emit", "main"]

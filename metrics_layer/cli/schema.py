@@ -71,7 +71,9 @@ def _write(target: Path, text: str, force: bool) -> None:
     if target.is_symlink():
         _fail(f"{target} is a symbolic link; write the snapshot to a regular file")
     if target.exists() and not force:
-        head = target.read_text(encoding="utf-8", errors="replace")[:200] if target.is_file() else ""
+        head = (
+            target.read_text(encoding="utf-8", errors="replace")[:200] if target.is_file() else ""
+        )
         if '"format"' not in head:
             _fail(f"{target} exists and is not a schema snapshot; pass --force to replace it")
     target.parent.mkdir(parents=True, exist_ok=True)
