@@ -17,18 +17,17 @@ import datetime as _dt
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from metrics_layer.analysis.common import dimension_names
 from metrics_layer.analysis.funnel_defs import check_funnel, event_kinds
 from metrics_layer.analysis.funnel_events import build_events
 from metrics_layer.analysis.funnel_overlap import overlap_groups
 from metrics_layer.analysis.funnel_result import FunnelResult
 from metrics_layer.analysis.funnel_spec import ORDERS, RESULT_COLUMNS, STRATEGIES, FunnelQuery
 from metrics_layer.analysis.funnel_summary import counted, summarize
-from metrics_layer.compile.timegrain import GRAIN_UNITS, parse_bound
 from metrics_layer.definitions.models import duration_seconds
 from metrics_layer.dialects import dialect
 from metrics_layer.errors import QueryError, guarded, suggest, unknown
-from metrics_layer.planner.plan import output_names
+from metrics_layer.planner import validate
+from metrics_layer.planner.validate import output_names
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -116,30 +115,16 @@ def build_query(
             "order='any' has no 'between' steps"
         )
     win_text, win_seconds = _window(d.window if window is None else window)
-    if grain is not None and grain not in GRAIN_UNITS:
-        raise QueryError(f"unknown grain {grain!r}{suggest(str(grain), GRAIN_UNITS)}")
-    by_names = dimension_names(d.by if by is None else by)
-    by_cols = output_names(by_names)
-    clash = [c for c, _ in by_cols if c in (*RESULT_COLUMNS, grain)]
-    if clash:
-        raise QueryError(
-            f"by column {clash[0]!r} would clash with a funnel result column; "
-            f"name the dimension by its path (e.g. {d.source}.{clash[0]})"
-        )
-    by_refs = []
-    for out, ref_text in by_cols:
-        ref = reg.resolve_field(d.source, ref_text)
-        if ref.fans_out:
-            raise QueryError(
-                f"by {ref_text!r} is reached through a one_to_many join "
-                f"({ref.describe_path()}) and has no single value per event"
-            )
-        by_refs.append((out, ref))
-    b_start, b_end = (
-        parse_bound(v, k, layer.timezone) for k, v in (("start", start), ("end", end))
+    validate.grain(grain)
+    by_cols = output_names(validate.names(d.by if by is None else by, "by", "dimension"))
+    validate.no_clash(
+        (c for c, _ in by_cols),
+        (*RESULT_COLUMNS, grain),
+        "a funnel result column",
+        f"name the dimension by its path (e.g. {d.source}.{{column}})",
     )
-    if b_start is not None and b_end is not None and b_start >= b_end:
-        raise QueryError(f"start ({b_start}) must be before end ({b_end})")
+    by_refs = validate.single_valued(reg, d.source, by_cols)
+    b_start, b_end = validate.bounds(start, end, layer.timezone)
     if overlap not in ("auto", "assume"):
         raise QueryError(f"overlap must be 'auto' or 'assume', got {overlap!r}")
     groups = overlap_groups(steps)

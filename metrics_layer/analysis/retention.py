@@ -12,13 +12,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from metrics_layer.analysis.common import dimension_names
 from metrics_layer.analysis.retention_compile import COLUMNS, compile_retention
 from metrics_layer.analysis.retention_defs import check_retention, time_field
 from metrics_layer.analysis.retention_result import RetentionResult
 from metrics_layer.compile.timegrain import parse_bound
 from metrics_layer.errors import QueryError, guarded, suggest, unknown
-from metrics_layer.planner.plan import output_names
+from metrics_layer.planner import validate
+from metrics_layer.planner.validate import output_names
 from metrics_layer.registry import FieldRef
 
 if TYPE_CHECKING:
@@ -150,29 +150,16 @@ def build_query(
         isinstance(periods, bool) or not isinstance(periods, int) or periods < 1
     ):
         raise QueryError(f"periods must be a positive integer (or None for all), got {periods!r}")
-    by_names = dimension_names(d.by if by is None else by)
-    by_cols = output_names(by_names)
-    clash = [c for c, _ in by_cols if c in COLUMNS]
-    if clash:
-        raise QueryError(
-            f"by column {clash[0]!r} would clash with a retention result column; "
-            "name the dimension by its path (e.g. source.{clash[0]})"
-        )
-    by_refs = []
-    for out, ref_text in by_cols:
-        ref = reg.resolve_field(d.source, ref_text)
-        if ref.fans_out:
-            raise QueryError(
-                f"by {ref_text!r} is reached through a one_to_many join "
-                f"({ref.describe_path()}) and has no single value per event"
-            )
-        by_refs.append((out, ref))
-    b_start, b_end, b_as_of = (
-        parse_bound(v, k, layer.timezone)
-        for k, v in (("start", start), ("end", end), ("as_of", as_of))
+    by_cols = output_names(validate.names(d.by if by is None else by, "by", "dimension"))
+    validate.no_clash(
+        (c for c, _ in by_cols),
+        COLUMNS,
+        "a retention result column",
+        f"name the dimension by its path (e.g. {d.source}.{{column}})",
     )
-    if b_start is not None and b_end is not None and b_start >= b_end:
-        raise QueryError(f"start ({b_start}) must be before end ({b_end})")
+    by_refs = validate.single_valued(reg, d.source, by_cols)
+    b_start, b_end = validate.bounds(start, end, layer.timezone)
+    b_as_of = parse_bound(as_of, "as_of", layer.timezone)
     time, time_ref = time_field(reg, name)
     return RetentionQuery(
         name=name,

@@ -9,6 +9,7 @@ from metrics_layer.checks import metric_rules, source_rules, source_table
 from metrics_layer.checks.report import CheckError, Report, RuleResult
 from metrics_layer.compile.timegrain import parse_bound
 from metrics_layer.errors import unknown
+from metrics_layer.planner import validate
 
 if TYPE_CHECKING:
     from metrics_layer.layer import Layer
@@ -103,8 +104,9 @@ def run_checks(
             if sources is not None
             else []
         )
-    s, e = parse_bound(start, "start"), parse_bound(end, "end")
-    ref = parse_bound(as_of, "as_of")
+    validate.grain(grain)
+    s, e = validate.bounds(start, end, layer.timezone)
+    ref = parse_bound(as_of, "as_of", layer.timezone)
     tasks = _tasks(layer, metric_names, source_names)
     results: list[tuple[int, int, int, RuleResult]] = []  # (task, check index, order): sort keys
     meta: dict[str, Any] = {

@@ -26,6 +26,7 @@ from metrics_layer.planner.nodes import (
     Share,
     ShareTotal,
     Shift,
+    same_scan,
 )
 
 if TYPE_CHECKING:
@@ -54,6 +55,7 @@ def explain(plan: Plan) -> str:
 class _Printer:
     def __init__(self, lines: list[str]) -> None:
         self.lines = lines
+        self.printed: list[tuple[Scan, str]] = []  # scans printed so far, with their step number
 
     def node(self, node: Node, prefix: str, indent: str) -> int:
         """Print `node` and its inputs numbered from `prefix`; returns the last number used."""
@@ -131,17 +133,22 @@ class _Printer:
         from metrics_layer.planner.plan import describe_join
 
         out = self.lines
+        for seen, number in self.printed:
+            if same_scan(scan, seen):
+                emit(f"reuse step {number}: the same pass over {scan.source!r}, computed once")
+                return
         bounds = f"[{scan.start or '-∞'}, {scan.end or '+∞'})"
         reach = ""
         if scan.lead.cumulative and (scan.start or scan.end):
             reach = f", output periods in {bounds} (rows reach back as far as the window needs)"
         elif scan.start or scan.end:
             reach = f", rows in {bounds}"
-        emit(
+        number = emit(
             f"scan source {scan.source!r} once"
             + (f", time column {scan.lead.time}" if scan.time else "")
             + reach
         )
+        self.printed.append((scan, number))
         keys = ([scan.grain] if scan.grain else []) + [_name(ref) for _, ref in scan.keys]
         joins = [f"{body}{describe_join(path[-1])}" for path in scan.joins]
         for n in scan.nodes:

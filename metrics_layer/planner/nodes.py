@@ -9,6 +9,7 @@ share totals, the metric formulas and the final order/limit. The compiler visits
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 from dataclasses import dataclass
 from typing import Any
@@ -235,8 +236,29 @@ def children(node: Node) -> tuple[Node, ...]:
     raise TypeError(node)
 
 
+def same_scan(a: Scan, b: Scan) -> bool:
+    """True when two scans read the same rows into the same aggregates.
+
+    The compiled query computes such scans once (ibis shares equal subexpressions as one CTE),
+    e.g. a metric and its offset when the query has no time bounds.
+    """
+    if a is b:
+        return True
+    where_equal = a.where is b.where or (isinstance(a.where, str) and a.where == b.where)
+    return where_equal and dataclasses.replace(a, where=None) == dataclasses.replace(b, where=None)
+
+
 def scans(node: Node) -> list[Scan]:
-    """Every scan of the tree (sub-plans included): one table pass each."""
-    if isinstance(node, Scan):
-        return [node]
-    return [s for child in children(node) for s in scans(child)]
+    """The distinct scans of the tree (sub-plans included): one table pass each."""
+    found: list[Scan] = []
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, Scan):
+            if not any(same_scan(n, seen) for seen in found):
+                found.append(n)
+        elif isinstance(n, EagerAggregate):
+            stack.append(n.scan)
+        else:
+            stack.extend(reversed(children(n)))
+    return found

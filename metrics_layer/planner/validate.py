@@ -53,12 +53,17 @@ def grain(value: str | None) -> str | None:
     return value
 
 
-def no_clash(columns: Iterable[str], reserved: Iterable[str], what: str, hint: str) -> None:
-    """An output column may not take a name the analysis already uses for its own columns."""
-    taken = set(reserved)
+def no_clash(columns: Iterable[str], reserved: Iterable[str | None], what: str, hint: str) -> None:
+    """An output column may not take a name the analysis already uses for its own columns.
+
+    `hint` may name the clashing column as `{column}`.
+    """
+    taken = {r for r in reserved if r is not None}
     for column in columns:
         if column in taken:
-            raise QueryError(f"by column {column!r} would clash with {what}; {hint}")
+            raise QueryError(
+                f"by column {column!r} would clash with {what}; {hint.format(column=column)}"
+            )
 
 
 def single_valued(

@@ -188,7 +188,7 @@ def test_unknown_by_dimension(tmp_path):
         ({"by": "step"}, "clash"),
         ({"by": ["platform", "platform"]}, "twice"),
         ({"by": "platfrom"}, "did you mean 'platform'"),
-        ({"start": "2024-02-01", "end": "2024-01-01"}, "must be before end"),
+        ({"start": "2024-02-01", "end": "2024-01-01"}, "must be after start"),
         ({"start": "yesterday"}, "not a date"),
     ],
 )

@@ -164,11 +164,11 @@ def layer(tmp_path):
         ({"cohort_type": "first"}, "unknown cohort_type 'first'"),
         ({"periods": 0}, "periods must be a positive integer"),
         ({"periods": 2.5}, "periods must be a positive integer"),
-        ({"start": "2024-02-01", "end": "2024-01-01"}, "must be before end"),
+        ({"start": "2024-02-01", "end": "2024-01-01"}, "must be after start"),
         ({"start": "yesterday"}, "start='yesterday' is not a date"),
         ({"as_of": "soon"}, "as_of='soon' is not a date"),
         ({"by": ["contry"]}, "did you mean 'country'"),
-        ({"by": ["country", "country"]}, "names a dimension twice"),
+        ({"by": ["country", "country"]}, "listed twice"),
     ],
 )
 def test_query_errors(layer, kwargs, message):
