@@ -21,6 +21,7 @@ RANKS: dict[str, int] = {
     "metrics_layer.errors": 0,
     "metrics_layer.grain": 0,
     "metrics_layer.bounds": 0,
+    "metrics_layer.limits": 0,  # the bounds on work: imports only errors
     "metrics_layer.dialects": 0,
     "metrics_layer.expressions": 0,
     "metrics_layer.connection": 0,
