@@ -12,9 +12,10 @@ import datetime as _dt
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from metrics_layer.compile.timegrain import GRAIN_UNITS, parse_bound
+from metrics_layer.bounds import parse_bound
 from metrics_layer.definitions.models import GRAINS
 from metrics_layer.errors import QueryError, suggest
+from metrics_layer.grain import GRAIN_NAMES as GRAIN_UNITS
 from metrics_layer.registry import FieldRef, Registry
 
 
