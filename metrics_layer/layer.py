@@ -172,6 +172,31 @@ class Layer:
             strategy=strategy,
         )
 
+    def experiment(
+        self,
+        name: str,
+        start: Any = None,
+        end: Any = None,
+        metrics: str | Sequence[str] | None = None,
+        alpha: float = 0.05,
+        relative: bool = True,
+        cuped: Any = None,
+    ) -> Result:
+        """A/B readout of an `experiments:` definition (see docs/experiments.md): an
+        ExperimentResult with to_pandas(), srm, multiple_exposures, explain(), sql() and plot()."""
+        from metrics_layer.analysis.experiment import experiment
+
+        return experiment(
+            self,
+            name,
+            start=start,
+            end=end,
+            metrics=metrics,
+            alpha=alpha,
+            relative=relative,
+            cuped=cuped,
+        )
+
     def check(
         self,
         metrics: Sequence[str] | None = None,
@@ -256,6 +281,9 @@ def load(
     schemas = schemas_for(backend, path, connected=given)
     registry = Registry(project, origins, schemas.schema_of, strict=strict)
     registry.schemas = schemas.bind(registry)
+    from metrics_layer.analysis.experiment_defs import check_all_experiments
+
+    check_all_experiments(registry)  # unknown metrics, untestable kinds: fail at load
     layer = Layer(registry, backend, timezone=timezone, path=str(path))
     if check_schema if check_schema is not None else given:
         from metrics_layer.analysis.funnel_defs import check_all_funnels
