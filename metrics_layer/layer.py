@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import ibis.expr.types as ir
 
@@ -18,6 +18,9 @@ from metrics_layer.planner.request import Request
 from metrics_layer.registry import Registry
 from metrics_layer.registry.schemas import Schemas, schemas_for
 from metrics_layer.result import Result
+
+if TYPE_CHECKING:
+    from metrics_layer.analysis.experiment_result import ExperimentResult
 
 
 class Layer:
@@ -181,7 +184,7 @@ class Layer:
         alpha: float = 0.05,
         relative: bool = True,
         cuped: Any = None,
-    ) -> Result:
+    ) -> ExperimentResult:
         """A/B readout of an `experiments:` definition (see docs/experiments.md): an
         ExperimentResult with to_pandas(), srm, multiple_exposures, explain(), sql() and plot()."""
         from metrics_layer.analysis.experiment import experiment

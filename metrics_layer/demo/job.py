@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -100,12 +101,7 @@ def run_demo(db: Path, events: int, defs: Path, rebuild: bool, echo: Callable[[s
         show(f"Funnel {name}", lambda name=name: layer.funnel(name).to_pandas())
     for name in project.experiments:
         res = layer.experiment(name)
-        show(
-            f"Experiment {name} (lift of each arm against control)",
-            lambda res=res: res.to_pandas().assign(
-                p_value=lambda df: [f"{p:.3g}" for p in df["p_value"]]
-            ),
-        )
+        show(f"Experiment {name} (lift of each arm against control)", partial(_readout, res))
         srm = res.srm
         units = ", ".join(f"{arm} {n:,}" for arm, n in srm.units.items())
         echo(
@@ -119,6 +115,13 @@ def run_demo(db: Path, events: int, defs: Path, rebuild: bool, echo: Callable[[s
         return
     echo("")
     echo(demo_summary(layer))
+
+
+def _readout(res: Any) -> Any:
+    """The experiment table with p-values readable at any size (the table shows 4 decimals)."""
+    df = res.to_pandas()
+    df["p_value"] = [f"{p:.3g}" for p in df["p_value"]]
+    return df
 
 
 def _triangle(res: Any) -> Any:
