@@ -23,7 +23,7 @@ from metrics_layer.analysis.funnel_overlap import overlap_groups
 from metrics_layer.analysis.funnel_result import FunnelResult
 from metrics_layer.analysis.funnel_spec import ORDERS, RESULT_COLUMNS, STRATEGIES, FunnelQuery
 from metrics_layer.analysis.funnel_summary import counted, summarize
-from metrics_layer.definitions.models import duration_seconds
+from metrics_layer.definitions.durations import duration_seconds
 from metrics_layer.dialects import dialect
 from metrics_layer.errors import QueryError, guarded, suggest, unknown
 from metrics_layer.planner import validate

@@ -61,7 +61,7 @@ def build_catalog(
     model = _model(layer, real_sql)
     for kind in formats:
         env = _env(kind)
-        pages = [("index", "", {}), ("analyses", "", {})]
+        pages: list[tuple[str, str, dict[str, Any]]] = [("index", "", {}), ("analyses", "", {})]
         pages += [("source", f"sources/{s['name']}", {"source": s}) for s in model["sources"]]
         pages += [("metric", f"metrics/{m['name']}", {"metric": m}) for m in model["metrics"]]
         for template, path, extra in pages:

@@ -86,8 +86,8 @@ def check_metric(
         results.append(_max_change(s, v, n))
     if v.anomaly is not None:
         results.append(_anomaly(s, v, n))
-    for i, r in enumerate(v.reconciles):
-        results.append(_reconcile(s, r, i, n))
+    for i, rec in enumerate(v.reconciles):
+        results.append(_reconcile(s, rec, i, n))
     for r in results:
         r.severity = v.severity
     return results
@@ -97,7 +97,8 @@ def _evaluate(
     layer: Layer, name: str, v: Validation, grain: str, start: Any, end: Any, as_of: Any
 ) -> _Series:
     s, e = parse_bound(start, "start"), parse_bound(end, "end")
-    cutoff = series.floor(parse_bound(as_of, "as_of"), grain) if as_of is not None else None
+    bound = parse_bound(as_of, "as_of") if as_of is not None else None
+    cutoff = series.floor(bound, grain) if bound is not None else None
     lookback = 1 if v.max_change is not None else 0
     if v.anomaly is not None:
         lookback = max(lookback, v.anomaly.window * (v.anomaly.seasonality or 1))
@@ -138,13 +139,10 @@ def _flags(
     x = t[V].cast(dt.float64)
     cols: dict[str, ir.Value] = {}
     if v.min is not None or v.max is not None:
-        low = (x < v.min) if v.min is not None else None
-        high = (x > v.max) if v.max is not None else None
-        out = (
-            low | high
-            if low is not None and high is not None
-            else (low if low is not None else high)
-        )
+        outside = [x < v.min] if v.min is not None else []
+        if v.max is not None:
+            outside.append(x > v.max)
+        out = outside[0] if len(outside) == 1 else outside[0] | outside[1]
         cols["__f_range"] = out.fill_null(False)
     if v.not_null:
         cols["__f_not_null"] = t[V].isnull()

@@ -14,7 +14,7 @@ import ibis.expr.datatypes as dt
 import ibis.expr.operations as ops
 import ibis.expr.types as ir
 
-from metrics_layer.definitions.models import parse_duration
+from metrics_layer.definitions.durations import parse_duration
 from metrics_layer.errors import QueryError
 
 _GRAIN_STEP = {

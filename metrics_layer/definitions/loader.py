@@ -240,7 +240,7 @@ def _union_alternatives(
 
 
 def _friendly(err: Any, loc: tuple[Any, ...], data: Any) -> str:
-    kind, msg = err["type"], err["msg"]
+    kind, msg = err["type"], str(err["msg"])
     if kind == "extra_forbidden":
         known = _known_fields(loc)
         what = "top-level section" if len(loc) == 1 else "field"
