@@ -216,12 +216,18 @@ class Layer:
         return impact(self.registry, table_or_column)
 
     def docs(
-        self, out: str | Path, formats: Sequence[str] = ("html", "md"), real_sql: bool | None = None
+        self,
+        out: str | Path,
+        formats: Sequence[str] = ("html", "md"),
+        real_sql: bool | None = None,
+        force: bool = False,
     ) -> Path:
-        """Render the data dictionary (HTML and Markdown) into `out`; returns its index path."""
+        """Render the data dictionary (HTML and Markdown) into `out`; returns its index path.
+
+        `out` must be new, empty or a catalog written before; `force` replaces other content."""
         from metrics_layer.catalog import build_catalog
 
-        return build_catalog(self, out, formats=formats, real_sql=real_sql)
+        return build_catalog(self, out, formats=formats, real_sql=real_sql, force=force)
 
     def __repr__(self) -> str:
         reg = self.registry.project

@@ -17,6 +17,7 @@ import datetime as _dt
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from metrics_layer import limits
 from metrics_layer.analysis.funnel_defs import check_funnel, event_kinds
 from metrics_layer.analysis.funnel_events import build_events
 from metrics_layer.analysis.funnel_overlap import overlap_groups
@@ -181,6 +182,7 @@ def _window(value: Any) -> tuple[str, int]:
     if isinstance(value, int):
         if value <= 0:
             raise QueryError(f"window must be longer than 0 seconds, got {value}")
+        limits.check_window(value, f"{value} seconds")
         return f"{value} seconds", value
     if not isinstance(value, str):
         raise QueryError(f"window must be a duration such as '7 days', got {value!r}")
@@ -190,4 +192,5 @@ def _window(value: Any) -> tuple[str, int]:
         raise QueryError(f"window: {exc}") from None
     if seconds <= 0:
         raise QueryError(f"window {value!r} must be longer than 0 seconds")
+    limits.check_window(seconds, value)
     return value, seconds

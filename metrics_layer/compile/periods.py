@@ -14,6 +14,7 @@ import ibis.expr.datatypes as dt
 import ibis.expr.operations as ops
 import ibis.expr.types as ir
 
+from metrics_layer import limits
 from metrics_layer.definitions.durations import parse_duration
 from metrics_layer.errors import QueryError
 
@@ -114,6 +115,9 @@ def spine(source: ir.Table, lo: ir.Value, hi: ir.Value, grain: str, name: str) -
     lo/hi may be literals or reductions of `source`: the bounds are computed by one aggregate of
     `source` (a single row), so the range is unnested exactly once.
     """
+    lo_value, hi_value = _literal_value(lo), _literal_value(hi)
+    if lo_value is not None and hi_value is not None:
+        limits.check_spine(lo_value, hi_value, grain)
     ends = {"__lo": lo.cast(dt.timestamp), "__hi": hi.cast(dt.timestamp)}
     reduced = {k: v for k, v in ends.items() if not _constant(v)}
     if not reduced:
@@ -123,6 +127,12 @@ def spine(source: ir.Table, lo: ir.Value, hi: ir.Value, grain: str, name: str) -
     bounds = bounds.mutate(**{k: v for k, v in ends.items() if k not in reduced})
     periods = ibis.range(bounds["__lo"], bounds["__hi"], grain_step(grain))
     return bounds.select(**{name: periods.unnest()})
+
+
+def _literal_value(value: ir.Value) -> object | None:
+    """The Python value of a literal bound (None when the bound is computed from data)."""
+    op = value.op()
+    return op.value if isinstance(op, ops.Literal) else None
 
 
 def _constant(value: ir.Value) -> bool:

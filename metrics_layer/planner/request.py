@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from metrics_layer import limits
 from metrics_layer.compile.timegrain import parse_bound
 from metrics_layer.errors import QueryError
 from metrics_layer.planner import validate
@@ -49,10 +50,7 @@ class Request:
         dims = validate.names(by, "by", "dimension")
         validate.grain(grain)
         s, e = validate.bounds(start, end, timezone)
-        if limit is not None and (
-            not isinstance(limit, int) or isinstance(limit, bool) or limit < 0
-        ):
-            raise QueryError(f"limit must be a non-negative integer, got {limit!r}")
+        limits.check_row_limit(limit)
         if where is not None and not isinstance(where, str) and not _is_deferred(where):
             raise QueryError(
                 "where must be SQL-expression text or an ibis deferred expression "
