@@ -100,6 +100,11 @@ class Layer:
         fill="zero"|"null" yields every period of the range; as_of="current" or a date pins the
         version of SCD Type 2 dimensions (default: the version valid at each fact's time).
         """
+        from metrics_layer.interchange.aliases import rename_order, resolve
+
+        metrics, renames = resolve(self.registry.project, metrics)
+        if renames and order_by is not None:
+            order_by = rename_order(order_by, renames)
         plan = self.plan(
             metrics,
             by=by,
@@ -113,6 +118,8 @@ class Layer:
             as_of=as_of,
         )
         expr = guarded(lambda: compile_plan(self.context(), plan), "the query")
+        if renames:  # the result keeps the names that were asked
+            expr = expr.rename({alias: target for alias, target in renames.items()})
         return Result(
             expr, explain=plan.explain, backend=self.backend, kind="query", meta={"plan": plan}
         )
@@ -269,6 +276,9 @@ def load(
     backend = connect(con, read_only=read_only)
     schemas = schemas_for(backend, folder, connected=given)
     registry = Registry(project, origins, schemas.schema_of, strict=strict)
+    from metrics_layer.interchange.aliases import check_aliases
+
+    check_aliases(project, origins)
     registry.schemas = schemas.bind(registry)
     layer = Layer(
         registry, backend, timezone=timezone, path=None if folder is None else str(folder)

@@ -4,12 +4,13 @@ to definitions)."""
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
 import typer
 
-from metrics_layer.cli.common import app, run
+from metrics_layer.cli.common import VarOpt, _fail, _vars, app, run
 
 
 @app.command("schema")
@@ -33,3 +34,38 @@ def schema(
         typer.echo(f"wrote {out}")
 
     run(body)
+
+
+@app.command("diff")
+def diff(
+    old: Path = typer.Argument(..., help="Definitions before (folder or file)"),
+    new: Path = typer.Argument(..., help="Definitions after (folder or file)"),
+    fmt: str = typer.Option("text", "--format", "-f", help="text | json"),
+    var: list[str] | None = VarOpt,
+) -> None:
+    """List what changed between two versions of the definitions; exit 1 on a breaking change."""
+
+    def body() -> bool:
+        from metrics_layer.definitions import load_project
+        from metrics_layer.interchange.diff import diff_projects
+
+        if fmt not in ("text", "json"):
+            _fail(f"unknown format {fmt!r}: use text or json")
+        variables = _vars(var)
+        changes = diff_projects(load_project(old, variables)[0], load_project(new, variables)[0])
+        breaking = sum(c.breaking for c in changes)
+        if fmt == "json":
+            payload = {"breaking": breaking, "changes": [c.as_dict() for c in changes]}
+            sys.stdout.write(json.dumps(payload, indent=2) + "\n")
+        else:
+            for change in changes:
+                typer.echo(str(change))
+            typer.echo(
+                f"{len(changes)} change{'s' if len(changes) != 1 else ''}, {breaking} breaking"
+                if changes
+                else "no changes"
+            )
+        return breaking > 0
+
+    if run(body):
+        raise typer.Exit(code=1)
