@@ -69,3 +69,31 @@ def diff(
 
     if run(body):
         raise typer.Exit(code=1)
+
+
+import_app = typer.Typer(no_args_is_help=True, help="Import definitions from another tool.")
+app.add_typer(import_app, name="import")
+
+
+@import_app.command("metricflow")
+def import_metricflow_cmd(
+    project: Path = typer.Argument(..., help="dbt project folder (with dbt_project.yml)"),
+    out: Path = typer.Option(..., "--out", "-o", help="Folder to write the definitions into"),
+    force: bool = typer.Option(False, "--force", help="Write into a folder with other files"),
+) -> None:
+    """Convert dbt / MetricFlow semantic models and metrics into definitions."""
+
+    def body() -> None:
+        import metrics_layer as ml
+        from metrics_layer.interchange.metricflow import import_metricflow
+
+        result = import_metricflow(project, out, force=force)
+        layer = ml.load(out)  # what was written loads
+        typer.echo(
+            f"wrote {len(result.files)} files to {out}: {len(layer.registry.sources)} sources, "
+            f"{len(layer.metrics())} metrics"
+        )
+        for problem in result.problems:
+            typer.echo(f"not translated: {problem}", err=True)
+
+    run(body)
