@@ -66,6 +66,12 @@ class Layer:
         """Names of the declared metrics."""
         return list(self.registry.project.metrics)
 
+    def definitions(self) -> dict[str, Any]:
+        """The definitions as data (the YAML structure); `ml.load()` of it gives this layer."""
+        from metrics_layer.interchange.as_data import project_data
+
+        return project_data(self.registry.project)
+
     def dimensions(self, source: str) -> list[str]:
         """Dimension names reachable from a source (by path of join roles)."""
         self.registry.source(source)
@@ -94,6 +100,11 @@ class Layer:
         fill="zero"|"null" yields every period of the range; as_of="current" or a date pins the
         version of SCD Type 2 dimensions (default: the version valid at each fact's time).
         """
+        from metrics_layer.interchange.aliases import rename_order, resolve
+
+        metrics, renames = resolve(self.registry.project, metrics)
+        if renames and order_by is not None:
+            order_by = rename_order(order_by, renames)
         plan = self.plan(
             metrics,
             by=by,
@@ -107,6 +118,8 @@ class Layer:
             as_of=as_of,
         )
         expr = guarded(lambda: compile_plan(self.context(), plan), "the query")
+        if renames:  # the result keeps the names that were asked
+            expr = expr.rename({alias: target for alias, target in renames.items()})
         return Result(
             expr, explain=plan.explain, backend=self.backend, kind="query", meta={"plan": plan}
         )
@@ -238,7 +251,7 @@ class Layer:
 
 
 def load(
-    path: str | Path,
+    path: str | Path | Mapping[str, Any],
     con: Any = None,
     vars: Mapping[str, Any] | None = None,
     timezone: str = "UTC",
@@ -246,7 +259,8 @@ def load(
     strict: bool = False,
     read_only: bool = True,
 ) -> Layer:
-    """Load definitions from a folder or file and bind them to a connection.
+    """Load definitions from a folder or file (or a dict of the YAML structure) and bind them
+    to a connection.
 
     With a connection given, every table and column the definitions use is checked against the
     real schema now, so a typo fails at load time (check_schema=False skips it). Without one,
@@ -256,13 +270,25 @@ def load(
     A DuckDB file or URL given as `con` is opened read-only (so other processes can read it
     too) unless read_only=False; connections passed in are used as they are.
     """
-    project, origins = load_project(path, vars)
+    if not isinstance(path, str | Path):  # a dict of the YAML structure (anything else: an error)
+        from metrics_layer.interchange.as_data import load_data
+
+        project, origins = load_data(path)
+        folder: str | Path | None = None
+    else:
+        project, origins = load_project(path, vars)
+        folder = path
     given = con is not None
     backend = connect(con, read_only=read_only)
-    schemas = schemas_for(backend, path, connected=given)
+    schemas = schemas_for(backend, folder, connected=given)
     registry = Registry(project, origins, schemas.schema_of, strict=strict)
+    from metrics_layer.interchange.aliases import check_aliases
+
+    check_aliases(project, origins)
     registry.schemas = schemas.bind(registry)
-    layer = Layer(registry, backend, timezone=timezone, path=str(path))
+    layer = Layer(
+        registry, backend, timezone=timezone, path=None if folder is None else str(folder)
+    )
     if check_schema if check_schema is not None else given:
         from metrics_layer.analysis.funnel_defs import check_all_funnels
         from metrics_layer.analysis.retention_defs import check_all_retention

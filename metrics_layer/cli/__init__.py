@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from metrics_layer.cli import (
     commands,  # noqa: F401 - registers the core commands
+    interchange,  # noqa: F401 - schema, diff, import metricflow
     schema,  # noqa: F401 - schema-snapshot
 )
 from metrics_layer.cli.common import app, emit

@@ -234,6 +234,8 @@ class Metric(Strict):
     description: str | None = None
     owner: str | None = None
     validation: Validation | None = None
+    aliases: list[Name] = Field(default_factory=list)  # former names (interchange/aliases.py)
+    deprecated: str | None = None  # why not to use it; queries warn with this reason
 
     @model_validator(mode="after")
     def _check_shape(self) -> Metric:
