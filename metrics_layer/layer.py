@@ -9,7 +9,7 @@ from typing import Any
 import ibis.expr.types as ir
 
 from metrics_layer.compile.kpi import Context, compile_plan
-from metrics_layer.compile.timegrain import check_timezone
+from metrics_layer.compile.timegrain import check_timezone, check_week_start
 from metrics_layer.connection import backend_name, connect
 from metrics_layer.definitions import load_project
 from metrics_layer.errors import guarded
@@ -24,12 +24,19 @@ class Layer:
     """Metric definitions bound to an ibis connection."""
 
     def __init__(
-        self, registry: Registry, con: Any, *, timezone: str = "UTC", path: str | None = None
+        self,
+        registry: Registry,
+        con: Any,
+        *,
+        timezone: str = "UTC",
+        path: str | None = None,
+        week_start: str | int | None = None,
     ) -> None:
         self.registry = registry
         self.con = con
         self.backend = backend_name(con)
         self.timezone = check_timezone(timezone)
+        self.week_start = check_week_start(week_start)  # 0 = Monday … 6 = Sunday
         self.path = path
         self._tables: dict[str, ir.Table] = {}
         self.planner = Planner(registry)
@@ -44,7 +51,7 @@ class Layer:
             if src.calendar is not None:
                 from metrics_layer.calendar import calendar_table
 
-                t = calendar_table(src.calendar)
+                t = calendar_table(src.calendar, self.week_start)
             else:
                 t = self.schemas.table(self.registry, source)
             t = self._tables.setdefault(source, t)
@@ -58,8 +65,21 @@ class Layer:
             found = self.registry.schemas = Schemas(self.con, connected=True).bind(self.registry)
         return found
 
-    def context(self) -> Context:
-        return Context(self.registry, self.table, self.backend, self.timezone)
+    def context(self, timezone: str | None = None, week_start: int | None = None) -> Context:
+        """What compilation needs; a call's timezone / week start override the layer's."""
+        return Context(
+            self.registry,
+            self.table,
+            self.backend,
+            self.timezone if timezone is None else timezone,
+            self.week_start if week_start is None else week_start,
+        )
+
+    def time_settings(self, timezone: Any = None, week_start: Any = None) -> tuple[str, int]:
+        """The effective (timezone, week start) of a call: its own values, else the layer's."""
+        tz = self.timezone if timezone is None else check_timezone(timezone)
+        ws = self.week_start if week_start is None else check_week_start(week_start)
+        return tz, ws
 
     # ---------------------------------------------------------------- catalog
     def metrics(self) -> list[str]:
@@ -79,7 +99,8 @@ class Layer:
 
     # ---------------------------------------------------------------- KPI queries
     def plan(self, metrics: str | Sequence[str], **kwargs: Any) -> Plan:
-        request = Request.build(metrics, timezone=self.timezone, **kwargs)
+        tz, ws = self.time_settings(kwargs.pop("timezone", None), kwargs.pop("week_start", None))
+        request = Request.build(metrics, timezone=tz, week_start=ws, **kwargs)
         return self.planner.plan(request)
 
     def query(
@@ -94,11 +115,14 @@ class Layer:
         limit: int | None = None,
         fill: str | None = None,
         as_of: Any = None,
+        timezone: str | None = None,
+        week_start: str | int | None = None,
     ) -> Result:
         """KPIs × dimensions × grain, as one ibis expression (nothing runs until you ask).
 
         fill="zero"|"null" yields every period of the range; as_of="current" or a date pins the
         version of SCD Type 2 dimensions (default: the version valid at each fact's time).
+        timezone / week_start override the layer's for this query (docs/time.md).
         """
         from metrics_layer.interchange.aliases import rename_order, resolve
 
@@ -116,8 +140,11 @@ class Layer:
             limit=limit,
             fill=fill,
             as_of=as_of,
+            timezone=timezone,
+            week_start=week_start,
         )
-        expr = guarded(lambda: compile_plan(self.context(), plan), "the query")
+        ctx = self.context(plan.request.timezone, plan.request.week_start)
+        expr = guarded(lambda: compile_plan(ctx, plan), "the query")
         if renames:  # the result keeps the names that were asked
             expr = expr.rename({alias: target for alias, target in renames.items()})
         return Result(
@@ -138,6 +165,8 @@ class Layer:
         start: Any = None,
         end: Any = None,
         as_of: Any = None,
+        timezone: str | None = None,
+        week_start: str | int | None = None,
     ) -> Result:
         """Cohort retention (see docs/retention.md): a RetentionResult with pivot(),
         average_curve() and plot(). periods=None returns every observed period."""
@@ -153,6 +182,8 @@ class Layer:
             start=start,
             end=end,
             as_of=as_of,
+            timezone=timezone,
+            week_start=week_start,
         )
 
     def funnel(
@@ -165,6 +196,8 @@ class Layer:
         window: Any = None,
         grain: str | None = None,
         strategy: str | None = None,
+        timezone: str | None = None,
+        week_start: str | int | None = None,
     ) -> Result:
         """Conversion funnel with windowFunnel semantics (see docs/funnels.md).
 
@@ -183,6 +216,8 @@ class Layer:
             window=window,
             grain=grain,
             strategy=strategy,
+            timezone=timezone,
+            week_start=week_start,
         )
 
     def check(
@@ -258,6 +293,7 @@ def load(
     check_schema: bool | None = None,
     strict: bool = False,
     read_only: bool = True,
+    week_start: str | int | None = None,
 ) -> Layer:
     """Load definitions from a folder or file (or a dict of the YAML structure) and bind them
     to a connection.
@@ -269,6 +305,8 @@ def load(
     strict=True resolves the names of requests (by, where) to declared dimensions only.
     A DuckDB file or URL given as `con` is opened read-only (so other processes can read it
     too) unless read_only=False; connections passed in are used as they are.
+    timezone (IANA name) and week_start (weekday, default monday) are the defaults of every
+    call, which may override them (docs/time.md).
     """
     if not isinstance(path, str | Path):  # a dict of the YAML structure (anything else: an error)
         from metrics_layer.interchange.as_data import load_data
@@ -287,7 +325,11 @@ def load(
     check_aliases(project, origins)
     registry.schemas = schemas.bind(registry)
     layer = Layer(
-        registry, backend, timezone=timezone, path=None if folder is None else str(folder)
+        registry,
+        backend,
+        timezone=timezone,
+        path=None if folder is None else str(folder),
+        week_start=week_start,
     )
     if check_schema if check_schema is not None else given:
         from metrics_layer.analysis.funnel_defs import check_all_funnels
