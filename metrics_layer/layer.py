@@ -220,6 +220,31 @@ class Layer:
             week_start=week_start,
         )
 
+    def experiment(
+        self,
+        name: str,
+        start: Any = None,
+        end: Any = None,
+        metrics: str | Sequence[str] | None = None,
+        alpha: float = 0.05,
+        relative: bool = True,
+        cuped: Any = None,
+    ) -> Result:
+        """A/B readout of an `experiments:` definition (see docs/experiments.md): an
+        ExperimentResult with to_pandas(), srm, multiple_exposures, explain(), sql() and plot()."""
+        from metrics_layer.analysis.experiment import experiment
+
+        return experiment(
+            self,
+            name,
+            start=start,
+            end=end,
+            metrics=metrics,
+            alpha=alpha,
+            relative=relative,
+            cuped=cuped,
+        )
+
     def check(
         self,
         metrics: Sequence[str] | None = None,
@@ -324,6 +349,9 @@ def load(
 
     check_aliases(project, origins)
     registry.schemas = schemas.bind(registry)
+    from metrics_layer.analysis.experiment_defs import check_all_experiments
+
+    check_all_experiments(registry)  # unknown metrics, untestable kinds: fail at load
     layer = Layer(
         registry,
         backend,

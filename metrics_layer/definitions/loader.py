@@ -20,7 +20,7 @@ from metrics_layer.definitions.templates import render_template
 from metrics_layer.definitions.yaml_lines import Path_, YamlSyntaxError, line_of, load_with_lines
 from metrics_layer.errors import DefinitionError, FieldProblem, Location, suggest
 
-SECTIONS = ("sources", "metrics", "retention", "funnels")
+SECTIONS = ("sources", "metrics", "retention", "funnels", "experiments")
 
 
 @dataclass
@@ -313,6 +313,7 @@ def _literal_hint(err: Any) -> str:
 
 def _known_fields(loc: tuple[Any, ...]) -> list[str]:
     """Field names valid at a location, for 'did you mean' on misspelt keys."""
+    from metrics_layer.definitions import experiments as x
     from metrics_layer.definitions import models as m
 
     chain: dict[str, type] = {
@@ -330,6 +331,8 @@ def _known_fields(loc: tuple[Any, ...]) -> list[str]:
         "anomaly": m.Anomaly,
         "non_additive": m.NonAdditive,
         "reconcile": m.Reconcile,
+        "experiments": x.Experiment,
+        "cuped": x.Cuped,
     }
     model: type = m.Project
     for part in loc[:-1]:

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from metrics_layer.checks.models import CheckItem, TrailingWindow
 from metrics_layer.definitions.columns import Columns
 from metrics_layer.definitions.durations import duration_seconds, parse_duration
+from metrics_layer.definitions.experiments import Experiment
 from metrics_layer.definitions.tables import split_table
 from metrics_layer.errors import FieldProblem, suggest
 from metrics_layer.grain import GRAIN_NAMES
@@ -487,3 +488,4 @@ class Project(Strict):
     metrics: dict[Name, Metric] = Field(default_factory=dict)
     retention: dict[Name, Retention] = Field(default_factory=dict)
     funnels: dict[Name, Funnel] = Field(default_factory=dict)
+    experiments: dict[Name, Experiment] = Field(default_factory=dict)
