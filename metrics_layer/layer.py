@@ -203,6 +203,23 @@ class Layer:
             self, sources=sources, start=start, end=end, as_of=as_of, quarantine=quarantine
         )
 
+    def dimension_values(
+        self, dimension: str, search: str | None = None, limit: int = 100
+    ) -> Result:
+        """Distinct values of a dimension (`source.dimension`, a path from the source allowed),
+        sorted, optionally only those whose text contains `search` (case-insensitive)."""
+        from metrics_layer.access.values import dimension_values
+
+        return dimension_values(self, dimension, search=search, limit=limit)
+
+    def restrict(
+        self, policies: Sequence[str] | str, attributes: Mapping[str, Any] | None = None
+    ) -> Layer:
+        """A strict layer seeing only what the named `access:` policies grant (docs/service.md)."""
+        from metrics_layer.access import restrict
+
+        return restrict(self, policies, attributes)
+
     def lineage(self, metric: str) -> Any:
         """What a metric is computed from: metrics, measures, columns, tables and joins (docs/lineage.md)."""
         from metrics_layer.lineage import lineage
@@ -256,6 +273,9 @@ def load(
     schemas = schemas_for(backend, path, connected=given)
     registry = Registry(project, origins, schemas.schema_of, strict=strict)
     registry.schemas = schemas.bind(registry)
+    from metrics_layer.access.validate import check_access
+
+    check_access(registry, resolve_names=False)
     layer = Layer(registry, backend, timezone=timezone, path=str(path))
     if check_schema if check_schema is not None else given:
         from metrics_layer.analysis.funnel_defs import check_all_funnels
@@ -263,6 +283,7 @@ def load(
         from metrics_layer.registry.schema_check import check_schema as run_check
 
         run_check(layer)
+        check_access(registry)
         check_all_retention(registry)  # time columns, entity, by paths: fail at load, not at query
         check_all_funnels(registry)
     return layer

@@ -15,6 +15,7 @@ import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 from pydantic import ValidationError
 
+from metrics_layer.definitions.access import merge_policies
 from metrics_layer.definitions.models import Project
 from metrics_layer.definitions.templates import render_template
 from metrics_layer.definitions.yaml_lines import Path_, YamlSyntaxError, line_of, load_with_lines
@@ -330,6 +331,8 @@ def _known_fields(loc: tuple[Any, ...]) -> list[str]:
         "anomaly": m.Anomaly,
         "non_additive": m.NonAdditive,
         "reconcile": m.Reconcile,
+        "access": m.Access,
+        "policies": m.Policy,
     }
     model: type = m.Project
     for part in loc[:-1]:
@@ -362,6 +365,7 @@ def load_project(
                     )
                 origins.files[(section, name)] = display
                 merged[section][name] = item
+        merge_policies(project, display, lines, origins, merged)
     return Project.model_validate(merged), origins
 
 
