@@ -9,6 +9,7 @@ from __future__ import annotations
 from metrics_layer.cli import (
     commands,  # noqa: F401 - registers the core commands
     schema,  # noqa: F401 - schema-snapshot
+    service,  # noqa: F401 - serve, mcp
 )
 from metrics_layer.cli.common import app, emit
 
