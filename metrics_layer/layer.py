@@ -256,6 +256,8 @@ def load(
     check_schema: bool | None = None,
     strict: bool = False,
     read_only: bool = True,
+    audit: str | Path | None = None,
+    cache_ttl: float = 0.0,
 ) -> Layer:
     """Load definitions from a folder or file and bind them to a connection.
 
@@ -266,6 +268,8 @@ def load(
     strict=True resolves the names of requests (by, where) to declared dimensions only.
     A DuckDB file or URL given as `con` is opened read-only (so other processes can read it
     too) unless read_only=False; connections passed in are used as they are.
+    audit=PATH appends one JSON line per call; cache_ttl=SECONDS keeps answers that long
+    (off by default); see docs/service.md.
     """
     project, origins = load_project(path, vars)
     given = con is not None
@@ -286,4 +290,8 @@ def load(
         check_access(registry)
         check_all_retention(registry)  # time columns, entity, by paths: fail at load, not at query
         check_all_funnels(registry)
+    if audit is not None or cache_ttl:
+        from metrics_layer.service.observed import observe
+
+        observe(layer, audit=audit, cache_ttl=cache_ttl)
     return layer

@@ -122,38 +122,31 @@ def make_db(path: Path, seed: int = 7, workers: int = 30) -> Path:
     con.execute(
         "CREATE TABLE events (event_id BIGINT, worker_id BIGINT, event_type VARCHAR, ts TIMESTAMP)"
     )
+    rows: dict[str, list[list]] = {"workers": [], "tasks": [], "assignments": [], "events": []}
     for w in range(1, workers + 1):
         country = rnd.choice([*COUNTRIES, None]) if w > 3 else COUNTRIES[w - 1]
         when = START + dt.timedelta(hours=rnd.randrange(24 * 60))
-        con.execute(
-            "INSERT INTO workers VALUES (?, ?, ?, ?, ?)",
-            [w, country, f"name{w}", f"Worker{w}@Mail{w % 4}.example", when],
-        )
+        rows["workers"].append([w, country, f"name{w}", f"Worker{w}@Mail{w % 4}.example", when])
     for t in range(1, 21):
         when = START + dt.timedelta(hours=rnd.randrange(24 * 60))
-        con.execute("INSERT INTO tasks VALUES (?, ?, ?)", [t, rnd.choice(["n", "s"]), when])
+        rows["tasks"].append([t, rnd.choice(["n", "s"]), when])
     for a in range(1, 121):
         worker = rnd.choice([*range(1, workers + 3), None])  # ids past the last: no such worker
         when = START + dt.timedelta(hours=rnd.randrange(24 * 70))
-        con.execute(
-            "INSERT INTO assignments VALUES (?, ?, ?, ?, ?, ?)",
-            [
-                a,
-                rnd.randrange(1, 21),
-                worker,
-                rnd.choice(["open", "done"]),
-                round(rnd.uniform(0, 100), 2),
-                when,
-            ],
-        )
+        status = rnd.choice(["open", "done"])
+        revenue = round(rnd.uniform(0, 100), 2)
+        rows["assignments"].append([a, rnd.randrange(1, 21), worker, status, revenue, when])
     e = 0
     for w in range(1, workers + 1):
         t = START + dt.timedelta(hours=rnd.randrange(24 * 50))
         for kind in ["signup", "session", "session", "task_completed"]:
             if rnd.random() < 0.8:
                 e += 1
-                con.execute("INSERT INTO events VALUES (?, ?, ?, ?)", [e, w, kind, t])
+                rows["events"].append([e, w, kind, t])
                 t += dt.timedelta(hours=rnd.randrange(1, 24 * 12))
+    for table, values in rows.items():
+        marks = ", ".join("?" * len(values[0]))
+        con.executemany(f"INSERT INTO {table} VALUES ({marks})", values)
     con.close()
     return path
 
