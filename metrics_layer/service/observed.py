@@ -33,6 +33,7 @@ class Observer:
     def __init__(self, audit: AuditLog | None, cache: ResultCache | None) -> None:
         self.audit = audit
         self.cache = cache
+        self.user: str | None
         try:
             self.user = getpass.getuser()
         except (KeyError, OSError):
