@@ -276,6 +276,23 @@ class Layer:
             self, sources=sources, start=start, end=end, as_of=as_of, quarantine=quarantine
         )
 
+    def dimension_values(
+        self, dimension: str, search: str | None = None, limit: int = 100
+    ) -> Result:
+        """Distinct values of a dimension (`source.dimension`, a path from the source allowed),
+        sorted, optionally only those whose text contains `search` (case-insensitive)."""
+        from metrics_layer.access.values import dimension_values
+
+        return dimension_values(self, dimension, search=search, limit=limit)
+
+    def restrict(
+        self, policies: Sequence[str] | str, attributes: Mapping[str, Any] | None = None
+    ) -> Layer:
+        """A strict layer seeing only what the named `access:` policies grant (docs/service.md)."""
+        from metrics_layer.access import restrict
+
+        return restrict(self, policies, attributes)
+
     def lineage(self, metric: str) -> Any:
         """What a metric is computed from: metrics, measures, columns, tables and joins (docs/lineage.md)."""
         from metrics_layer.lineage import lineage
@@ -319,6 +336,8 @@ def load(
     strict: bool = False,
     read_only: bool = True,
     week_start: str | int | None = None,
+    audit: str | Path | None = None,
+    cache_ttl: float = 0.0,
 ) -> Layer:
     """Load definitions from a folder or file (or a dict of the YAML structure) and bind them
     to a connection.
@@ -332,6 +351,8 @@ def load(
     too) unless read_only=False; connections passed in are used as they are.
     timezone (IANA name) and week_start (weekday, default monday) are the defaults of every
     call, which may override them (docs/time.md).
+    audit=PATH appends one JSON line per call; cache_ttl=SECONDS keeps answers that long
+    (off by default); see docs/service.md.
     """
     if not isinstance(path, str | Path):  # a dict of the YAML structure (anything else: an error)
         from metrics_layer.interchange.as_data import load_data
@@ -349,8 +370,10 @@ def load(
 
     check_aliases(project, origins)
     registry.schemas = schemas.bind(registry)
+    from metrics_layer.access.validate import check_access
     from metrics_layer.analysis.experiment_defs import check_all_experiments
 
+    check_access(registry, resolve_names=False)
     check_all_experiments(registry)  # unknown metrics, untestable kinds: fail at load
     layer = Layer(
         registry,
@@ -365,6 +388,11 @@ def load(
         from metrics_layer.registry.schema_check import check_schema as run_check
 
         run_check(layer)
+        check_access(registry)
         check_all_retention(registry)  # time columns, entity, by paths: fail at load, not at query
         check_all_funnels(registry)
+    if audit is not None or cache_ttl:
+        from metrics_layer.service.observed import observe
+
+        observe(layer, audit=audit, cache_ttl=cache_ttl)
     return layer

@@ -15,6 +15,7 @@ import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 from pydantic import ValidationError
 
+from metrics_layer.definitions.access import merge_policies
 from metrics_layer.definitions.models import Project
 from metrics_layer.definitions.templates import render_template
 from metrics_layer.definitions.yaml_lines import Path_, YamlSyntaxError, line_of, load_with_lines
@@ -333,6 +334,8 @@ def _known_fields(loc: tuple[Any, ...]) -> list[str]:
         "reconcile": m.Reconcile,
         "experiments": x.Experiment,
         "cuped": x.Cuped,
+        "access": m.Access,
+        "policies": m.Policy,
     }
     model: type = m.Project
     for part in loc[:-1]:
@@ -365,6 +368,7 @@ def load_project(
                     )
                 origins.files[(section, name)] = display
                 merged[section][name] = item
+        merge_policies(project, display, lines, origins, merged)
     return Project.model_validate(merged), origins
 
 

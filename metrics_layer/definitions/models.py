@@ -14,6 +14,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from metrics_layer.checks.models import CheckItem, TrailingWindow
+from metrics_layer.definitions.access import Access
+from metrics_layer.definitions.access import Policy as Policy
 from metrics_layer.definitions.columns import Columns
 from metrics_layer.definitions.durations import duration_seconds, parse_duration
 from metrics_layer.definitions.experiments import Experiment
@@ -46,6 +48,7 @@ class Dimension(Strict):
     type: Literal["string", "number", "boolean", "time", "date"] | None = None
     label: str | None = None
     description: str | None = None
+    pii: bool = False  # masked on restricted layers unless a policy unmasks it (docs/service.md)
 
 
 class NonAdditive(Strict):
@@ -489,3 +492,4 @@ class Project(Strict):
     retention: dict[Name, Retention] = Field(default_factory=dict)
     funnels: dict[Name, Funnel] = Field(default_factory=dict)
     experiments: dict[Name, Experiment] = Field(default_factory=dict)
+    access: Access = Field(default_factory=Access)
