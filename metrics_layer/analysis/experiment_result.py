@@ -96,4 +96,4 @@ class ExperimentResult(Result):
                 f"{srm.p_value:.2e} &lt; 0.001): the split of units does not match the weights, "
                 "so the assignment or the exposure logging is broken; do not trust the lifts.</p>"
             )
-        return head + df.to_html(index=False, na_rep="NaN")
+        return head + str(df.to_html(index=False, na_rep="NaN"))

@@ -107,7 +107,7 @@ def spine(source: ir.Table, lo: ir.Value, hi: ir.Value, grain: str | Grain, name
     """
     lo_value, hi_value = _literal_value(lo), _literal_value(hi)
     if lo_value is not None and hi_value is not None:
-        limits.check_spine(lo_value, hi_value, grain)
+        limits.check_spine(lo_value, hi_value, grain if isinstance(grain, str) else grain.name)
     ends = {"__lo": lo.cast(dt.timestamp), "__hi": hi.cast(dt.timestamp)}
     reduced = {k: v for k, v in ends.items() if not _constant(v)}
     if not reduced:

@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from metrics_layer.checks.models import CheckItem, TrailingWindow
-from metrics_layer.definitions.access import Access
+from metrics_layer.definitions.access import Access as Access
 from metrics_layer.definitions.access import Policy as Policy
 from metrics_layer.definitions.columns import Columns
 from metrics_layer.definitions.durations import duration_seconds, parse_duration

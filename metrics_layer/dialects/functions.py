@@ -29,7 +29,7 @@ def spark_wall(ts: dt.timestamp, zone: str) -> dt.timestamp:
 
 
 @ibis.udf.scalar.builtin(name="to_utc_timestamp")
-def spark_utc(ts: dt.timestamp, zone: str) -> dt.timestamp:  # type: ignore[empty-body]
+def spark_utc(ts: dt.timestamp, zone: str) -> dt.timestamp:
     """Spark's conversion of a wall-clock time in `zone` to the UTC timestamp."""
 
 
