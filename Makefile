@@ -11,7 +11,7 @@ DEMO_EVENTS ?= 1000000
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev,postgres,spark]"
+	$(BIN)/python -m pip install --quiet -e ".[dev,postgres,spark,service]"
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -86,6 +86,11 @@ class ExpressionError(MetricsLayerError):
     """An expression uses syntax outside the allowed SQL-expression grammar."""
 
 
+class ExpressionTooLarge(ExpressionError, QueryError):
+    """An expression over a size limit (metrics_layer.limits): a QueryError in a request, and
+    an ExpressionError, so that a definition's expression is reported at its file and line."""
+
+
 class SchemaError(DefinitionError):
     """Definitions name a table or column that the connection does not have."""
 

@@ -17,6 +17,7 @@ import datetime as _dt
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from metrics_layer import limits
 from metrics_layer.analysis.funnel_defs import check_funnel, event_kinds
 from metrics_layer.analysis.funnel_events import build_events
 from metrics_layer.analysis.funnel_overlap import overlap_groups
@@ -47,6 +48,8 @@ def funnel(
     grain: str | None = None,
     strategy: str | None = None,
     overlap: str = "auto",
+    timezone: Any = None,
+    week_start: Any = None,
 ) -> FunnelResult:
     """The funnel `name` as a lazy FunnelResult (one ibis expression).
 
@@ -65,8 +68,11 @@ def funnel(
         grain=grain,
         strategy=strategy,
         overlap=overlap,
+        timezone=timezone,
+        week_start=week_start,
     )
-    expr = guarded(lambda: compile_funnel(layer.context(), q), f"funnel {name!r}")
+    ctx = layer.context(q.timezone, q.week_start)
+    expr = guarded(lambda: compile_funnel(ctx, q), f"funnel {name!r}")
     return FunnelResult(
         expr, explain=q.explain(), backend=layer.backend, kind="funnel", meta={"query": q}
     )
@@ -94,9 +100,12 @@ def build_query(
     grain: str | None,
     strategy: str | None,
     overlap: str = "auto",
+    timezone: Any = None,
+    week_start: Any = None,
 ) -> FunnelQuery:
     """Check the arguments against the definition; every mistake is a QueryError."""
     reg = layer.registry
+    tz, ws = layer.time_settings(timezone, week_start)
     defs = reg.project.funnels
     if name not in defs:
         raise QueryError(unknown("funnel", name, defs))
@@ -124,7 +133,7 @@ def build_query(
         f"name the dimension by its path (e.g. {d.source}.{{column}})",
     )
     by_refs = validate.single_valued(reg, d.source, by_cols)
-    b_start, b_end = validate.bounds(start, end, layer.timezone)
+    b_start, b_end = validate.bounds(start, end, tz)
     if overlap not in ("auto", "assume"):
         raise QueryError(f"overlap must be 'auto' or 'assume', got {overlap!r}")
     groups = overlap_groups(steps)
@@ -145,7 +154,8 @@ def build_query(
         start=b_start,
         end=b_end,
         grain=grain,
-        timezone=layer.timezone,
+        timezone=tz,
+        week_start=ws,
         backend=layer.backend,
         strategy=_strategy(strategy, layer.backend),
         disjoint=all(len(g) == 1 for g in groups),
@@ -181,6 +191,7 @@ def _window(value: Any) -> tuple[str, int]:
     if isinstance(value, int):
         if value <= 0:
             raise QueryError(f"window must be longer than 0 seconds, got {value}")
+        limits.check_window(value, f"{value} seconds")
         return f"{value} seconds", value
     if not isinstance(value, str):
         raise QueryError(f"window must be a duration such as '7 days', got {value!r}")
@@ -190,4 +201,5 @@ def _window(value: Any) -> tuple[str, int]:
         raise QueryError(f"window: {exc}") from None
     if seconds <= 0:
         raise QueryError(f"window {value!r} must be longer than 0 seconds")
+    limits.check_window(seconds, value)
     return value, seconds

@@ -22,6 +22,7 @@ from metrics_layer.compile.timegrain import parse_bound
 from metrics_layer.definitions.models import Reconcile, Validation
 from metrics_layer.errors import MetricsLayerError
 from metrics_layer.expressions import compile_expression, parse_expression
+from metrics_layer.grain import Grain
 from metrics_layer.planner.plan import output_names
 
 if TYPE_CHECKING:
@@ -97,13 +98,14 @@ def _evaluate(
     layer: Layer, name: str, v: Validation, grain: str, start: Any, end: Any, as_of: Any
 ) -> _Series:
     s, e = parse_bound(start, "start"), parse_bound(end, "end")
+    g = Grain.of(grain, layer.week_start)  # the periods layer.query gives at this grain
     bound = parse_bound(as_of, "as_of") if as_of is not None else None
-    cutoff = series.floor(bound, grain) if bound is not None else None
+    cutoff = series.floor(bound, g) if bound is not None else None
     lookback = 1 if v.max_change is not None else 0
     if v.anomaly is not None:
         lookback = max(lookback, v.anomaly.window * (v.anomaly.seasonality or 1))
-    first = series.floor(s, grain) if s is not None else None
-    q_start = series.shift(first, grain, -lookback) if first is not None else None
+    first = series.floor(s, g) if s is not None else None
+    q_start = series.shift(first, g, -lookback) if first is not None else None
     spine_end = min(x for x in (e, cutoff) if x is not None) if (e or cutoff) else None
 
     targets: dict[str, list[str]] = {}
@@ -116,7 +118,7 @@ def _evaluate(
     column = dict((ref, out) for out, ref in output_names(tuple(names)))
     inputs = {n: (V if n == name else f"__in{i}") for i, n in enumerate(names)}
     t = expr.select(grain, *groups, **{inputs[n]: expr[column[n]] for n in names})
-    t = series.spine(t, grain, groups, grain, q_start, spine_end)
+    t = series.spine(t, grain, groups, g, q_start, spine_end)
     t = series.numbered(t, grain, groups)
     flags = _flags(t, v, grain, groups, inputs, targets)
     judged = flags

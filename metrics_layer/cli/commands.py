@@ -240,12 +240,17 @@ def docs(
     connection: str | None = ConnOpt,
     var: list[str] | None = VarOpt,
     timezone: str = TzOpt,
+    force: bool = typer.Option(
+        False, "--force", help="Replace a folder that holds files the catalog did not write"
+    ),
 ) -> None:
-    """Render the data dictionary (static HTML and Markdown): sources, metrics, SQL, lineage."""
+    """Render the data dictionary (static HTML and Markdown): sources, metrics, SQL, lineage.
+
+    The folder must be new, empty or a catalog written before; it is replaced as a whole."""
 
     def body() -> None:
         layer = _layer(path, connection, var, timezone)
-        index = layer.docs(out, formats=format, real_sql=bool(connection))
+        index = layer.docs(out, formats=format, real_sql=bool(connection), force=force)
         typer.echo(f"catalog written to {index}")
 
     run(body)

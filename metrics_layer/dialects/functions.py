@@ -28,6 +28,11 @@ def spark_wall(ts: dt.timestamp, zone: str) -> dt.timestamp:
     """Spark's conversion of a UTC timestamp to wall-clock time in `zone`."""
 
 
+@ibis.udf.scalar.builtin(name="to_utc_timestamp")
+def spark_utc(ts: dt.timestamp, zone: str) -> dt.timestamp:
+    """Spark's conversion of a wall-clock time in `zone` to the UTC timestamp."""
+
+
 @ibis.udf.scalar.builtin(name="datetime")
 def bq_wall(ts: UTC, zone: str) -> dt.timestamp:  # type: ignore[valid-type]
     """BigQuery DATETIME(timestamp, zone): the civil time in `zone` of an instant."""
