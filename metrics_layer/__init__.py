@@ -31,6 +31,7 @@ __all__ = [
     "Result",
     "SchemaError",
     "__version__",
+    "import_metricflow",
     "load",
 ]
 
@@ -41,6 +42,10 @@ def __getattr__(name: str) -> Any:
         from metrics_layer import layer
 
         return getattr(layer, name)
+    if name == "import_metricflow":
+        from metrics_layer.interchange.metricflow import import_metricflow
+
+        return import_metricflow
     if name == "Result":
         from metrics_layer.result import Result
 

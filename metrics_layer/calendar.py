@@ -18,7 +18,7 @@ CALENDAR_SCHEMA: dict[str, str] = {
     "day_name": "string",
     "is_weekend": "boolean",
     "is_business_day": "boolean",
-    "week": "date",  # Monday of the ISO week
+    "week": "date",  # first day of the week (the layer's week start, Monday by default)
     "iso_year": "int64",
     "iso_week": "int64",
     "month": "date",
@@ -30,8 +30,10 @@ CALENDAR_SCHEMA: dict[str, str] = {
 }
 
 
-def calendar_frame(spec: Calendar) -> pd.DataFrame:
-    """One row per day in [start, end) with calendar, ISO and fiscal attributes."""
+def calendar_frame(spec: Calendar, week_start: int = 0) -> pd.DataFrame:
+    """One row per day in [start, end) with calendar, ISO and fiscal attributes; `week` is the
+    first day of the week starting on `week_start` (0 = Monday … 6 = Sunday), as the `week`
+    grain of the layer's queries."""
     days = pd.date_range(spec.start, spec.end - _dt.timedelta(days=1), freq="D")
     iso = days.isocalendar()
     holidays = {pd.Timestamp(h) for h in spec.holidays}
@@ -46,7 +48,7 @@ def calendar_frame(spec: Calendar) -> pd.DataFrame:
             "day_name": days.day_name(),
             "is_weekend": (iso["day"] >= 6).to_numpy(),
             "is_business_day": ((iso["day"] < 6).to_numpy() & ~days.isin(list(holidays))),
-            "week": (days - pd.to_timedelta(iso["day"].to_numpy() - 1, unit="D")).date,
+            "week": (days - pd.to_timedelta((days.weekday - week_start) % 7, unit="D")).date,
             "iso_year": iso["year"].to_numpy().astype("int64"),
             "iso_week": iso["week"].to_numpy().astype("int64"),
             "month": days.to_period("M").to_timestamp().date,
@@ -60,7 +62,7 @@ def calendar_frame(spec: Calendar) -> pd.DataFrame:
     return frame
 
 
-def calendar_table(spec: Calendar) -> ir.Table:
+def calendar_table(spec: Calendar, week_start: int = 0) -> ir.Table:
     """The calendar as an ibis memtable (uploaded to whichever backend runs the query)."""
     schema = ibis.schema(CALENDAR_SCHEMA)
-    return ibis.memtable(calendar_frame(spec), schema=schema)
+    return ibis.memtable(calendar_frame(spec, week_start), schema=schema)

@@ -76,7 +76,7 @@ def spine_periods(lo: Any, hi: Any, grain: str) -> int:
     # month, plus hi's own month when hi lies after its first instant
     n = (e.year - s.year) * 12 + e.month - s.month
     past_start = e > e.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-    return -(-n // months) + (1 if past_start and n % months == 0 else 0)
+    return int(-(-n // months) + (1 if past_start and n % months == 0 else 0))
 
 
 def _as_datetime(value: Any) -> Any:

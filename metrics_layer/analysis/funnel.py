@@ -24,7 +24,7 @@ from metrics_layer.analysis.funnel_overlap import overlap_groups
 from metrics_layer.analysis.funnel_result import FunnelResult
 from metrics_layer.analysis.funnel_spec import ORDERS, RESULT_COLUMNS, STRATEGIES, FunnelQuery
 from metrics_layer.analysis.funnel_summary import counted, summarize
-from metrics_layer.definitions.models import duration_seconds
+from metrics_layer.definitions.durations import duration_seconds
 from metrics_layer.dialects import dialect
 from metrics_layer.errors import QueryError, guarded, suggest, unknown
 from metrics_layer.planner import validate
@@ -48,6 +48,8 @@ def funnel(
     grain: str | None = None,
     strategy: str | None = None,
     overlap: str = "auto",
+    timezone: Any = None,
+    week_start: Any = None,
 ) -> FunnelResult:
     """The funnel `name` as a lazy FunnelResult (one ibis expression).
 
@@ -66,8 +68,11 @@ def funnel(
         grain=grain,
         strategy=strategy,
         overlap=overlap,
+        timezone=timezone,
+        week_start=week_start,
     )
-    expr = guarded(lambda: compile_funnel(layer.context(), q), f"funnel {name!r}")
+    ctx = layer.context(q.timezone, q.week_start)
+    expr = guarded(lambda: compile_funnel(ctx, q), f"funnel {name!r}")
     return FunnelResult(
         expr, explain=q.explain(), backend=layer.backend, kind="funnel", meta={"query": q}
     )
@@ -95,9 +100,12 @@ def build_query(
     grain: str | None,
     strategy: str | None,
     overlap: str = "auto",
+    timezone: Any = None,
+    week_start: Any = None,
 ) -> FunnelQuery:
     """Check the arguments against the definition; every mistake is a QueryError."""
     reg = layer.registry
+    tz, ws = layer.time_settings(timezone, week_start)
     defs = reg.project.funnels
     if name not in defs:
         raise QueryError(unknown("funnel", name, defs))
@@ -125,7 +133,7 @@ def build_query(
         f"name the dimension by its path (e.g. {d.source}.{{column}})",
     )
     by_refs = validate.single_valued(reg, d.source, by_cols)
-    b_start, b_end = validate.bounds(start, end, layer.timezone)
+    b_start, b_end = validate.bounds(start, end, tz)
     if overlap not in ("auto", "assume"):
         raise QueryError(f"overlap must be 'auto' or 'assume', got {overlap!r}")
     groups = overlap_groups(steps)
@@ -146,7 +154,8 @@ def build_query(
         start=b_start,
         end=b_end,
         grain=grain,
-        timezone=layer.timezone,
+        timezone=tz,
+        week_start=ws,
         backend=layer.backend,
         strategy=_strategy(strategy, layer.backend),
         disjoint=all(len(g) == 1 for g in groups),

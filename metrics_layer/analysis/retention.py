@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING, Any
 from metrics_layer.analysis.retention_compile import COLUMNS, compile_retention
 from metrics_layer.analysis.retention_defs import check_retention, time_field
 from metrics_layer.analysis.retention_result import RetentionResult
-from metrics_layer.compile.timegrain import parse_bound
+from metrics_layer.compile.timegrain import grain_of, parse_bound
 from metrics_layer.errors import QueryError, guarded, suggest, unknown
+from metrics_layer.grain import Grain
 from metrics_layer.planner import validate
 from metrics_layer.planner.validate import output_names
 from metrics_layer.registry import FieldRef
@@ -39,7 +40,7 @@ class RetentionQuery:
     activity: str
     time: str
     time_ref: FieldRef
-    period: str
+    period: Grain  # the retention's period; weeks start on the call's week start
     cohort_type: str
     mode: str
     periods: int | None
@@ -64,7 +65,8 @@ class RetentionQuery:
         )
         lines = [
             f"retention {self.name!r} on source {self.source!r}, {self.period}ly cohorts "
-            f"in {self.timezone}",
+            f"in {self.timezone}"
+            + (f", weeks starting {self.period.week_start_name}" if self.period.week_start else ""),
             f"  entity: {self.entity} (rows with a NULL entity ignored)",
             f"  cohort event: {self.cohort}; entry = {first}"
             + (f"; entry bounded by {bounds}" if bounds else ""),
@@ -97,6 +99,8 @@ def retention(
     start: Any = None,
     end: Any = None,
     as_of: Any = None,
+    timezone: Any = None,
+    week_start: Any = None,
 ) -> RetentionResult:
     """Cohort retention of the definition `name` as a lazy RetentionResult (one ibis expression)."""
     q = build_query(
@@ -109,8 +113,11 @@ def retention(
         start=start,
         end=end,
         as_of=as_of,
+        timezone=timezone,
+        week_start=week_start,
     )
-    expr = guarded(lambda: compile_retention(layer.context(), q), f"retention {name!r}")
+    ctx = layer.context(q.timezone, q.period.week_start)
+    expr = guarded(lambda: compile_retention(ctx, q), f"retention {name!r}")
     return RetentionResult(
         expr, explain=q.explain(), backend=layer.backend, kind="retention", meta={"query": q}
     )
@@ -127,9 +134,12 @@ def build_query(
     start: Any,
     end: Any,
     as_of: Any,
+    timezone: Any = None,
+    week_start: Any = None,
 ) -> RetentionQuery:
     """Check the arguments against the definition; every mistake is a QueryError."""
     reg = layer.registry
+    tz, ws = layer.time_settings(timezone, week_start)
     defs = reg.project.retention
     if name not in defs:
         raise QueryError(unknown("retention", name, defs))
@@ -158,8 +168,8 @@ def build_query(
         f"name the dimension by its path (e.g. {d.source}.{{column}})",
     )
     by_refs = validate.single_valued(reg, d.source, by_cols)
-    b_start, b_end = validate.bounds(start, end, layer.timezone)
-    b_as_of = parse_bound(as_of, "as_of", layer.timezone)
+    b_start, b_end = validate.bounds(start, end, tz)
+    b_as_of = parse_bound(as_of, "as_of", tz)
     time, time_ref = time_field(reg, name)
     return RetentionQuery(
         name=name,
@@ -169,7 +179,7 @@ def build_query(
         activity=d.activity,
         time=time,
         time_ref=time_ref,
-        period=d.period,
+        period=grain_of(d.period, ws),
         cohort_type=kind,
         mode=mode,
         periods=periods,
@@ -178,5 +188,5 @@ def build_query(
         start=b_start,
         end=b_end,
         as_of=b_as_of,
-        timezone=layer.timezone,
+        timezone=tz,
     )

@@ -18,7 +18,7 @@ PERIODS: tuple[str, ...] = ("day", "week", "month", "quarter")
 
 def period_index(local: ir.Value, period: str | Grain) -> ir.IntegerValue:
     """Whole periods since the origin of a local timestamp or date (portable ibis ops only)."""
-    return Grain.of(period).index(local)  # type: ignore[no-any-return]
+    return Grain.of(period).index(local)
 
 
 def py_period_index(value: _dt.datetime | _dt.date, period: str | Grain) -> int:

@@ -43,7 +43,7 @@ def eager_aggregate(ctx: Context, node: EagerAggregate) -> ir.Table:
         t = t.filter(*preds)
     pkeys: dict[str, ir.Value] = {k: t[k] for k in node.join_keys}
     if scan.grain:
-        pkeys[PERIOD] = bucket(t[TIME], scan.grain)
+        pkeys[PERIOD] = bucket(t[TIME], ctx.grain(scan.grain))
     own_dims = {}
     for i, (out, ref) in enumerate(scan.keys):
         if not ref.path:

@@ -78,7 +78,7 @@ def epoch_us(value: ir.Value, backend: str) -> ir.IntegerValue:
     engine = dialect(backend)
     if engine.name == "generic":  # EXTRACT(epoch) is exact to the microsecond as a decimal
         engine = dialect("postgres")
-    return engine.epoch_micros(value)  # type: ignore[return-value]
+    return engine.epoch_micros(value)
 
 
 def bucket(value: ir.Value, grain: str | Grain) -> ir.Value:

@@ -8,46 +8,78 @@ says which of them a query needs and with which bounds; these functions only bui
 from __future__ import annotations
 
 import datetime as _dt
+from typing import TYPE_CHECKING
 
 import ibis
+import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 
-from metrics_layer.compile.periods import duration, grain_step, spine, truncate_literal
-from metrics_layer.compile.timegrain import GRAIN_UNITS, bucket
+from metrics_layer.compile.periods import duration, spine
+from metrics_layer.definitions.durations import parse_duration
+from metrics_layer.dialects import dialect
+from metrics_layer.grain import Grain
 from metrics_layer.planner.nodes import Fill, MeasureNode, Scan, ShareTotal, Shift
+
+if TYPE_CHECKING:
+    from metrics_layer.compile.kpi import Context
 
 TIME = "__t"
 PERIOD = "__p"
+UTC_TIME = "__u"  # the row's time as naive UTC, for windows of elapsed time
+ELAPSED_UNITS = ("second", "minute", "hour")
 
 
-def _lower(start: _dt.datetime | None, grain: str) -> ir.Value | None:
-    return ibis.literal(truncate_literal(start, grain)) if start else None
+def _lower(start: _dt.datetime | None, grain: Grain) -> ir.Value | None:
+    return ibis.literal(grain.floor_literal(start), type=dt.timestamp) if start else None
 
 
-def cumulative_rows(rows: ir.Table, scan: Scan) -> ir.Table:
+def elapsed_window(window: str | None, timezone: str) -> bool:
+    """Whether a rolling window counts real elapsed time rather than local calendar time.
+
+    Windows in seconds, minutes or hours are elapsed time: in a zone with daylight saving a
+    '24 hours' window is 24 real hours even across the change. Days, weeks and months are
+    calendar units of local time, like the periods themselves (a day may hold 23 or 25 hours).
+    In UTC both readings agree, so nothing extra is computed.
+    """
+    if not window or timezone == "UTC":
+        return False
+    return parse_duration(window)[1] in ELAPSED_UNITS
+
+
+def cumulative_rows(rows: ir.Table, scan: Scan, ctx: Context) -> ir.Table:
     """Rows repeated once per output period whose window holds them (a range join to a spine).
 
     For the period starting at P the window is [P + grain - window, P + grain) for a rolling
     window, [start of P's to-date period, P + grain) for grain-to-date, and everything before
-    P + grain for a running total. Distinct counts over it are therefore exact.
+    P + grain for a running total. Distinct counts over it are therefore exact. A window of
+    elapsed time (`elapsed_window`) compares the rows' UTC instants with the UTC instant of
+    P + grain, so it spans real hours in every zone.
     """
     node = scan.lead
-    grain = scan.grain or "day"
-    step = grain_step(grain)
+    grain = ctx.grain(scan.grain or "day")
+    step = grain.interval()
     if scan.end is not None:
-        rows = rows.filter(rows[TIME] < ibis.literal(scan.end))
+        rows = rows.filter(rows[TIME] < ibis.literal(scan.end, type=dt.timestamp))
     lo = _lower(scan.start, grain)
     if lo is None:
-        lo = bucket(rows[TIME].min(), grain)
-    hi = ibis.literal(scan.end) if scan.end is not None else bucket(rows[TIME].max(), grain) + step
+        lo = grain.bucket(rows[TIME].min())
+    hi = (
+        ibis.literal(scan.end, type=dt.timestamp)
+        if scan.end is not None
+        else grain.bucket(rows[TIME].max()) + step
+    )
     periods = spine(rows, lo, hi, grain, PERIOD)
     preds = [rows[TIME] < periods[PERIOD] + step]
-    if node.window:
+    if node.window and UTC_TIME in rows.columns:
+        edge = dialect(ctx.backend).utc_of(periods[PERIOD] + step, ctx.timezone)
+        periods = periods.mutate(__edge=edge - duration(node.window))
+        preds = [rows[TIME] < periods[PERIOD] + step, rows[UTC_TIME] >= periods["__edge"]]
+    elif node.window:
         preds.append(rows[TIME] >= periods[PERIOD] + step - duration(node.window))
     elif node.to_date:
-        preds.append(rows[TIME] >= periods[PERIOD].truncate(GRAIN_UNITS[node.to_date]))
+        preds.append(rows[TIME] >= ctx.grain(node.to_date).floor(periods[PERIOD]))
     joined = rows.join(periods, preds)
-    return joined.select(*rows.columns, PERIOD)
+    return joined.select(*(c for c in rows.columns if c != UTC_TIME), PERIOD)
 
 
 def snapshot_rows(
@@ -62,15 +94,19 @@ def snapshot_rows(
     return marked.filter(marked[TIME] == marked["__snap"]).drop("__snap")
 
 
-def shifted(node: Shift, sub: ir.Table) -> ir.Table:
+def shifted(node: Shift, sub: ir.Table, g: Grain) -> ir.Table:
     """The sub-plan's value of the period holding P - offset, for each output period P."""
     grain = node.grain
-    lo = _lower(node.start, grain)
+    lo = _lower(node.start, g)
     if lo is None:
         lo = sub[grain].min()
-    hi = ibis.literal(node.end) if node.end is not None else sub[grain].max() + grain_step(grain)
-    periods = spine(sub, lo, hi, grain, "__P")
-    periods = periods.mutate(__Q=bucket(periods["__P"] - duration(node.offset), grain))
+    hi = (
+        ibis.literal(node.end, type=dt.timestamp)
+        if node.end is not None
+        else sub[grain].max() + g.interval()
+    )
+    periods = spine(sub, lo, hi, g, "__P")
+    periods = periods.mutate(__Q=g.bucket(periods["__P"] - duration(node.offset)))
     joined = periods.join(sub, periods["__Q"] == sub[grain])
     return joined.select(
         **{grain: joined["__P"]},
@@ -92,14 +128,18 @@ def share_totals(merged: ir.Table, node: ShareTotal, sub: ir.Table) -> ir.Table:
     return joined.select(*merged.columns, **{node.column: joined["__den"]})
 
 
-def fill_periods(merged: ir.Table, node: Fill) -> ir.Table:
+def fill_periods(merged: ir.Table, node: Fill, g: Grain) -> ir.Table:
     """Every period of the range (× the dimension values seen), zero or NULL where no data."""
     grain = node.grain
-    lo = _lower(node.start, grain)
+    lo = _lower(node.start, g)
     if lo is None:
         lo = merged[grain].min()
-    hi = ibis.literal(node.end) if node.end is not None else merged[grain].max() + grain_step(grain)
-    frame = spine(merged, lo, hi, grain, "__fg")
+    hi = (
+        ibis.literal(node.end, type=dt.timestamp)
+        if node.end is not None
+        else merged[grain].max() + g.interval()
+    )
+    frame = spine(merged, lo, hi, g, "__fg")
     dims = list(node.dims)
     if dims:
         combos = merged.select(**{f"__fd{i}": merged[d] for i, d in enumerate(dims)}).distinct()

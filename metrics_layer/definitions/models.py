@@ -14,8 +14,11 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from metrics_layer.checks.models import CheckItem, TrailingWindow
+from metrics_layer.definitions.access import Access as Access
+from metrics_layer.definitions.access import Policy as Policy
 from metrics_layer.definitions.columns import Columns
 from metrics_layer.definitions.durations import duration_seconds, parse_duration
+from metrics_layer.definitions.experiments import Experiment
 from metrics_layer.definitions.tables import split_table
 from metrics_layer.errors import FieldProblem, suggest
 from metrics_layer.grain import GRAIN_NAMES
@@ -45,6 +48,7 @@ class Dimension(Strict):
     type: Literal["string", "number", "boolean", "time", "date"] | None = None
     label: str | None = None
     description: str | None = None
+    pii: bool = False  # masked on restricted layers unless a policy unmasks it (docs/service.md)
 
 
 class NonAdditive(Strict):
@@ -234,6 +238,8 @@ class Metric(Strict):
     description: str | None = None
     owner: str | None = None
     validation: Validation | None = None
+    aliases: list[Name] = Field(default_factory=list)  # former names (interchange/aliases.py)
+    deprecated: str | None = None  # why not to use it; queries warn with this reason
 
     @model_validator(mode="after")
     def _check_shape(self) -> Metric:
@@ -485,3 +491,5 @@ class Project(Strict):
     metrics: dict[Name, Metric] = Field(default_factory=dict)
     retention: dict[Name, Retention] = Field(default_factory=dict)
     funnels: dict[Name, Funnel] = Field(default_factory=dict)
+    experiments: dict[Name, Experiment] = Field(default_factory=dict)
+    access: Access = Field(default_factory=Access)

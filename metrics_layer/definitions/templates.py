@@ -143,7 +143,7 @@ def render_template(text: str, file: str, variables: Mapping[str, Any]) -> tuple
     env = _Environment()
     tree = env.parse(text)
     _mark_lines(tree)
-    template = env.from_string(tree)  # type: ignore[arg-type]
+    template = env.from_string(tree)
     chunks = _with_deadline(lambda: _generate(template, variables), file)
     return _insert_values("".join(chunks), env.values, file)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -106,10 +107,10 @@ def run_demo(
         res = layer.retention(name, periods=7, start="2024-07-01", end="2025-01-01")
         show(
             f"Retention {name} (cohorts 2024 H2, share of cohort active in month k)",
-            lambda res=res: _triangle(res),
+            partial(_triangle, res),
         )
     for name in project.funnels:
-        show(f"Funnel {name}", lambda name=name: layer.funnel(name).to_pandas())
+        show(f"Funnel {name}", layer.funnel(name).to_pandas)
     try:
         from metrics_layer.checks import demo_summary
     except ImportError:

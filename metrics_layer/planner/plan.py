@@ -18,6 +18,7 @@ from metrics_layer.compile.periods import check_offset, next_period, shift, trun
 from metrics_layer.definitions.models import GRAINS, Metric
 from metrics_layer.errors import QueryError, unknown
 from metrics_layer.expressions import parse_expression
+from metrics_layer.grain import Grain
 from metrics_layer.planner.nodes import (
     Col,
     Derived,
@@ -171,14 +172,13 @@ class _Build:
         """
         req = self.request
         grain = req.grain or "month"
+        g = Grain.of(grain, req.week_start)
         start = end = None
         if req.start:
-            start = truncate_literal(
-                shift(truncate_literal(req.start, grain), off.offset, -1), grain
-            )
+            start = truncate_literal(shift(truncate_literal(req.start, g), off.offset, -1), g)
         if req.end:
-            last = truncate_literal(req.end - _dt.timedelta(microseconds=1), grain)
-            end = next_period(truncate_literal(shift(last, off.offset, -1), grain), grain)
+            last = truncate_literal(req.end - _dt.timedelta(microseconds=1), g)
+            end = next_period(truncate_literal(shift(last, off.offset, -1), g), g)
         sub = self._sub(metrics=(off.metric,), start=start, end=end, fill=req.fill)
         assert isinstance(sub.root, Formulas)
         return Shift(

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from metrics_layer import limits
-from metrics_layer.compile.timegrain import parse_bound
+from metrics_layer.compile.timegrain import check_timezone, check_week_start, parse_bound
 from metrics_layer.errors import QueryError
 from metrics_layer.planner import validate
 
@@ -26,6 +26,7 @@ class Request:
     timezone: str = "UTC"
     fill: str | None = None  # "zero" | "null": every period of the range, even without data
     as_of: Any = None  # SCD joins: None = point in time, "current", or a date
+    week_start: int = 0  # 0 = Monday … 6 = Sunday: the first day of the week grain
 
     @classmethod
     def build(
@@ -42,6 +43,7 @@ class Request:
         timezone: str = "UTC",
         fill: str | None = None,
         as_of: Any = None,
+        week_start: str | int | None = None,
     ) -> Request:
         """Validate the shape of a request (names are checked later against the registry)."""
         ms = validate.names(metrics, "metrics", "metric")
@@ -49,6 +51,7 @@ class Request:
             raise QueryError("ask for at least one metric")
         dims = validate.names(by, "by", "dimension")
         validate.grain(grain)
+        timezone = check_timezone(timezone)
         s, e = validate.bounds(start, end, timezone)
         limits.check_row_limit(limit)
         if where is not None and not isinstance(where, str) and not _is_deferred(where):
@@ -74,6 +77,7 @@ class Request:
             timezone,
             fill,
             as_of,
+            check_week_start(week_start),
         )
 
 

@@ -39,6 +39,8 @@ RANKS: dict[str, int] = {
     "metrics_layer.checks": 5,
     "metrics_layer.lineage": 5,
     "metrics_layer.layer": 6,
+    "metrics_layer.access": 6,  # restricted layers build on the Layer
+    "metrics_layer.service": 6,
     "metrics_layer.catalog": 6,
     "metrics_layer.cli": 6,
     "metrics_layer.demo": 6,
