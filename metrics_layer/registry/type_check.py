@@ -100,7 +100,7 @@ def _comparable(a: dt.DataType, b: dt.DataType) -> bool:
     for test in ("is_numeric", "is_string", "is_temporal", "is_boolean", "is_uuid", "is_binary"):
         if getattr(a, test)() and getattr(b, test)():
             return True
-    return a == b
+    return bool(a == b)
 
 
 def _word(kind: dt.DataType) -> str:
