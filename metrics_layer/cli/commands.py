@@ -264,8 +264,15 @@ def demo(
     events: int = typer.Option(1_000_000, "--events", help="Number of app events to generate"),
     defs: Path = typer.Option(Path("metric_defs"), "--defs", help="Definitions folder"),
     rebuild: bool = typer.Option(True, "--rebuild/--reuse", help="Regenerate the data set"),
+    force: bool = typer.Option(
+        False, "--force", help="Rebuild a DuckDB file the demo did not create (its tables are lost)"
+    ),
 ) -> None:
     """Build the gig-marketplace demo data set and run the main KPI job on it."""
     from metrics_layer.demo.job import run_demo
 
-    run(lambda: run_demo(db=db, events=events, defs=defs, rebuild=rebuild, echo=typer.echo))
+    run(
+        lambda: run_demo(
+            db=db, events=events, defs=defs, rebuild=rebuild, echo=typer.echo, force=force
+        )
+    )

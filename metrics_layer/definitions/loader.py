@@ -348,7 +348,7 @@ def load_project(
     path: str | Path, variables: Mapping[str, Any] | None = None
 ) -> tuple[Project, Origins]:
     """Load every definition file under `path` and merge them; duplicates name both files."""
-    variables = dict(variables or {})
+    variables = _variables(variables)
     root = Path(path)
     origins = Origins()
     merged: dict[str, dict[str, Any]] = {s: {} for s in SECTIONS}
@@ -377,3 +377,18 @@ def _display(file: Path) -> str:
         return str(file.resolve().relative_to(Path.cwd().resolve()))
     except ValueError:
         return str(file)
+
+
+def _variables(variables: Any) -> dict[str, Any]:
+    """vars= is a mapping of template names to values (vars={"schema": "analytics"})."""
+    if variables is None:
+        return {}
+    if not isinstance(variables, Mapping):
+        raise DefinitionError(
+            f"vars must map names to values, such as vars={{'schema': 'analytics'}}; "
+            f"got a {type(variables).__name__}"
+        )
+    bad = [k for k in variables if not isinstance(k, str) or not k.isidentifier()]
+    if bad:
+        raise DefinitionError(f"vars names must be identifiers (template names), got {bad[0]!r}")
+    return dict(variables)

@@ -8,33 +8,45 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-import ibis
-
+from metrics_layer.connection import connect
 from metrics_layer.errors import MetricsLayerError
 
 HEADLINE = ["active_workers", "revenue", "hours", "revenue_per_active_worker", "task_fill_rate"]
 
 
-def run_demo(db: Path, events: int, defs: Path, rebuild: bool, echo: Callable[[str], None]) -> None:
-    """Generate (or reuse) the DuckDB file, then run KPIs, retention, funnel and checks on it."""
+def run_demo(
+    db: Path,
+    events: int,
+    defs: Path,
+    rebuild: bool,
+    echo: Callable[[str], None],
+    force: bool = False,
+) -> None:
+    """Generate (or reuse) the DuckDB file, then run KPIs, retention, funnel and checks on it.
+
+    Only a new file or one the demo wrote is rebuilt, unless `force` (see demo.generate)."""
     from metrics_layer.cli import emit
     from metrics_layer.demo import generate
+    from metrics_layer.demo.generate import check_target
     from metrics_layer.layer import load
 
     db = Path(db)
     if rebuild or not db.exists():
+        try:
+            check_target(db, force)
+        except ValueError as exc:
+            raise MetricsLayerError(f"cannot build the demo data set: {exc}") from None
         echo(f"building demo data set ({events:,} events) in {db} ...")
         t0 = time.perf_counter()
         try:
-            counts = generate(db, events=events, progress=lambda msg: echo(f"  {msg}"))
+            counts = generate(db, events=events, progress=lambda msg: echo(f"  {msg}"), force=force)
         except ValueError as exc:
             raise MetricsLayerError(f"cannot build the demo data set: {exc}") from None
         echo(
             f"  done in {time.perf_counter() - t0:.1f}s: "
             + ", ".join(f"{k} {v:,}" for k, v in counts.items())
         )
-    con = ibis.duckdb.connect(str(db))
-    layer = load(defs, con=con)
+    layer = load(defs, con=connect(f"duckdb:///{db.resolve()}"))
     echo(f"\n{layer!r}\n")
 
     def show(title: str, build: Callable[[], Any]) -> None:

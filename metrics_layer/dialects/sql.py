@@ -34,6 +34,10 @@ def render_sql(expr: ir.Table, built: str | None, target: str | None, pretty: bo
     """
     from metrics_layer.dialects import GENERIC, canonical, dialect, family
 
+    if target is not None and (not isinstance(target, str) or not target.strip()):
+        raise QueryError(f"dialect must be a name such as 'duckdb' or 'postgres', got {target!r}")
+    if not isinstance(pretty, bool):
+        raise QueryError(f"pretty must be True or False, got {pretty!r}")
     origin = built or "duckdb"
     built_family = family(origin) or origin
     to = canonical(target or origin)
