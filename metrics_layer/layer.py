@@ -101,10 +101,33 @@ class Layer:
         version of SCD Type 2 dimensions (default: the version valid at each fact's time).
         """
         from metrics_layer.interchange.aliases import rename_order, resolve
+        from metrics_layer.interchange.metric_time import split_metric_time
 
         metrics, renames = resolve(self.registry.project, metrics)
+        by, grain, time_name = split_metric_time(by, grain)
+        if time_name is not None and grain is not None:
+            renames = {**renames, time_name: grain}
         if renames and order_by is not None:
             order_by = rename_order(order_by, renames)
+        from metrics_layer.interchange.period_agg import period_agg_metrics, query_with_period_agg
+
+        special = period_agg_metrics(self.registry.project, metrics, grain)
+        if special and grain is not None:
+            return query_with_period_agg(
+                self,
+                metrics,
+                special,
+                by=by,
+                grain=grain,
+                where=where,
+                start=start,
+                end=end,
+                order_by=order_by,
+                limit=limit,
+                fill=fill,
+                as_of=as_of,
+                renames=renames,
+            )
         plan = self.plan(
             metrics,
             by=by,

@@ -236,6 +236,17 @@ class Metric(Strict):
     validation: Validation | None = None
     aliases: list[Name] = Field(default_factory=list)  # former names (interchange/aliases.py)
     deprecated: str | None = None  # why not to use it; queries warn with this reason
+    # a cumulative metric at a grain coarser than day: the first / last / mean daily value
+    # of the period (MetricFlow's period_agg; interchange/period_agg.py). Default: last.
+    period_agg: Literal["first", "last", "average"] | None = None
+
+    @model_validator(mode="after")
+    def _period_agg_on_cumulative(self) -> Metric:
+        if self.period_agg is not None and self.kind != "cumulative":
+            raise FieldProblem(
+                "period_agg", f"period_agg applies to cumulative metrics, not {self.kind}"
+            )
+        return self
 
     @model_validator(mode="after")
     def _check_shape(self) -> Metric:

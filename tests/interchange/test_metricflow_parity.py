@@ -114,6 +114,22 @@ QUERIES: list[tuple[str, list[str], list[str], dict[str, Any]]] = [
     ("window_day", ["transactions_7d"], ["metric_time__day"], BOUNDED),
     ("distinct_window_day", ["customers_7d"], ["metric_time__day"], BOUNDED),
     ("mtd_day", ["amount_mtd"], ["metric_time__day"], BOUNDED),
+    # cumulative metrics at coarser grains: period_agg (MetricFlow's default is first)
+    (
+        "cumulative_month",
+        ["cumulative_transactions", "transactions"],
+        ["metric_time__month"],
+        BOUNDED,
+    ),
+    ("window_week", ["transactions_7d"], ["metric_time__week"], BOUNDED),
+    ("distinct_window_month", ["customers_7d"], ["metric_time__month"], BOUNDED),
+    ("mtd_month", ["amount_mtd", "transaction_amount"], ["metric_time__month"], BOUNDED),
+    (
+        "window_month_country",
+        ["transactions_7d"],
+        ["metric_time__month", "customer__customer_country"],
+        BOUNDED,
+    ),
     (
         "where_country",
         ["transactions", "transaction_amount"],

@@ -48,7 +48,6 @@ AGGS = {
     "sum_boolean": "sum",
 }
 DEFAULT_SCHEMAS = ("main", "public")
-PERIOD_AGG = False
 
 
 @dataclass(frozen=True)
@@ -545,10 +544,9 @@ class Converter:
             out["window"] = str(window)
         if to_date:
             out["grain_to_date"] = str(to_date).lower()
-        if PERIOD_AGG:
-            out["period_agg"] = period_agg  # MetricFlow's default is first
-        elif "period_agg" in cparams:
-            self.report(item, f"metric {item.name}", "period_agg is not translated", "type_params")
+        if period_agg not in ("first", "last", "average"):
+            raise Untranslatable(f"period_agg {period_agg!r} is not translated")
+        out["period_agg"] = period_agg  # MetricFlow's default is first
         return out
 
     def _notes(self) -> None:
