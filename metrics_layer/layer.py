@@ -109,7 +109,10 @@ class Layer:
             renames = {**renames, time_name: grain}
         if renames and order_by is not None:
             order_by = rename_order(order_by, renames)
+        from metrics_layer.interchange.fill import fill_nulls, query_fill
         from metrics_layer.interchange.period_agg import period_agg_metrics, query_with_period_agg
+
+        fill = query_fill(self.registry.project, metrics, grain, fill)
 
         special = period_agg_metrics(self.registry.project, metrics, grain)
         if special and grain is not None:
@@ -141,6 +144,7 @@ class Layer:
             as_of=as_of,
         )
         expr = guarded(lambda: compile_plan(self.context(), plan), "the query")
+        expr = fill_nulls(self.registry.project, expr, metrics)
         if renames:  # the result keeps the names that were asked
             expr = expr.rename({alias: target for alias, target in renames.items()})
         return Result(

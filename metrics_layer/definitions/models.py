@@ -239,6 +239,10 @@ class Metric(Strict):
     # a cumulative metric at a grain coarser than day: the first / last / mean daily value
     # of the period (MetricFlow's period_agg; interchange/period_agg.py). Default: last.
     period_agg: Literal["first", "last", "average"] | None = None
+    # per-metric fill (MetricFlow's options; interchange/fill.py): NULL values of this metric
+    # become fill_nulls_with; join_to_timespine gives it every period of the query's range
+    fill_nulls_with: float | None = None
+    join_to_timespine: bool = False
 
     @model_validator(mode="after")
     def _period_agg_on_cumulative(self) -> Metric:

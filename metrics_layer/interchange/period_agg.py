@@ -77,7 +77,9 @@ def query_with_period_agg(
         joined = _outer_join(main, reduced, [grain, *keys])
     else:
         joined = reduced
-    expr = joined.select(grain, *keys, *metrics)
+    from metrics_layer.interchange.fill import fill_nulls
+
+    expr = fill_nulls(layer.registry.project, joined.select(grain, *keys, *metrics), special)
     expr = expr.order_by(_order(order_by, [grain, *keys], expr.columns))
     if limit is not None:
         expr = expr.limit(limit)

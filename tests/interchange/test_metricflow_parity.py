@@ -114,6 +114,20 @@ QUERIES: list[tuple[str, list[str], list[str], dict[str, Any]]] = [
     ("window_day", ["transactions_7d"], ["metric_time__day"], BOUNDED),
     ("distinct_window_day", ["customers_7d"], ["metric_time__day"], BOUNDED),
     ("mtd_day", ["amount_mtd"], ["metric_time__day"], BOUNDED),
+    # per-metric fill: the gap week of March has rows (0) for the metric that joins the spine
+    (
+        "filled_day",
+        ["transactions_filled", "transactions"],
+        ["metric_time__day"],
+        {"start": "2022-03-01", "end": "2022-03-20"},
+    ),
+    (
+        "zero_beside",
+        ["new_customers_zero", "transactions"],
+        ["metric_time__day"],
+        {"start": "2022-03-01", "end": "2022-03-31"},
+    ),
+    ("filled_week", ["transactions_filled", "new_customers_zero"], ["metric_time__week"], BOUNDED),
     # cumulative metrics at coarser grains: period_agg (MetricFlow's default is first)
     (
         "cumulative_month",

@@ -25,7 +25,7 @@ def _layer(
     df = pd.DataFrame(
         {
             "ts": [START + dt.timedelta(days=d, hours=h) for d, h, _, _ in rows],
-            "team": pd.Series([t for _, _, t, _ in rows], dtype=object),
+            "team": pd.Series([t for _, _, t, _ in rows], dtype="string"),
             "v": [v for *_, v in rows],
         }
     )
