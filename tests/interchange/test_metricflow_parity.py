@@ -110,6 +110,39 @@ QUERIES: list[tuple[str, list[str], list[str], dict[str, Any]]] = [
         ["metric_time__month"],
         {"ours_end": "2022-08-01"},
     ),
+    # bounds apply to the output periods, after the offset: March's previous month is February
+    (
+        "prev_bounded",
+        ["transactions_prev_month"],
+        ["metric_time__month"],
+        {"start": "2022-03-01", "end": "2022-05-31"},
+    ),
+    # a day a month back is clamped to the month's end: March 28..31 all read February 28
+    (
+        "prev_day",
+        ["transactions_prev_month"],
+        ["metric_time__day"],
+        {"start": "2022-03-01", "end": "2022-03-31"},
+    ),
+    # week over week across the empty week of March 7 (no week is dropped)
+    (
+        "wow",
+        ["transactions_wow", "transactions"],
+        ["metric_time__week"],
+        {"ours_end": "2022-07-11"},
+    ),
+    (
+        "wow_bounded",
+        ["transactions_wow"],
+        ["metric_time__week"],
+        {"start": "2022-03-01", "end": "2022-04-30"},
+    ),
+    (
+        "window_tail",
+        ["transactions_7d"],
+        ["metric_time__day"],
+        {"start": "2022-06-25", "ours_end": "2022-07-07"},
+    ),
     ("cumulative_day", ["cumulative_transactions"], ["metric_time__day"], BOUNDED),
     ("window_day", ["transactions_7d"], ["metric_time__day"], BOUNDED),
     ("distinct_window_day", ["customers_7d"], ["metric_time__day"], BOUNDED),
