@@ -430,6 +430,8 @@ class Funnel(Strict):
     window: str = "14 days"
     steps: list[FunnelStep] = Field(min_length=2)
     order: Literal["sequential", "strict", "any"] = "sequential"
+    # exclusive: a step exactly `window` after step 1 does not count (MetricFlow's conversions)
+    window_boundary: Literal["inclusive", "exclusive"] = "inclusive"
     exclusions: list[FunnelExclusion] = Field(default_factory=list)
     by: list[str] = Field(default_factory=list)
     time: str | None = None
