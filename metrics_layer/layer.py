@@ -125,10 +125,36 @@ class Layer:
         timezone / week_start override the layer's for this query (docs/time.md).
         """
         from metrics_layer.interchange.aliases import rename_order, resolve
+        from metrics_layer.interchange.metric_time import split_metric_time
 
         metrics, renames = resolve(self.registry.project, metrics)
+        by, grain, time_name = split_metric_time(by, grain)
+        if time_name is not None and grain is not None:
+            renames = {**renames, time_name: grain}
         if renames and order_by is not None:
             order_by = rename_order(order_by, renames)
+        from metrics_layer.interchange.fill import fill_nulls, query_fill
+        from metrics_layer.interchange.period_agg import period_agg_metrics, query_with_period_agg
+
+        fill = query_fill(self.registry.project, metrics, grain, fill)
+
+        special = period_agg_metrics(self.registry.project, metrics, grain)
+        if special and grain is not None:
+            return query_with_period_agg(
+                self,
+                metrics,
+                special,
+                by=by,
+                grain=grain,
+                where=where,
+                start=start,
+                end=end,
+                order_by=order_by,
+                limit=limit,
+                fill=fill,
+                as_of=as_of,
+                renames=renames,
+            )
         plan = self.plan(
             metrics,
             by=by,
@@ -145,6 +171,7 @@ class Layer:
         )
         ctx = self.context(plan.request.timezone, plan.request.week_start)
         expr = guarded(lambda: compile_plan(ctx, plan), "the query")
+        expr = fill_nulls(self.registry.project, expr, metrics)
         if renames:  # the result keeps the names that were asked
             expr = expr.rename({alias: target for alias, target in renames.items()})
         return Result(

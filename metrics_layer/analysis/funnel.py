@@ -148,6 +148,7 @@ def build_query(
         exclusions=exclusions,
         window=win_text,
         window_seconds=win_seconds,
+        exclusive=d.window_boundary == "exclusive",
         order=chosen_order,
         by=tuple(by_cols),
         by_refs=tuple(by_refs),

@@ -240,6 +240,21 @@ class Metric(Strict):
     validation: Validation | None = None
     aliases: list[Name] = Field(default_factory=list)  # former names (interchange/aliases.py)
     deprecated: str | None = None  # why not to use it; queries warn with this reason
+    # a cumulative metric at a grain coarser than day: the first / last / mean daily value
+    # of the period (MetricFlow's period_agg; interchange/period_agg.py). Default: last.
+    period_agg: Literal["first", "last", "average"] | None = None
+    # per-metric fill (MetricFlow's options; interchange/fill.py): NULL values of this metric
+    # become fill_nulls_with; join_to_timespine gives it every period of the query's range
+    fill_nulls_with: float | None = None
+    join_to_timespine: bool = False
+
+    @model_validator(mode="after")
+    def _period_agg_on_cumulative(self) -> Metric:
+        if self.period_agg is not None and self.kind != "cumulative":
+            raise FieldProblem(
+                "period_agg", f"period_agg applies to cumulative metrics, not {self.kind}"
+            )
+        return self
 
     @model_validator(mode="after")
     def _check_shape(self) -> Metric:
@@ -419,6 +434,8 @@ class Funnel(Strict):
     window: str = "14 days"
     steps: list[FunnelStep] = Field(min_length=2)
     order: Literal["sequential", "strict", "any"] = "sequential"
+    # exclusive: a step exactly `window` after step 1 does not count (MetricFlow's conversions)
+    window_boundary: Literal["inclusive", "exclusive"] = "inclusive"
     exclusions: list[FunnelExclusion] = Field(default_factory=list)
     by: list[str] = Field(default_factory=list)
     time: str | None = None
