@@ -172,6 +172,26 @@ def find_retail(sources: Any, source: str | None) -> tuple[str, Any]:
             "{start: 2020-01-01, end: 2030-01-01, retail: {pattern: 4-5-4, year_end_month: 1, "
             "weekday: saturday, rule: nearest}}"
         )
+    return _pick(found, sources, source, "retail calendars")
+
+
+def find_calendar(sources: Any, source: str | None) -> tuple[str, Any]:
+    """(name, Calendar) of the calendar source (its business days) a query on `source` uses."""
+    from metrics_layer.errors import QueryError
+
+    found = {n: s.calendar for n, s in sources.items() if s.calendar}
+    if not found:
+        raise QueryError(
+            "business days come from a calendar source: declare one, e.g. calendar: "
+            "{start: 2024-01-01, end: 2026-01-01, holidays: [2024-12-25]}"
+        )
+    return _pick(found, sources, source, "calendars")
+
+
+def _pick(found: dict[str, Any], sources: Any, source: str | None, what: str) -> tuple[str, Any]:
+    """The only one found, else the one `source` joins directly."""
+    from metrics_layer.errors import QueryError
+
     if len(found) == 1:
         return next(iter(found.items()))
     if source is not None and source in sources:
@@ -180,6 +200,6 @@ def find_retail(sources: Any, source: str | None) -> tuple[str, Any]:
             name = joined.pop()
             return name, found[name]
     raise QueryError(
-        f"several retail calendars ({', '.join(sorted(found))}) and source {source!r} joins "
-        "not exactly one of them: join the one its fiscal grains should use"
+        f"several {what} ({', '.join(sorted(found))}) and source {source!r} joins "
+        "not exactly one of them: join the one its queries should use"
     )

@@ -48,7 +48,7 @@ from metrics_layer.planner.nodes import (
 )
 from metrics_layer.planner.plan import Plan
 from metrics_layer.registry import FieldRef, Registry
-from metrics_layer.retail import find_retail
+from metrics_layer.retail import find_calendar, find_retail
 
 TIME = "__t"
 PERIOD = "__p"
@@ -168,7 +168,12 @@ class _Compiler:
         if is_fiscal(node.grain):
             fiscal = self.ctx.fiscal(scans(node.input)[0].source)
             return fill_periods(self.visit(node.input), node, None, fiscal)
-        return fill_periods(self.visit(node.input), node, self.ctx.grain(node.grain))
+        calendar = None
+        if node.business_days:
+            calendar = find_calendar(self.ctx.registry.sources, scans(node.input)[0].source)[1]
+        return fill_periods(
+            self.visit(node.input), node, self.ctx.grain(node.grain), calendar=calendar
+        )
 
     def share_total(self, node: ShareTotal) -> ir.Table:
         from metrics_layer.compile.windows import share_totals

@@ -8,11 +8,12 @@ says which of them a query needs and with which bounds; these functions only bui
 from __future__ import annotations
 
 import datetime as _dt
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import ibis
 import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
+import pandas as pd
 
 from metrics_layer.compile.fiscal import Fiscal, is_fiscal
 from metrics_layer.compile.periods import duration, spine
@@ -142,6 +143,15 @@ def shifted(node: Shift, sub: ir.Table, g: Grain | None, fiscal: Fiscal | None) 
     )
 
 
+def business_days(calendar: Any) -> ir.Table:
+    """The calendar's business days (column `__bd`, midnight timestamps) as a small table."""
+    from metrics_layer.calendar import calendar_frame
+
+    frame = calendar_frame(calendar)
+    days = pd.to_datetime(frame.loc[frame["is_business_day"], "date"]).astype("datetime64[us]")
+    return ibis.memtable(pd.DataFrame({"__bd": days}), schema={"__bd": "timestamp"})
+
+
 def share_totals(merged: ir.Table, node: ShareTotal, sub: ir.Table) -> ir.Table:
     """Attach the metric's total within the `share_of` groups (same filters, same periods)."""
     cols = {f"__sk{i}": sub[theirs] for i, (_, theirs) in enumerate(node.on)}
@@ -156,7 +166,11 @@ def share_totals(merged: ir.Table, node: ShareTotal, sub: ir.Table) -> ir.Table:
 
 
 def fill_periods(
-    merged: ir.Table, node: Fill, g: Grain | None, fiscal: Fiscal | None = None
+    merged: ir.Table,
+    node: Fill,
+    g: Grain | None,
+    fiscal: Fiscal | None = None,
+    calendar: Any = None,
 ) -> ir.Table:
     """Every period of the range (× the dimension values seen), zero or NULL where no data."""
     grain = node.grain
@@ -176,6 +190,9 @@ def fill_periods(
             low = merged[grain].min()
         hi = _literal(node.end) if node.end is not None else merged[grain].max() + g.interval()
         frame = spine(merged, low, hi, g, "__fg")
+        if node.business_days and calendar is not None:
+            days = business_days(calendar)
+            frame = frame.join(days, frame["__fg"] == days["__bd"]).select("__fg")
     dims = list(node.dims)
     if dims:
         combos = merged.select(**{f"__fd{i}": merged[d] for i, d in enumerate(dims)}).distinct()

@@ -43,7 +43,7 @@ from metrics_layer.planner.request import Request
 from metrics_layer.planner.scans import build_scan, eager, own_names
 from metrics_layer.planner.validate import output_names
 from metrics_layer.registry import JoinStep, MeasureRef, Registry
-from metrics_layer.retail import find_retail, is_fiscal
+from metrics_layer.retail import find_calendar, find_retail, is_fiscal
 
 __all__ = [
     "Col",
@@ -112,6 +112,8 @@ class _Build:
             formulas[name] = self._formula(name, (), name)
         if is_fiscal(request.grain):
             find_retail(self.registry.sources, self._source())  # a QueryError without one
+        if request.fill_days == "business":
+            find_calendar(self.registry.sources, self._source())
         dim_columns = output_names(request.by)
         metric_columns = output_names(request.metrics)
         if request.grain and request.grain in {c for c, _ in dim_columns}:
@@ -151,6 +153,7 @@ class _Build:
                 request.end,
                 tuple(zero),
                 request.fill,
+                request.fill_days == "business",
             )
         for share in self._shares.values():
             merged = self._share_total(merged, share, dim_columns)
