@@ -164,3 +164,63 @@ class Fiscal:
             )
         joined = spine.left_join(p, key)
         return joined.select(*spine.columns, __Q=joined["__ps"])
+
+
+class FiscalPeriod:
+    """A fiscal grain as retention's period: the interface of `Grain` that retention uses
+    (bucket, index, floor_literal, index_literal, label), written as CASE expressions over the
+    calendar's period starts so that a period is a plain value, with no join."""
+
+    week_start = 0  # weeks of retention's context: unused at a fiscal period
+
+    def __init__(self, fiscal: Fiscal, name: str) -> None:
+        self.fiscal = fiscal
+        self.name = name
+        p = fiscal.periods(name).execute()
+        self._starts = [pd.Timestamp(v).to_pydatetime() for v in p["__ps"]]
+        self._ends = [pd.Timestamp(v).to_pydatetime() for v in p["__pe"]]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def describe(self) -> str:
+        return self.name
+
+    def _cases(self, value: ir.Value, results: list[Any], typ: dt.DataType) -> ir.Value:
+        v = value.cast(dt.timestamp) if value.type().is_date() else value
+        lo = _literal_ts(self._starts[0])
+        branches = [
+            (v < _literal_ts(e), ibis.literal(r, type=typ))
+            for e, r in zip(self._ends, results, strict=True)
+        ]
+        return ibis.ifelse(v >= lo, ibis.cases(*branches, else_=ibis.null(typ)), ibis.null(typ))
+
+    def bucket(self, value: ir.Value) -> ir.Value:
+        """Start of the fiscal period holding a local time (NULL outside the calendar)."""
+        return self._cases(value, self._starts, dt.timestamp)
+
+    floor = bucket
+
+    def index(self, value: ir.Value) -> ir.Value:
+        """The period's number in order (so period k is a subtraction)."""
+        return self._cases(value, list(range(len(self._starts))), dt.int64)
+
+    def floor_literal(self, moment: _dt.datetime | _dt.date) -> _dt.datetime:
+        if not isinstance(moment, _dt.datetime):
+            moment = _dt.datetime(moment.year, moment.month, moment.day)
+        return self.fiscal.floor_literal(moment, self.name)
+
+    def index_literal(self, moment: _dt.datetime | _dt.date) -> int:
+        start = self.floor_literal(moment)
+        try:
+            return self._starts.index(start)
+        except ValueError:
+            raise QueryError(f"{moment} lies outside the retail calendar's fiscal years") from None
+
+    def label(self, value: Any) -> str:
+        ts = pd.Timestamp(value)
+        return "NULL" if pd.isna(ts) else f"{ts:%Y-%m-%d}"
+
+
+def _literal_ts(moment: _dt.datetime) -> ir.Value:
+    return ibis.literal(moment, type=dt.timestamp)

@@ -340,7 +340,7 @@ class Retention(Strict):
     entity: str
     cohort: str
     activity: str
-    period: Literal["day", "week", "month", "quarter"] = "month"
+    period: Literal["day", "week", "month", "quarter"] | FiscalGrain = "month"
     by: list[str] = Field(default_factory=list)
     cohort_type: Literal["first_time", "recurring"] = "first_time"
     time: str | None = None

@@ -52,6 +52,8 @@ def retail_defs() -> dict:
     metrics["value_ly"] = {"type": "offset", "metric": "value", "offset": "1 fiscal_year"}
     metrics["value_prev"] = {"type": "offset", "metric": "value", "offset": "1 fiscal_month"}
     metrics["users_last"] = {"type": "offset", "metric": "users", "offset": "1 fiscal_year"}
+    defs["retention"]["fiscal_monthly"] = {**defs["retention"]["weekly"], "period": "fiscal_month"}
+    defs["retention"]["fiscal_weekly"] = {**defs["retention"]["weekly"], "period": "fiscal_week"}
     return defs
 
 
@@ -194,3 +196,38 @@ def test_fiscal_errors(backend: Backend, layer: ml.Layer, tmp_path: Path) -> Non
     with pytest.raises(ml.DefinitionError) as err:
         ml.load(write_defs(tmp_path / "bad", defs), vars={"t": {"events": "x"}})
     assert "pattern" in str(err.value) and "time.yml" in str(err.value)
+
+
+@pytest.mark.parametrize("period", ["fiscal_week", "fiscal_month"])
+def test_retention_in_fiscal_periods(backend: Backend, layer: ml.Layer, period: str) -> None:
+    name = {"fiscal_week": "fiscal_weekly", "fiscal_month": "fiscal_monthly"}[period]
+    got = backend.fetch(layer.retention(name, periods=None).expr)
+    key = GRAINS[period]
+
+    def ordinal(day: D) -> int:  # consecutive numbers of fiscal weeks / months
+        a = attrs(day)
+        return (
+            (a[key] - D(2000, 1, 1)).days // 7
+            if period == "fiscal_week"
+            else a["year"] * 12 + a["month"]
+        )
+
+    entry: dict[int, T] = {}
+    for ts, user, kind, _ in sorted(ROWS):
+        if kind == "signup" and user not in entry:
+            entry[user] = ts
+    active: dict[tuple[D, int], set[int]] = defaultdict(set)
+    for ts, user, kind, _ in ROWS:
+        if kind == "visit" and user in entry and ts >= entry[user]:
+            c = attrs(entry[user].date())[key]
+            active[(c, ordinal(ts.date()) - ordinal(entry[user].date()))].add(user)
+    want = {k: len(v) for k, v in active.items()}
+    have = {
+        (pd.Timestamp(r.cohort).date(), int(r.period)): int(r.active)
+        for r in got.itertuples()
+        if r.active
+    }
+    assert have == want
+    last = ordinal(max(ts for ts, _, _, _ in ROWS).date())
+    for r in got.itertuples():
+        assert bool(r.complete) == (ordinal(pd.Timestamp(r.cohort).date()) + r.period < last)
