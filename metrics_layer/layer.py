@@ -117,12 +117,14 @@ class Layer:
         as_of: Any = None,
         timezone: str | None = None,
         week_start: str | int | None = None,
+        fill_days: str | None = None,
     ) -> Result:
         """KPIs × dimensions × grain, as one ibis expression (nothing runs until you ask).
 
         fill="zero"|"null" yields every period of the range; as_of="current" or a date pins the
         version of SCD Type 2 dimensions (default: the version valid at each fact's time).
-        timezone / week_start override the layer's for this query (docs/time.md).
+        timezone / week_start override the layer's for this query; fill_days="business" makes
+        a day-grain fill span only the calendar's business days (docs/time.md).
         """
         from metrics_layer.interchange.aliases import rename_order, resolve
         from metrics_layer.interchange.metric_time import split_metric_time
@@ -168,6 +170,7 @@ class Layer:
             as_of=as_of,
             timezone=timezone,
             week_start=week_start,
+            fill_days=fill_days,
         )
         ctx = self.context(plan.request.timezone, plan.request.week_start)
         expr = guarded(lambda: compile_plan(ctx, plan), "the query")

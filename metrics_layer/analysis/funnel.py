@@ -124,7 +124,7 @@ def build_query(
             "order='any' has no 'between' steps"
         )
     win_text, win_seconds = _window(d.window if window is None else window)
-    validate.grain(grain)
+    validate.grain(grain, fiscal=False)
     by_cols = output_names(validate.names(d.by if by is None else by, "by", "dimension"))
     validate.no_clash(
         (c for c, _ in by_cols),

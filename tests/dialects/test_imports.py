@@ -20,6 +20,7 @@ PACKAGE = Path(__file__).resolve().parents[2] / "metrics_layer"
 RANKS: dict[str, int] = {
     "metrics_layer.errors": 0,
     "metrics_layer.grain": 0,
+    "metrics_layer.retail": 0,  # the pure rules of retail calendars: imports only grain
     "metrics_layer.bounds": 0,
     "metrics_layer.limits": 0,  # the bounds on work: imports only errors
     "metrics_layer.dialects": 0,
