@@ -110,7 +110,22 @@ def run_demo(
             partial(_triangle, res),
         )
     for name in project.funnels:
-        show(f"Funnel {name}", layer.funnel(name).to_pandas)
+        show(f"Funnel {name}", lambda name=name: layer.funnel(name).to_pandas())
+    for name in project.experiments:
+        res = layer.experiment(name)
+        show(
+            f"Experiment {name} (lift of each arm against control)",
+            lambda res=res: res.to_pandas().assign(
+                p_value=lambda df: [f"{p:.3g}" for p in df["p_value"]]
+            ),
+        )
+        srm = res.srm
+        units = ", ".join(f"{arm} {n:,}" for arm, n in srm.units.items())
+        echo(
+            f"  units: {units}; SRM p = {srm.p_value:.3g}"
+            + ("  <- sample ratio mismatch: do not trust these lifts" if srm.mismatch else "")
+            + f"; entities in two arms dropped: {res.multiple_exposures:,}"
+        )
     try:
         from metrics_layer.checks import demo_summary
     except ImportError:
