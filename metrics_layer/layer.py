@@ -12,6 +12,8 @@ from metrics_layer.compile.kpi import Context, compile_plan
 from metrics_layer.compile.timegrain import check_timezone
 from metrics_layer.connection import backend_name, connect
 from metrics_layer.definitions import load_project
+from metrics_layer.engine import Engine, shape_of
+from metrics_layer.engine.meta import LazyMeta
 from metrics_layer.errors import guarded
 from metrics_layer.planner.plan import Plan, Planner
 from metrics_layer.planner.request import Request
@@ -33,6 +35,7 @@ class Layer:
         self.path = path
         self._tables: dict[str, ir.Table] = {}
         self.planner = Planner(registry)
+        self.engine = Engine(con, self.backend)
 
     # ---------------------------------------------------------------- tables
     def table(self, source: str) -> ir.Table:
@@ -94,7 +97,7 @@ class Layer:
         fill="zero"|"null" yields every period of the range; as_of="current" or a date pins the
         version of SCD Type 2 dimensions (default: the version valid at each fact's time).
         """
-        plan = self.plan(
+        request = Request.build(
             metrics,
             by=by,
             grain=grain,
@@ -105,11 +108,22 @@ class Layer:
             limit=limit,
             fill=fill,
             as_of=as_of,
+            timezone=self.timezone,
         )
-        expr = guarded(lambda: compile_plan(self.context(), plan), "the query")
+        prepared = self.engine.prepare("query", shape_of(request), request, self._compile_request)
+        meta = LazyMeta(plan=lambda: self.planner.plan(request))
         return Result(
-            expr, explain=plan.explain, backend=self.backend, kind="query", meta={"plan": plan}
+            explain=lambda: meta["plan"].explain(),
+            backend=self.backend,
+            kind="query",
+            meta=meta,
+            prepared=prepared,
+            engine=self.engine,
         )
+
+    def _compile_request(self, request: Request) -> ir.Table:
+        plan = self.planner.plan(request)
+        return guarded(lambda: compile_plan(self.context(), plan), "the query")
 
     def sql(self, metrics: str | Sequence[str], dialect: str | None = None, **kwargs: Any) -> str:
         return self.query(metrics, **kwargs).sql(dialect=dialect)

@@ -16,12 +16,15 @@ from metrics_layer.analysis.retention_compile import COLUMNS, compile_retention
 from metrics_layer.analysis.retention_defs import check_retention, time_field
 from metrics_layer.analysis.retention_result import RetentionResult
 from metrics_layer.compile.timegrain import parse_bound
+from metrics_layer.engine import shape_of
 from metrics_layer.errors import QueryError, guarded, suggest, unknown
 from metrics_layer.planner import validate
 from metrics_layer.planner.validate import output_names
 from metrics_layer.registry import FieldRef
 
 if TYPE_CHECKING:
+    import ibis.expr.types as ir
+
     from metrics_layer.layer import Layer
 
 MODES = ("exact", "rolling")
@@ -110,9 +113,19 @@ def retention(
         end=end,
         as_of=as_of,
     )
-    expr = guarded(lambda: compile_retention(layer.context(), q), f"retention {name!r}")
+
+    def build(query: RetentionQuery) -> ir.Table:
+        return guarded(lambda: compile_retention(layer.context(), query), f"retention {name!r}")
+
+    # as_of is compiled in: the last observed period index is computed from it in Python
+    shape = shape_of(q, bounds=("start", "end"), where=False)
     return RetentionResult(
-        expr, explain=q.explain(), backend=layer.backend, kind="retention", meta={"query": q}
+        explain=q.explain,
+        backend=layer.backend,
+        kind="retention",
+        meta={"query": q},
+        prepared=layer.engine.prepare("retention", shape, q, build),
+        engine=layer.engine,
     )
 
 
