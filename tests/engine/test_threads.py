@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 import metrics_layer as ml
+from metrics_layer.engine.executor import POOL_SIZE
 from tests.engine.data import load_layer
 
 THREADS = 16
@@ -122,3 +123,5 @@ def test_threads_get_the_single_threaded_answers(backend: Any) -> None:
     assert errors == [], f"{len(errors)} failed, first: {errors[:3]}"
     assert wrong == [], f"{len(wrong)} wrong answers, e.g. {sorted(set(wrong))[:5]}"
     assert done[0] == THREADS * PER_THREAD
+    if backend.name == "postgres":  # the pool was used, within its bound
+        assert 1 < len(layer.engine.executor._opened) <= POOL_SIZE
