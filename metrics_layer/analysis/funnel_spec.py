@@ -77,6 +77,7 @@ class FunnelQuery:
     def period(self) -> Grain | None:
         """The grain of step 1's period, its weeks starting on the call's week start."""
         return Grain.of(self.grain, self.week_start) if self.grain else None
+
     exclusive: bool = False  # window_boundary: exclusive (a step at exactly `window` fails)
 
     @property

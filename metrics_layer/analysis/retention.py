@@ -17,6 +17,7 @@ from metrics_layer.analysis.retention_defs import check_retention, time_field
 from metrics_layer.analysis.retention_result import RetentionResult
 from metrics_layer.compile.fiscal import Fiscal, FiscalPeriod
 from metrics_layer.compile.timegrain import grain_of, parse_bound
+from metrics_layer.engine import shape_of
 from metrics_layer.errors import QueryError, guarded, suggest, unknown
 from metrics_layer.grain import WEEKDAYS, Grain
 from metrics_layer.planner import validate
@@ -25,6 +26,8 @@ from metrics_layer.registry import FieldRef
 from metrics_layer.retail import find_retail, is_fiscal
 
 if TYPE_CHECKING:
+    import ibis.expr.types as ir
+
     from metrics_layer.layer import Layer
 
 MODES = ("exact", "rolling")
@@ -122,10 +125,20 @@ def retention(
         timezone=timezone,
         week_start=week_start,
     )
-    ctx = layer.context(q.timezone, q.period.week_start)
-    expr = guarded(lambda: compile_retention(ctx, q), f"retention {name!r}")
+
+    def build(query: RetentionQuery) -> ir.Table:
+        ctx = layer.context(query.timezone, query.period.week_start)
+        return guarded(lambda: compile_retention(ctx, query), f"retention {name!r}")
+
+    # as_of is compiled in: the last observed period index is computed from it in Python
+    shape = shape_of(q, bounds=("start", "end"), where=False)
     return RetentionResult(
-        expr, explain=q.explain(), backend=layer.backend, kind="retention", meta={"query": q}
+        explain=q.explain,
+        backend=layer.backend,
+        kind="retention",
+        meta={"query": q},
+        prepared=layer.engine.prepare("retention", shape, q, build),
+        engine=layer.engine,
     )
 
 

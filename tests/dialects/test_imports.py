@@ -36,6 +36,7 @@ RANKS: dict[str, int] = {
     "metrics_layer.compile.periods": 3,
     "metrics_layer.compile": 4,
     "metrics_layer.result": 4,
+    "metrics_layer.engine": 4,  # compiled-query cache, executors, exports (below result)
     "metrics_layer.analysis": 5,
     "metrics_layer.checks": 5,
     "metrics_layer.lineage": 5,
