@@ -136,7 +136,8 @@ class _Walker:
             ):
                 return self.dimension(base, name, kind)
             return self.column(base, name, kind)  # a source's own names are its columns first
-        dims, cols = [], []
+        dims: list[str] = []
+        cols: list[str] = []
         for path, target in self.reg.join_paths(base):
             roles = tuple(s.role for s in path)
             if suffix_matches((base, *roles, parts[-1]), parts):
@@ -184,7 +185,7 @@ class _Walker:
             go(node.this, kind)
         elif isinstance(node, exp.Add | exp.Sub):
             interval = any(isinstance(c, exp.Interval) for c in (node.this, node.expression))
-            k = "time" if interval or kind in ("time", "date") else "number"
+            k: str | None = "time" if interval or kind in ("time", "date") else "number"
             go(node.this, k)
             go(node.expression, k)
         elif isinstance(node, (*_ARITHMETIC, exp.Neg)):
