@@ -42,6 +42,8 @@ class Prepared:
         if not self.cached:
             return "compiled query: compiled for this call only (not cacheable: deferred where)"
         where = "cache hit" if self.hit else "cache miss (compiled now)"
+        if self.slotted and not self.compiled.slots:
+            return f"compiled query: {where}"
         bound = "values bound as parameters" if self.slotted else "values compiled in"
         return f"compiled query: {where}; {bound}"
 

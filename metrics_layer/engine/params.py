@@ -17,6 +17,7 @@ no sentinel and the request is compiled with its real values instead (engine/eng
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -89,8 +90,10 @@ class WhereTemplate:
     values: tuple[Any, ...]
 
 
+@functools.lru_cache(maxsize=4096)
 def where_template(where: str, first_index: int) -> WhereTemplate:
-    """Slot the literals of `where` that are operands of a comparison, IN, BETWEEN or LIKE."""
+    """Slot the literals of `where` that are operands of a comparison, IN, BETWEEN or LIKE
+    (cached: a service asks the same texts again and again)."""
     parsed = parse_expression(where, what="where")
     tree = parsed.tree.copy()
     slots: list[Slot] = []
@@ -180,7 +183,7 @@ def _looks_like_sentinel(value: Any) -> bool:
     if isinstance(value, _dt.datetime | _dt.date):
         return value.year < 10
     if isinstance(value, str):
-        return _MARK in value or value.startswith("000")
+        return _MARK in value or value.startswith("0001-")
     if isinstance(value, int) and not isinstance(value, bool):
         return abs(value - _INT_BASE) < 10**12
     if isinstance(value, float):
