@@ -23,7 +23,6 @@ from __future__ import annotations
 import contextlib
 import queue
 import threading
-import weakref
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -68,7 +67,6 @@ class DuckDBExecutor(Executor):
     def __init__(self, con: Any, backend: str) -> None:
         super().__init__(con, backend)
         self._local = threading.local()
-        self._cursors: weakref.WeakSet[Any] = weakref.WeakSet()
 
     def cursor(self) -> Any:
         cur = getattr(self._local, "cursor", None)
