@@ -157,4 +157,4 @@ class Result:
     def _repr_html_(self) -> str:
         df = self.to_pandas()
         head = f"<p><b>{self.kind}</b> · {len(df)} rows</p>"
-        return head + df.to_html(index=False, max_rows=50, na_rep="NULL")
+        return head + str(df.to_html(index=False, max_rows=50, na_rep="NULL"))

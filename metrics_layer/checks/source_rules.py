@@ -11,6 +11,7 @@ an ibis expression or written to a quarantine table.
 from __future__ import annotations
 
 import datetime as _dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -290,7 +291,9 @@ def _units(
     return out
 
 
-def _range(check: Range, v: ir.Value, as_of: _dt.datetime, now: _dt.datetime, unit: Any) -> Unit:
+def _range(
+    check: Range, v: ir.Value, as_of: _dt.datetime, now: _dt.datetime, unit: Callable[..., Unit]
+) -> Unit:
     spec = check.range
 
     def lit(bound: Any) -> ir.Value:

@@ -58,7 +58,7 @@ def type_matches(declared: str, actual: dt.DataType) -> bool:
             f"unknown type {declared!r}: use a family ({', '.join(sorted(_FAMILIES))}) "
             "or an ibis type such as int64, decimal(12,2), timestamp('UTC')"
         ) from None
-    return wanted.copy(nullable=True) == actual.copy(nullable=True)
+    return bool(wanted.copy(nullable=True) == actual.copy(nullable=True))
 
 
 def check_table(
@@ -138,7 +138,8 @@ def _as_utc(v: Any) -> _dt.datetime | None:
     ts = pd.Timestamp(v)
     if ts.tzinfo is not None:
         ts = ts.tz_convert("UTC").tz_localize(None)
-    return ts.to_pydatetime()
+    out: _dt.datetime = ts.to_pydatetime()
+    return out
 
 
 def _freshness(

@@ -223,6 +223,6 @@ def _cell(v: Any) -> str:
     if isinstance(v, float):
         return f"{v:,.4f}".rstrip("0").rstrip(".") if abs(v) < 1e15 else f"{v:.4g}"
     if hasattr(v, "isoformat"):
-        text = v.isoformat()
+        text = str(v.isoformat())
         return text[:10] if text.endswith("T00:00:00") else text
     return str(v)
