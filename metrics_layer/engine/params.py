@@ -26,6 +26,7 @@ import ibis.expr.operations as ops
 import ibis.expr.types as ir
 from sqlglot import exp
 
+from metrics_layer import limits
 from metrics_layer.errors import QueryError
 from metrics_layer.expressions import parse_expression
 
@@ -90,10 +91,27 @@ class WhereTemplate:
     values: tuple[Any, ...]
 
 
-@functools.lru_cache(maxsize=4096)
+def limits_in_force() -> tuple[Any, ...]:
+    """The values of the limits on work (metrics_layer/limits.py): part of every cache key, so
+    a lowered limit applies to requests compiled before it was lowered."""
+    return tuple(getattr(limits, name) for name in _LIMIT_NAMES)
+
+
+def _limit_names() -> tuple[str, ...]:
+    return tuple(n for n in vars(limits) if n.isupper() and n.startswith(("MAX_", "PARSE_")))
+
+
+_LIMIT_NAMES = _limit_names()
+
+
 def where_template(where: str, first_index: int) -> WhereTemplate:
     """Slot the literals of `where` that are operands of a comparison, IN, BETWEEN or LIKE
-    (cached: a service asks the same texts again and again)."""
+    (cached by text: a service asks the same texts again and again)."""
+    return _where_template(where, first_index, limits_in_force())
+
+
+@functools.lru_cache(maxsize=4096)
+def _where_template(where: str, first_index: int, _limits: tuple[Any, ...]) -> WhereTemplate:
     parsed = parse_expression(where, what="where")
     tree = parsed.tree.copy()
     slots: list[Slot] = []
