@@ -1,7 +1,7 @@
 """Run the benchmark suite: ``python -m benchmarks.run [--events N] [--only kpi,compile] [--repeat R]``.
 
 Generates (or reuses) the demo data under bench_data/, runs every available benchmark module
-(bench_kpi, bench_compile, and bench_retention / bench_funnel when present), prints the results
+(bench_kpi, bench_compile, bench_engine, and bench_retention / bench_funnel when present), prints the results
 with the machine they ran on and writes them to bench_data/results.json.
 """
 
@@ -30,7 +30,7 @@ from benchmarks.harness import (
     say,
 )
 
-MODULES = ("kpi", "compile", "retention", "funnel", "experiment")
+MODULES = ("kpi", "compile", "retention", "funnel", "experiment", "engine")
 
 
 def available(name: str) -> bool:
@@ -100,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
         results.extend(rows)
         say(f"{name}: done in {time.perf_counter() - t0:.0f} s")
 
-    timed = [r for r in results if r.get("group") != "compile" and r.get("group") != "load"]
+    timed = [r for r in results if r.get("group") not in ("compile", "load", "engine")]
     if timed:
         print_results(
             timed, f"Layer vs hand-written SQL ({n_events:,} events, median of {args.repeat} runs)"
@@ -110,6 +110,11 @@ def main(argv: list[str] | None = None) -> int:
         from benchmarks.bench_compile import print_compile
 
         print_compile(compiled)
+    engine = [r for r in results if r.get("group") == "engine"]
+    if engine:
+        from benchmarks.bench_engine import print_engine
+
+        print_engine(engine)
     print_machine(machine)
     unequal = [r["name"] for r in results if r.get("equal") is False]
     payload = {

@@ -120,9 +120,8 @@ def build_query(
     defs = reg.project.funnels
     if name not in defs:
         raise QueryError(unknown("funnel", name, defs))
-    check_funnel(reg, name)
     d = defs[name]
-    steps, exclusions = event_kinds(reg, name)
+    steps, exclusions, auto_groups = _definition(reg, name)
     chosen_order = order or d.order
     if chosen_order not in ORDERS:
         raise QueryError(
@@ -147,7 +146,7 @@ def build_query(
     b_start, b_end = validate.bounds(start, end, tz)
     if overlap not in ("auto", "assume"):
         raise QueryError(f"overlap must be 'auto' or 'assume', got {overlap!r}")
-    groups = overlap_groups(steps)
+    groups = auto_groups
     if overlap == "assume":
         groups = (tuple(range(1, len(steps) + 1)),)
     return FunnelQuery(
@@ -173,6 +172,19 @@ def build_query(
         disjoint=all(len(g) == 1 for g in groups),
         overlap_groups=groups,
     )
+
+
+def _definition(reg: Any, name: str) -> tuple[Any, Any, tuple[tuple[int, ...], ...]]:
+    """The checked steps, exclusions and overlap groups of a funnel definition: they depend
+    on the definitions only, so they are worked out once per registry (a warm request then
+    costs microseconds, not the milliseconds of re-checking every step)."""
+    parts: dict[str, Any] = reg.__dict__.setdefault("_funnel_parts", {})
+    found = parts.get(name)
+    if found is None:
+        check_funnel(reg, name)
+        steps, exclusions = event_kinds(reg, name)
+        found = parts[name] = (steps, exclusions, overlap_groups(steps))
+    return found
 
 
 def _strategy(strategy: str | None, backend: str) -> str:

@@ -22,7 +22,7 @@ from metrics_layer.engine.compiled import Compiled
 from metrics_layer.engine.executor import Executor, executor_for
 from metrics_layer.engine.exports import to_pandas
 from metrics_layer.engine.keys import Shape
-from metrics_layer.engine.params import check_sentinels
+from metrics_layer.engine.params import check_sentinels, limits_in_force
 from metrics_layer.errors import ExecutionError, MetricsLayerError
 
 _VALUES_COMPILED_IN = object()  # cache marker: this shape cannot take bound values
@@ -42,6 +42,8 @@ class Prepared:
         if not self.cached:
             return "compiled query: compiled for this call only (not cacheable: deferred where)"
         where = "cache hit" if self.hit else "cache miss (compiled now)"
+        if self.slotted and not self.compiled.slots:
+            return f"compiled query: {where}"
         bound = "values bound as parameters" if self.slotted else "values compiled in"
         return f"compiled query: {where}; {bound}"
 
@@ -70,7 +72,7 @@ class Engine:
         """
         if shape is None:
             return Prepared(Compiled(build(real)), cached=False, slotted=False)
-        key = (kind, shape.request)
+        key = (kind, limits_in_force(), shape.request)
         found = self.cache.get(key) if shape.slots else None
         if isinstance(found, Compiled):
             return Prepared(found, shape.values, hit=True)
@@ -79,7 +81,7 @@ class Engine:
             if compiled is not None:
                 stored = self.cache.put(key, compiled)
                 return Prepared(stored, shape.values)
-        real_key = (kind, real) if shape.slots else key
+        real_key = (kind, key[1], real) if shape.slots else key
         found = self.cache.get(real_key)
         if isinstance(found, Compiled):
             return Prepared(found, hit=True, slotted=not shape.slots)

@@ -23,7 +23,6 @@ from __future__ import annotations
 import contextlib
 import queue
 import threading
-import weakref
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -68,7 +67,6 @@ class DuckDBExecutor(Executor):
     def __init__(self, con: Any, backend: str) -> None:
         super().__init__(con, backend)
         self._local = threading.local()
-        self._cursors: weakref.WeakSet[Any] = weakref.WeakSet()
 
     def cursor(self) -> Any:
         cur = getattr(self._local, "cursor", None)
@@ -177,10 +175,16 @@ def _rows_to_arrow(rows: list[tuple[Any, ...]], names: list[str], compiled: Comp
 
 
 def _spark_arrow(con: Any, expr: Any) -> pa.Table:
-    """Spark's own Arrow export (ibis's goes through pandas, which loses exact integers)."""
+    """Spark's own Arrow export (ibis's goes through pandas, which loses exact integers),
+    with the expression's names and types (Spark may return other widths)."""
     con._run_pre_execute_hooks(expr)
-    frame = con._session.sql(con.compile(expr))
-    return frame.toArrow()
+    result = con._session.sql(con.compile(expr)).toArrow()
+    target = expr.schema().to_pyarrow()
+    arrays = []
+    for field, col in zip(target, result.columns, strict=True):
+        same_kind = pa.types.is_timestamp(col.type) and pa.types.is_timestamp(field.type)
+        arrays.append(col if col.type == field.type or same_kind else col.cast(field.type))
+    return pa.Table.from_arrays(arrays, names=target.names)
 
 
 def executor_for(con: Any, backend: str) -> Executor:

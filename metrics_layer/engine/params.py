@@ -17,6 +17,7 @@ no sentinel and the request is compiled with its real values instead (engine/eng
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +26,7 @@ import ibis.expr.operations as ops
 import ibis.expr.types as ir
 from sqlglot import exp
 
+from metrics_layer import limits
 from metrics_layer.errors import QueryError
 from metrics_layer.expressions import parse_expression
 
@@ -89,8 +91,27 @@ class WhereTemplate:
     values: tuple[Any, ...]
 
 
+def limits_in_force() -> tuple[Any, ...]:
+    """The values of the limits on work (metrics_layer/limits.py): part of every cache key, so
+    a lowered limit applies to requests compiled before it was lowered."""
+    return tuple(getattr(limits, name) for name in _LIMIT_NAMES)
+
+
+def _limit_names() -> tuple[str, ...]:
+    return tuple(n for n in vars(limits) if n.isupper() and n.startswith(("MAX_", "PARSE_")))
+
+
+_LIMIT_NAMES = _limit_names()
+
+
 def where_template(where: str, first_index: int) -> WhereTemplate:
-    """Slot the literals of `where` that are operands of a comparison, IN, BETWEEN or LIKE."""
+    """Slot the literals of `where` that are operands of a comparison, IN, BETWEEN or LIKE
+    (cached by text: a service asks the same texts again and again)."""
+    return _where_template(where, first_index, limits_in_force())
+
+
+@functools.lru_cache(maxsize=4096)
+def _where_template(where: str, first_index: int, _limits: tuple[Any, ...]) -> WhereTemplate:
     parsed = parse_expression(where, what="where")
     tree = parsed.tree.copy()
     slots: list[Slot] = []
@@ -180,7 +201,7 @@ def _looks_like_sentinel(value: Any) -> bool:
     if isinstance(value, _dt.datetime | _dt.date):
         return value.year < 10
     if isinstance(value, str):
-        return _MARK in value or value.startswith("000")
+        return _MARK in value or value.startswith("0001-")
     if isinstance(value, int) and not isinstance(value, bool):
         return abs(value - _INT_BASE) < 10**12
     if isinstance(value, float):

@@ -98,7 +98,7 @@ def test_restricted_equals_reference(
         a, v = rows[status]
         assert a == count
         assert (
-            revenue is None and (v is None or (isinstance(v, float) and math.isnan(v)))
+            revenue is None and pd.isna(v)  # NULL: <NA> in a nullable Float64
         ) or math.isclose(v, revenue)
     seen = set(r.dimension_values("workers.country").to_pyarrow().column(0).to_pylist())
     assert seen == ({country} if any(c == country for c, _ in workers) else set())

@@ -179,6 +179,33 @@ def test_values_derived_from_bounds_are_compiled_in(layer: ml.Layer) -> None:
     assert res.cache_hit  # the same values again
 
 
+@pytest.mark.parametrize(
+    ("metrics", "grain"), [(["revenue_7d"], "week"), (["revenue", "revenue_prev_month"], "month")]
+)
+def test_cumulative_and_offset_inputs_reach_before_start(
+    layer: ml.Layer, metrics: list[str], grain: str
+) -> None:
+    """Their inputs are read from before `start`: each start gets its own right answer."""
+    for start in ("2024-02-01", "2024-02-12", "2024-03-01"):
+        kw = dict(grain=grain, start=start, end="2024-03-20")
+        res = layer.query(metrics, **kw)
+        assert rows(res.to_pyarrow()) == rows(uncached(layer, metrics, **kw)), start
+
+
+def test_recurring_retention_truncates_start_so_compiles_it_in(layer: ml.Layer) -> None:
+    from metrics_layer.analysis.retention import build_query
+    from metrics_layer.analysis.retention_compile import compile_retention
+
+    for start in ("2024-01-03", "2024-01-17"):
+        res = layer.retention("visit_retention", periods=3, start=start, cohort_type="recurring")
+        q = build_query(
+            layer, "visit_retention", periods=3, by=None, mode="exact",
+            cohort_type="recurring", start=start, end=None, as_of=None,
+        )  # fmt: skip
+        assert rows(res.to_pyarrow()) == rows(compile_retention(layer.context(), q).to_pyarrow())
+        assert "values compiled in" in res.explain()
+
+
 def test_explain_says_hit_or_miss(layer: ml.Layer) -> None:
     first = layer.query("revenue", grain="month", start="2024-01-01")
     second = layer.query("revenue", grain="month", start="2024-02-01")

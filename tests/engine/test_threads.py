@@ -125,3 +125,18 @@ def test_threads_get_the_single_threaded_answers(backend: Any) -> None:
     assert done[0] == THREADS * PER_THREAD
     if backend.name == "postgres":  # the pool was used, within its bound
         assert 1 < len(layer.engine.executor._opened) <= POOL_SIZE
+
+
+@pytest.mark.backends("duckdb", "postgres")
+def test_one_result_shared_by_threads(backend: Any) -> None:
+    """The methods of one Result, called from many threads at once, agree with one thread."""
+    layer, _ = load_layer(backend, "one")
+    res = layer.query(["events", "revenue"], by="platform", where="platform <> 'ios'")
+    want = (answer(res), res.sql(), res.sql("snowflake"), res.explain())
+
+    def work(_: int) -> tuple[Any, ...]:
+        return (answer(res), res.sql(), res.sql("snowflake"), res.explain())
+
+    with ThreadPoolExecutor(8) as pool:
+        got = list(pool.map(work, range(64)))
+    assert all(g == want for g in got)
