@@ -23,6 +23,8 @@ def names(value: str | Sequence[str] | None, what: str, kind: str = "name") -> t
     """A name or a list of names as a tuple; a non-string, empty or repeated name is an error."""
     if value is None:
         return ()
+    if not isinstance(value, str) and not isinstance(value, Iterable):
+        raise QueryError(f"{what} must be a name or a list of names, got {value!r}")
     out = (value,) if isinstance(value, str) else tuple(value)
     for v in out:
         if not isinstance(v, str) or not v:

@@ -121,6 +121,9 @@ CASES: dict[str, Callable[[World], Any] | str | tuple[str, Callable[[ml.Layer], 
         _defs_with('{agg: sum, expr: "CAST(kind AS integer)"}'),
         lambda layer: layer.query("hours"),
     ),
+    "query(None)": lambda w: w.layer().query(None),  # type: ignore[arg-type]
+    "funnel by=5": lambda w: w.layer().funnel("day_then_night", by=5),  # type: ignore[arg-type]
+    "docs(5)": lambda w: w.layer().docs(5),  # type: ignore[arg-type]
     "spine over millennia": lambda w: w.layer().query(
         "hours", grain="hour", fill="zero", start="0001-01-01", end="9999-01-01"
     ),
