@@ -199,3 +199,23 @@ def test_a_join_of_an_int_and_a_bigint_key_loads(tmp_path: Path) -> None:
     res = layer.query("hours", by=["workers.tier"], order_by=["tier"]).to_pandas()
     assert res["tier"].tolist() == ["gold", "silver"]
     assert [float(v) for v in res["hours"]] == [14.0, 6.5]
+
+
+def test_the_cli_prints_one_line_and_the_cause_on_verbose(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from metrics_layer.cli import app
+
+    world = World(tmp_path)
+    write_defs(world.defs, _defs_with('{agg: sum, expr: "CAST(kind AS integer)"}'))
+    args = ["query", str(world.defs), "hours", "-c", str(world.db)]
+    quiet = CliRunner().invoke(app, args)
+    assert quiet.exit_code == 2
+    assert quiet.output.strip().splitlines() == [
+        "error: the backend failed to run the query: Conversion Error: Could not convert "
+        "string 'day' to INT32 when casting from source column kind"
+    ]
+    loud = CliRunner().invoke(app, ["--verbose", *args])
+    lines = loud.output.strip().splitlines()
+    assert loud.exit_code == 2 and lines[-1] == quiet.output.strip()
+    assert any(line.startswith("LINE 1:") for line in lines[:-1])
