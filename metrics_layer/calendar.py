@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as _dt
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import ibis
 import ibis.expr.types as ir
@@ -25,8 +25,14 @@ CALENDAR_SCHEMA: dict[str, str] = {
     "month_name": "string",
     "quarter": "date",
     "year": "int64",
-    "fiscal_year": "int64",  # named after the calendar year in which it ends
+    "fiscal_year": "int64",  # named after the calendar year in which it ends (retail: see retail.py)
     "fiscal_quarter": "int64",
+    "fiscal_month": "int64",  # 1 … 12 within the fiscal year
+    "fiscal_week": "int64",  # retail calendars: 1 … 53 within the fiscal year (else NULL)
+    "fiscal_year_start": "date",  # first day of each fiscal period holding the day
+    "fiscal_quarter_start": "date",
+    "fiscal_month_start": "date",
+    "fiscal_week_start": "date",  # retail calendars only (else NULL)
 }
 
 
@@ -57,9 +63,42 @@ def calendar_frame(spec: Calendar, week_start: int = 0) -> pd.DataFrame:
             "year": days.year.astype("int64"),
             "fiscal_year": fiscal_year.astype("int64"),
             "fiscal_quarter": (shift // 3 + 1).astype("int64"),
+            "fiscal_month": (shift + 1).astype("int64"),
+            "fiscal_week": pd.array([None] * len(days), dtype="Int64"),
+            "fiscal_year_start": _months_back(days, shift),
+            "fiscal_quarter_start": _months_back(days, shift % 3),
+            "fiscal_month_start": _months_back(days, 0 * shift),
+            "fiscal_week_start": [None] * len(days),
         }
     )
+    if spec.retail is not None:
+        _retail_columns(frame, spec)
     return frame
+
+
+def _months_back(days: pd.DatetimeIndex, months: Any) -> list[_dt.date]:
+    """First day of the month `months` months before each day's month."""
+    starts = days.to_period("M") - pd.Index(months).astype("int64")
+    return list(starts.to_timestamp().date)
+
+
+def _retail_columns(frame: pd.DataFrame, spec: Calendar) -> None:
+    """Overwrite the fiscal columns with the retail calendar's (metrics_layer/retail.py)."""
+    assert spec.retail is not None
+    rules = spec.retail.rules()
+    first, last = frame["date"].iloc[0], frame["date"].iloc[-1]
+    weeks = {w.start: w for w in rules.weeks(first, last)}
+    rows = [
+        weeks[d - _dt.timedelta(days=(d.weekday() - rules.week_start) % 7)] for d in frame["date"]
+    ]
+    frame["fiscal_year"] = [w.year for w in rows]
+    frame["fiscal_quarter"] = [w.quarter for w in rows]
+    frame["fiscal_month"] = [w.month for w in rows]
+    frame["fiscal_week"] = pd.array([w.week for w in rows], dtype="Int64")
+    frame["fiscal_year_start"] = [w.year_start for w in rows]
+    frame["fiscal_quarter_start"] = [w.quarter_start for w in rows]
+    frame["fiscal_month_start"] = [w.month_start for w in rows]
+    frame["fiscal_week_start"] = [w.start for w in rows]
 
 
 def calendar_table(spec: Calendar, week_start: int = 0) -> ir.Table:

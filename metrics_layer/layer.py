@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import ibis.expr.types as ir
 
@@ -12,12 +12,17 @@ from metrics_layer.compile.kpi import Context, compile_plan
 from metrics_layer.compile.timegrain import check_timezone, check_week_start
 from metrics_layer.connection import backend_name, connect
 from metrics_layer.definitions import load_project
+from metrics_layer.engine import Engine, shape_of
+from metrics_layer.engine.meta import LazyMeta
 from metrics_layer.errors import guarded
 from metrics_layer.planner.plan import Plan, Planner
 from metrics_layer.planner.request import Request
 from metrics_layer.registry import Registry
 from metrics_layer.registry.schemas import Schemas, schemas_for
 from metrics_layer.result import Result
+
+if TYPE_CHECKING:
+    from metrics_layer.analysis.experiment_result import ExperimentResult
 
 
 class Layer:
@@ -40,6 +45,7 @@ class Layer:
         self.path = path
         self._tables: dict[str, ir.Table] = {}
         self.planner = Planner(registry)
+        self.engine = Engine(con, self.backend)
 
     # ---------------------------------------------------------------- tables
     def table(self, source: str) -> ir.Table:
@@ -117,19 +123,48 @@ class Layer:
         as_of: Any = None,
         timezone: str | None = None,
         week_start: str | int | None = None,
+        fill_days: str | None = None,
     ) -> Result:
         """KPIs × dimensions × grain, as one ibis expression (nothing runs until you ask).
 
         fill="zero"|"null" yields every period of the range; as_of="current" or a date pins the
         version of SCD Type 2 dimensions (default: the version valid at each fact's time).
-        timezone / week_start override the layer's for this query (docs/time.md).
+        timezone / week_start override the layer's for this query; fill_days="business" makes
+        a day-grain fill span only the calendar's business days (docs/time.md).
         """
         from metrics_layer.interchange.aliases import rename_order, resolve
+        from metrics_layer.interchange.metric_time import split_metric_time
 
         metrics, renames = resolve(self.registry.project, metrics)
+        by, grain, time_name = split_metric_time(by, grain)
+        if time_name is not None and grain is not None:
+            renames = {**renames, time_name: grain}
         if renames and order_by is not None:
             order_by = rename_order(order_by, renames)
-        plan = self.plan(
+        from metrics_layer.interchange.fill import fill_nulls, query_fill
+        from metrics_layer.interchange.period_agg import period_agg_metrics, query_with_period_agg
+
+        fill = query_fill(self.registry.project, metrics, grain, fill)
+
+        special = period_agg_metrics(self.registry.project, metrics, grain)
+        if special and grain is not None:
+            return query_with_period_agg(
+                self,
+                metrics,
+                special,
+                by=by,
+                grain=grain,
+                where=where,
+                start=start,
+                end=end,
+                order_by=order_by,
+                limit=limit,
+                fill=fill,
+                as_of=as_of,
+                renames=renames,
+            )
+        tz, ws = self.time_settings(timezone, week_start)
+        request = Request.build(
             metrics,
             by=by,
             grain=grain,
@@ -140,16 +175,35 @@ class Layer:
             limit=limit,
             fill=fill,
             as_of=as_of,
-            timezone=timezone,
-            week_start=week_start,
+            timezone=tz,
+            week_start=ws,
+            fill_days=fill_days,
         )
-        ctx = self.context(plan.request.timezone, plan.request.week_start)
-        expr = guarded(lambda: compile_plan(ctx, plan), "the query")
-        if renames:  # the result keeps the names that were asked
-            expr = expr.rename({alias: target for alias, target in renames.items()})
+
+        def build(req: Request) -> ir.Table:
+            expr = self._compile_request(req)
+            expr = fill_nulls(self.registry.project, expr, req.metrics)
+            if renames:  # the result keeps the names that were asked
+                expr = expr.rename({alias: target for alias, target in renames.items()})
+            return expr
+
+        # the names asked (aliases, metric_time) are part of what a compiled query answers
+        kind = f"query{sorted(renames.items())}" if renames else "query"
+        prepared = self.engine.prepare(kind, shape_of(request), request, build)
+        meta = LazyMeta(plan=lambda: self.planner.plan(request))
         return Result(
-            expr, explain=plan.explain, backend=self.backend, kind="query", meta={"plan": plan}
+            explain=lambda: meta["plan"].explain(),
+            backend=self.backend,
+            kind="query",
+            meta=meta,
+            prepared=prepared,
+            engine=self.engine,
         )
+
+    def _compile_request(self, request: Request) -> ir.Table:
+        plan = self.planner.plan(request)
+        ctx = self.context(request.timezone, request.week_start)
+        return guarded(lambda: compile_plan(ctx, plan), "the query")
 
     def sql(self, metrics: str | Sequence[str], dialect: str | None = None, **kwargs: Any) -> str:
         return self.query(metrics, **kwargs).sql(dialect=dialect)
@@ -229,7 +283,7 @@ class Layer:
         alpha: float = 0.05,
         relative: bool = True,
         cuped: Any = None,
-    ) -> Result:
+    ) -> ExperimentResult:
         """A/B readout of an `experiments:` definition (see docs/experiments.md): an
         ExperimentResult with to_pandas(), srm, multiple_exposures, explain(), sql() and plot()."""
         from metrics_layer.analysis.experiment import experiment

@@ -137,7 +137,12 @@ def experiment(
     )
     expr = guarded(lambda: compile_experiment(layer.context(), q), f"experiment {name!r}")
     return ExperimentResult(
-        expr, explain=q.explain(), backend=layer.backend, kind="experiment", meta={"query": q}
+        expr,
+        explain=q.explain(),
+        backend=layer.backend,
+        kind="experiment",
+        meta={"query": q},
+        engine=layer.engine,
     )
 
 

@@ -184,7 +184,7 @@ def _unit_values(
         # a distinct count of the entity within one unit's rows: 1 when any row matches
         # (the entity is the group key, never NULL here), cheaper than a distinct count
         hit = where & value.notnull() if value is not None else where
-        return {f"{col}{suffix}": hit.cast(dt.int64).max()}
+        return {f"{col}{suffix}": ibis.ifelse(hit, 1, 0).max()}  # PG cannot cast bool to int8
     return {f"{col}{suffix}": reduce(node.agg, table, value, where, node.p)}
 
 

@@ -61,7 +61,7 @@ def forest(res: ExperimentResult, ax: Any = None, title: str | None = None) -> F
     if srm.mismatch:
         heading += f"  —  SRM warning (p = {srm.p_value:.1e})"
     ax.set_title(heading, fontsize=10, color="#b00020" if srm.mismatch else "black")
-    ax.margins(x=0.25)
+    ax.margins(x=0.35)
     ax.grid(axis="x", alpha=0.3)
     fig.tight_layout()
     return fig

@@ -7,12 +7,10 @@ The expression returns only per-arm sums; they are fetched once (on the first ac
 from __future__ import annotations
 
 import html
-import threading
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from metrics_layer.errors import ExecutionError
 from metrics_layer.result import Result
 
 if TYPE_CHECKING:
@@ -25,8 +23,6 @@ if TYPE_CHECKING:
 class ExperimentResult(Result):
     """Lazy A/B readout: one row per metric and non-control arm (CONTRACT.md §7 columns)."""
 
-    _lock = threading.Lock()
-
     @property
     def query(self) -> ExperimentQuery:
         return self.meta["query"]  # type: ignore[no-any-return]
@@ -36,24 +32,22 @@ class ExperimentResult(Result):
         entities dropped for having seen two or more arms."""
         return self._readout()[0].copy()
 
-    def _readout(self) -> tuple[pd.DataFrame, Readout]:
+    def _readout(self, fresh: bool = False) -> tuple[pd.DataFrame, Readout]:
+        """The per-arm sums and the statistics computed from them. `to_pandas()` runs the
+        query again each time (fresh=True); `srm`, `multiple_exposures` and `thetas` describe
+        the last readout fetched (running the query when none was)."""
         from metrics_layer.analysis.experiment_readout import read_sums
 
-        cached = self._cache
-        if cached is None:
-            try:
-                sums = self._expr.execute()
-            except Exception as exc:  # noqa: BLE001 - surface backend failures as our error
-                raise ExecutionError(f"the backend failed to run the experiment: {exc}") from exc
-            cached = (sums, read_sums(self.query, sums))
+        last: tuple[pd.DataFrame, Readout] | None = getattr(self, "_last_readout", None)
+        if last is None or fresh:
+            sums = Result.to_pandas(self)  # through the layer's engine (thread-safe)
+            last = (sums, read_sums(self.query, sums))
             with self._lock:
-                if self._cache is None:
-                    self._cache = cached
-                cached = self._cache
-        return cached  # type: ignore[no-any-return]
+                self._last_readout = last
+        return last
 
     def to_pandas(self) -> pd.DataFrame:
-        return self._readout()[1].table.copy()
+        return self._readout(fresh=True)[1].table.copy()
 
     @property
     def srm(self) -> Srm:

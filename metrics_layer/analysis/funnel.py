@@ -26,6 +26,7 @@ from metrics_layer.analysis.funnel_spec import ORDERS, RESULT_COLUMNS, STRATEGIE
 from metrics_layer.analysis.funnel_summary import counted, summarize
 from metrics_layer.definitions.durations import duration_seconds
 from metrics_layer.dialects import dialect
+from metrics_layer.engine import shape_of
 from metrics_layer.errors import QueryError, guarded, suggest, unknown
 from metrics_layer.planner import validate
 from metrics_layer.planner.validate import output_names
@@ -71,10 +72,20 @@ def funnel(
         timezone=timezone,
         week_start=week_start,
     )
-    ctx = layer.context(q.timezone, q.week_start)
-    expr = guarded(lambda: compile_funnel(ctx, q), f"funnel {name!r}")
+
+    def build(query: FunnelQuery) -> ir.Table:
+        ctx = layer.context(query.timezone, query.week_start)
+        return guarded(lambda: compile_funnel(ctx, query), f"funnel {name!r}")
+
+    # `end` is compiled in: the horizon end + window is computed from it in Python
+    shape = shape_of(q, bounds=("start",), where=False)
     return FunnelResult(
-        expr, explain=q.explain(), backend=layer.backend, kind="funnel", meta={"query": q}
+        explain=q.explain,
+        backend=layer.backend,
+        kind="funnel",
+        meta={"query": q},
+        prepared=layer.engine.prepare("funnel", shape, q, build),
+        engine=layer.engine,
     )
 
 
@@ -124,7 +135,7 @@ def build_query(
             "order='any' has no 'between' steps"
         )
     win_text, win_seconds = _window(d.window if window is None else window)
-    validate.grain(grain)
+    validate.grain(grain, fiscal=False)
     by_cols = output_names(validate.names(d.by if by is None else by, "by", "dimension"))
     validate.no_clash(
         (c for c, _ in by_cols),
@@ -148,6 +159,7 @@ def build_query(
         exclusions=exclusions,
         window=win_text,
         window_seconds=win_seconds,
+        exclusive=d.window_boundary == "exclusive",
         order=chosen_order,
         by=tuple(by_cols),
         by_refs=tuple(by_refs),

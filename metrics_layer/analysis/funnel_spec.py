@@ -78,13 +78,16 @@ class FunnelQuery:
         """The grain of step 1's period, its weeks starting on the call's week start."""
         return Grain.of(self.grain, self.week_start) if self.grain else None
 
+    exclusive: bool = False  # window_boundary: exclusive (a step at exactly `window` fails)
+
     @property
     def n_steps(self) -> int:
         return len(self.steps)
 
     @property
     def window_us(self) -> int:
-        return self.window_seconds * 1_000_000
+        # times are microseconds on every backend: `<= window - 1 µs` is `< window`
+        return self.window_seconds * 1_000_000 - (1 if self.exclusive else 0)
 
     @property
     def step_names(self) -> list[str]:
@@ -100,7 +103,7 @@ class FunnelQuery:
         lines = [
             f"funnel {self.name!r} on source {self.source!r} ({self.order} order), "
             f"window {self.window} = {self.window_seconds} s from each attempt's step 1 "
-            "(boundary inclusive)",
+            f"(boundary {'exclusive' if self.exclusive else 'inclusive'})",
             f"  entity: {self.entity} (rows with a NULL entity ignored); time: {self.time}",
         ]
         for i, s in enumerate(self.steps, 1):

@@ -15,14 +15,19 @@ from typing import TYPE_CHECKING, Any
 from metrics_layer.analysis.retention_compile import COLUMNS, compile_retention
 from metrics_layer.analysis.retention_defs import check_retention, time_field
 from metrics_layer.analysis.retention_result import RetentionResult
+from metrics_layer.compile.fiscal import Fiscal, FiscalPeriod
 from metrics_layer.compile.timegrain import grain_of, parse_bound
+from metrics_layer.engine import shape_of
 from metrics_layer.errors import QueryError, guarded, suggest, unknown
-from metrics_layer.grain import Grain
+from metrics_layer.grain import WEEKDAYS, Grain
 from metrics_layer.planner import validate
 from metrics_layer.planner.validate import output_names
 from metrics_layer.registry import FieldRef
+from metrics_layer.retail import find_retail, is_fiscal
 
 if TYPE_CHECKING:
+    import ibis.expr.types as ir
+
     from metrics_layer.layer import Layer
 
 MODES = ("exact", "rolling")
@@ -40,7 +45,7 @@ class RetentionQuery:
     activity: str
     time: str
     time_ref: FieldRef
-    period: Grain  # the retention's period; weeks start on the call's week start
+    period: Grain | FiscalPeriod  # weeks start on the call's week start
     cohort_type: str
     mode: str
     periods: int | None
@@ -66,7 +71,11 @@ class RetentionQuery:
         lines = [
             f"retention {self.name!r} on source {self.source!r}, {self.period}ly cohorts "
             f"in {self.timezone}"
-            + (f", weeks starting {self.period.week_start_name}" if self.period.week_start else ""),
+            + (
+                f", weeks starting {WEEKDAYS[self.period.week_start]}"
+                if self.period.week_start
+                else ""
+            ),
             f"  entity: {self.entity} (rows with a NULL entity ignored)",
             f"  cohort event: {self.cohort}; entry = {first}"
             + (f"; entry bounded by {bounds}" if bounds else ""),
@@ -116,11 +125,28 @@ def retention(
         timezone=timezone,
         week_start=week_start,
     )
-    ctx = layer.context(q.timezone, q.period.week_start)
-    expr = guarded(lambda: compile_retention(ctx, q), f"retention {name!r}")
+
+    def build(query: RetentionQuery) -> ir.Table:
+        ctx = layer.context(query.timezone, query.period.week_start)
+        return guarded(lambda: compile_retention(ctx, query), f"retention {name!r}")
+
+    # as_of is compiled in: the last observed period index is computed from it in Python
+    shape = shape_of(q, bounds=("start", "end"), where=False)
     return RetentionResult(
-        expr, explain=q.explain(), backend=layer.backend, kind="retention", meta={"query": q}
+        explain=q.explain,
+        backend=layer.backend,
+        kind="retention",
+        meta={"query": q},
+        prepared=layer.engine.prepare("retention", shape, q, build),
+        engine=layer.engine,
     )
+
+
+def _period(reg: Any, source: str, name: str, week_start: int) -> Grain | FiscalPeriod:
+    """The retention's period: a Grain, or a fiscal grain of the source's retail calendar."""
+    if is_fiscal(name):
+        return FiscalPeriod(Fiscal(find_retail(reg.sources, source)[1]), name)
+    return grain_of(name, week_start)
 
 
 def build_query(
@@ -179,7 +205,7 @@ def build_query(
         activity=d.activity,
         time=time,
         time_ref=time_ref,
-        period=grain_of(d.period, ws),
+        period=_period(reg, d.source, d.period, ws),
         cohort_type=kind,
         mode=mode,
         periods=periods,

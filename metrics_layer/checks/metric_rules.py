@@ -124,7 +124,7 @@ def _evaluate(
     judged = flags
     if first is not None:
         judged = judged.filter(judged[grain] >= first)
-    frame = judged.order_by([grain, *groups]).execute()
+    frame = layer.engine.execute(judged.order_by([grain, *groups]))
     others = {target: f"__o{i}" for i, target in enumerate(targets)}
     return _Series(name, grain, groups, frame, others)
 

@@ -105,7 +105,7 @@ def run_checks(
             if sources is not None
             else []
         )
-    validate.grain(grain)
+    validate.grain(grain, fiscal=False)
     s, e = validate.bounds(start, end, layer.timezone)
     ref = parse_bound(as_of, "as_of", layer.timezone)
     tasks = _tasks(layer, metric_names, source_names)

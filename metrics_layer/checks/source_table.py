@@ -147,7 +147,7 @@ def _freshness(
 ) -> RuleResult:
     table = _filtered(layer, source, check, layer.table(source))
     value, column = _time_value(layer, source, check.freshness.column, table)
-    latest = _as_utc(table.aggregate(latest=value.max()).execute()["latest"].iloc[0])
+    latest = _as_utc(layer.engine.execute(table.aggregate(latest=value.max()))["latest"].iloc[0])
     ref = as_of or _dt.datetime.now(_dt.UTC).replace(tzinfo=None)
     limit = freshness_limit(check.freshness.max_age)
     age = ref - latest if latest is not None else None
@@ -218,7 +218,7 @@ def _volume(
     t = series.trailing(series.numbered(t, grain, []), "__v", spec, "__a_")
     if first is not None:
         t = t.filter(t[grain] >= first)
-    df = t.order_by(grain).execute()
+    df = layer.engine.execute(t.order_by(grain))
     bad = df[df["__a_flag"].astype(bool)]
     failing = (
         bad[[grain, "__v", "__a_expected", "__a_score"]]

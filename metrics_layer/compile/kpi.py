@@ -21,6 +21,7 @@ import ibis.expr.types as ir
 
 from metrics_layer.compile.aggregates import reduce
 from metrics_layer.compile.filters import where_names, where_predicate
+from metrics_layer.compile.fiscal import Fiscal, is_fiscal
 from metrics_layer.compile.frames import Frame, TableOf, build_frame
 from metrics_layer.compile.timegrain import bucket, grain_of, time_range, to_local
 from metrics_layer.errors import QueryError
@@ -43,9 +44,11 @@ from metrics_layer.planner.nodes import (
     Share,
     ShareTotal,
     Shift,
+    scans,
 )
 from metrics_layer.planner.plan import Plan
 from metrics_layer.registry import FieldRef, Registry
+from metrics_layer.retail import find_calendar, find_retail
 
 TIME = "__t"
 PERIOD = "__p"
@@ -65,6 +68,10 @@ class Context:
     def grain(self, name: str | Grain) -> Grain:
         """The Grain named `name`, its weeks starting on this call's week start."""
         return grain_of(name, self.week_start)
+
+    def fiscal(self, source: str | None) -> Fiscal:
+        """The retail calendar a query on `source` uses for fiscal grains."""
+        return Fiscal(find_retail(self.registry.sources, source)[1])
 
 
 class _Compiler:
@@ -118,7 +125,7 @@ class _Compiler:
             if preds:
                 t = t.filter(*preds)
             if scan.grain:
-                t = t.mutate(**{PERIOD: bucket(t[TIME], ctx.grain(scan.grain))})
+                t = period_column(ctx, scan, t)
         if lead.snapshot:
             groupings = [frame.value(ref, t) for ref in scan.snapshot_by]
             t = snapshot_rows(t, lead, groupings, bool(scan.grain))
@@ -150,12 +157,23 @@ class _Compiler:
     def shift(self, node: Shift) -> ir.Table:
         from metrics_layer.compile.windows import shifted
 
-        return shifted(node, self.visit(node.input), self.ctx.grain(node.grain))
+        if is_fiscal(node.grain):
+            fiscal = self.ctx.fiscal(scans(node.input)[0].source)
+            return shifted(node, self.visit(node.input), None, fiscal)
+        return shifted(node, self.visit(node.input), self.ctx.grain(node.grain), None)
 
     def fill(self, node: Fill) -> ir.Table:
         from metrics_layer.compile.windows import fill_periods
 
-        return fill_periods(self.visit(node.input), node, self.ctx.grain(node.grain))
+        if is_fiscal(node.grain):
+            fiscal = self.ctx.fiscal(scans(node.input)[0].source)
+            return fill_periods(self.visit(node.input), node, None, fiscal)
+        calendar = None
+        if node.business_days:
+            calendar = find_calendar(self.ctx.registry.sources, scans(node.input)[0].source)[1]
+        return fill_periods(
+            self.visit(node.input), node, self.ctx.grain(node.grain), calendar=calendar
+        )
 
     def share_total(self, node: ShareTotal) -> ir.Table:
         from metrics_layer.compile.windows import share_totals
@@ -181,6 +199,14 @@ _METHODS: dict[type, str] = {
     ShareTotal: "share_total",
     Output: "output",
 }
+
+
+def period_column(ctx: Context, scan: Scan, t: ir.Table) -> ir.Table:
+    """`t` with PERIOD, the start of the scan's grain period holding TIME."""
+    assert scan.grain is not None
+    if is_fiscal(scan.grain):
+        return ctx.fiscal(scan.source).bucket(t, TIME, scan.grain, PERIOD)
+    return t.mutate(**{PERIOD: bucket(t[TIME], ctx.grain(scan.grain))})
 
 
 def _deferred_fields(ctx: Context, scan: Scan) -> list[FieldRef]:

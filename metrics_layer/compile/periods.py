@@ -15,7 +15,7 @@ import ibis.expr.operations as ops
 import ibis.expr.types as ir
 
 from metrics_layer import limits
-from metrics_layer.definitions.durations import parse_duration
+from metrics_layer.definitions.durations import parse_duration, parse_offset
 from metrics_layer.errors import QueryError
 from metrics_layer.grain import Grain
 
@@ -80,7 +80,18 @@ def check_offset(text: str, grain: str, metric: str) -> None:
     Calendar offsets (months, quarters, years) are also accepted at hour/day/week grain: at week
     grain the shifted period is the week holding P - offset ("the same week a year ago").
     """
-    n, unit = parse_duration(text)
+    n, unit = parse_offset(text)
+    if unit.startswith("fiscal_") or grain.startswith("fiscal_"):
+        if grain.startswith("fiscal_") and unit in (grain, "fiscal_year"):
+            return
+        raise QueryError(
+            f"an offset of {text!r} on metric {metric!r} does not line up with {grain} periods: "
+            + (
+                f"at a fiscal grain offset by whole {grain}s or fiscal_years"
+                if grain.startswith("fiscal_")
+                else "fiscal offsets need a fiscal grain (e.g. grain='fiscal_week')"
+            )
+        )
     if grain in _MONTHS:
         if unit in _MONTHS and (n * _MONTHS[unit]) % _MONTHS[grain] == 0:
             return

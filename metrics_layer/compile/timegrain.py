@@ -7,6 +7,7 @@ Periods are `metrics_layer.grain.Grain` values and engine formulations live in
 from __future__ import annotations
 
 import datetime as _dt
+from typing import Any
 
 import ibis
 import ibis.expr.datatypes as dt
@@ -81,8 +82,11 @@ def epoch_us(value: ir.Value, backend: str) -> ir.IntegerValue:
     return engine.epoch_micros(value)
 
 
-def bucket(value: ir.Value, grain: str | Grain) -> ir.Value:
-    """First instant of the grain period holding `value`, as a timestamp."""
+def bucket(value: ir.Value, grain: Any) -> ir.Value:
+    """First instant of the grain period holding `value`, as a timestamp (a fiscal period
+    object of compile/fiscal.py buckets by itself)."""
+    if not isinstance(grain, (str, Grain)):
+        return grain.bucket(value)
     g = grain_of(grain)
     try:
         return g.bucket(value)

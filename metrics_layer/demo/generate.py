@@ -43,6 +43,7 @@ import pyarrow as pa
 
 from ._common import COUNTRIES, EVENT_TYPES, LEVELS, PLATFORMS, REGIONS, SKILLS, TIERS, rng_for
 from ._events import Events, make_events
+from ._experiments import write_experiment_tables
 from ._marketplace import History, Work, Workers, make_history, make_work, make_workers
 
 _TABLES = ["workers", "worker_history", "tasks", "assignments", "payments", "events"]
@@ -221,6 +222,7 @@ def generate(
             con.unregister("_demo_frame")
             counts[name] = frame.num_rows
             say(f"{name}: {frame.num_rows:,} rows")
+        write_experiment_tables(con, w.signup, seed)  # demo A/B tests (metric_defs/experiments.yml)
         con.execute(
             f"CREATE OR REPLACE TABLE {MARKER} AS SELECT 'metrics-layer demo' AS written_by, "
             "current_timestamp AS written_at"

@@ -6,10 +6,15 @@ import time
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from metrics_layer.connection import connect
 from metrics_layer.errors import MetricsLayerError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from metrics_layer.analysis.experiment_result import ExperimentResult
 
 HEADLINE = ["active_workers", "revenue", "hours", "revenue_per_active_worker", "task_fill_rate"]
 
@@ -111,6 +116,16 @@ def run_demo(
         )
     for name in project.funnels:
         show(f"Funnel {name}", layer.funnel(name).to_pandas)
+    for name in project.experiments:
+        res = layer.experiment(name)
+        show(f"Experiment {name} (lift of each arm against control)", partial(_lifts, res))
+        srm = res.srm
+        units = ", ".join(f"{arm} {n:,}" for arm, n in srm.units.items())
+        echo(
+            f"  units: {units}; SRM p = {srm.p_value:.3g}"
+            + ("  <- sample ratio mismatch: do not trust these lifts" if srm.mismatch else "")
+            + f"; entities in two arms dropped: {res.multiple_exposures:,}"
+        )
     try:
         from metrics_layer.checks import demo_summary
     except ImportError:
@@ -127,3 +142,9 @@ def _triangle(res: Any) -> Any:
     table = table.reset_index()
     table.columns = [str(c) for c in table.columns]
     return table
+
+
+def _lifts(res: ExperimentResult) -> pd.DataFrame:
+    """The readout with p-values at three significant digits."""
+    df = res.to_pandas()
+    return df.assign(p_value=[f"{p:.3g}" for p in df["p_value"]])

@@ -111,8 +111,9 @@ class _Printer:
         elif isinstance(node, Fill):
             self._walk(node.input, step, indent)
             dims = " x the dimension values seen" if node.dims else ""
+            every = "business day" if node.business_days else node.grain
             emit(
-                f"fill: a spine of every {node.grain} of {_range(node.start, node.end)}{dims}, "
+                f"fill: a spine of every {every} of {_range(node.start, node.end)}{dims}, "
                 "left-joined to the aggregates"
             )
             if node.zero:

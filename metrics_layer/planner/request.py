@@ -27,6 +27,7 @@ class Request:
     fill: str | None = None  # "zero" | "null": every period of the range, even without data
     as_of: Any = None  # SCD joins: None = point in time, "current", or a date
     week_start: int = 0  # 0 = Monday … 6 = Sunday: the first day of the week grain
+    fill_days: str = "all"  # "business": a day-grain fill spans the calendar's business days
 
     @classmethod
     def build(
@@ -44,6 +45,7 @@ class Request:
         fill: str | None = None,
         as_of: Any = None,
         week_start: str | int | None = None,
+        fill_days: str | None = None,
     ) -> Request:
         """Validate the shape of a request (names are checked later against the registry)."""
         ms = validate.names(metrics, "metrics", "metric")
@@ -63,6 +65,10 @@ class Request:
             raise QueryError(f"fill must be 'zero' or 'null', got {fill!r}")
         if fill is not None and grain is None:
             raise QueryError("fill needs a grain: it yields every period of the range")
+        if fill_days not in (None, "all", "business"):
+            raise QueryError(f"fill_days must be 'all' or 'business', got {fill_days!r}")
+        if fill_days == "business" and (fill is None or grain != "day"):
+            raise QueryError("fill_days='business' needs fill= and grain='day'")
         if as_of is not None and as_of != "current":
             as_of = parse_bound(as_of, "as_of")
         return cls(
@@ -78,6 +84,7 @@ class Request:
             fill,
             as_of,
             check_week_start(week_start),
+            fill_days or "all",
         )
 
 

@@ -8,7 +8,7 @@ located DefinitionError or QueryError (with close-match suggestions) when the an
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -383,6 +383,10 @@ class Registry:
                 f"raw columns are not visible){hint}"
             )
         if not matches:
+            at_grain = self._at_grain(base, parts, prefer_columns, declared_only)
+            if at_grain is not None:
+                self._field_cache[key] = at_grain
+                return at_grain
             raise QueryError(
                 unknown("dimension", ref, self.field_names(base))
                 + f" for source {base!r}"
@@ -395,6 +399,25 @@ class Registry:
             )
         self._field_cache[key] = matches[0]
         return matches[0]
+
+    def _at_grain(
+        self, base: str, parts: tuple[str, ...], prefer_columns: bool, declared_only: bool
+    ) -> FieldRef | None:
+        """`<time field>__<grain>` (MetricFlow's naming, e.g. `customer.ds__month`): the field
+        truncated to the start of its period, for any time dimension or column."""
+        name, sep, grain = parts[-1].rpartition("__")
+        if not sep or not name or grain not in ("day", "week", "month", "quarter", "year"):
+            return None
+        try:
+            ref = self.resolve_field(
+                base,
+                ".".join((*parts[:-1], name)),
+                prefer_columns=prefer_columns,
+                declared_only=declared_only,
+            )
+        except QueryError:
+            return None
+        return None if ref.grain else replace(ref, grain=grain)
 
     def _schema_note(self, base: str, parts: tuple[str, ...]) -> str:
         """Without a connection a table has only the columns the definitions use: say so when

@@ -149,7 +149,7 @@ def create_app(service: Service, *, max_body: int = MAX_BODY) -> Any:
                 with service.backend_lock:
                     out = build(layer)
                     if isinstance(out, ops.Result):
-                        sql = ops.safe_sql(out)
+                        sql = ops.safe_sql(out) if service.audit is not None else None
                         out = execute(out, service.max_rows)
                 if service.cache:
                     service.cache.put(key, out)

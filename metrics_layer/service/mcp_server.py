@@ -40,7 +40,7 @@ def build_server(layer: Layer, *, max_rows: int = 1000, audit: AuditLog | None =
             with lock:
                 out = build()
                 if isinstance(out, ops.Result):
-                    sql = ops.safe_sql(out)
+                    sql = ops.safe_sql(out) if audit is not None else None
                     out = execute(out, max_rows)
             if isinstance(out, Answer):
                 rows = out.rows

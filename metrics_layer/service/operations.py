@@ -118,10 +118,15 @@ def run(layer: Layer, operation: str, args: Mapping[str, Any], *, in_path: bool 
         return layer.query(args.pop("metrics"), **args)
     if operation == "dimension_values":
         dim = args.pop("dimension")
-        source = dim.partition(".")[0]
+        source, _, rest = dim.partition(".")
         if source not in layer.registry.sources:
             err = unknown("source", source, layer.registry.sources)
             raise NotFound(err) if in_path else QueryError(err)
+        if in_path:
+            try:
+                layer.registry.resolve_field(source, rest, declared_only=True)
+            except QueryError as exc:
+                raise NotFound(str(exc)) from None
         return layer.dimension_values(dim, **args)
     name = args.pop("name")
     if operation == "retention":

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import signal
 from typing import Any
 
 import uvicorn
@@ -32,4 +33,12 @@ def serve(
         server_header=False,
         access_log=False,
     )
+    # uvicorn shuts down gracefully on SIGINT/SIGTERM, then raises the signal again with the
+    # handlers it found: let those end the process with status 0, as a requested stop.
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, _stopped)
     uvicorn.Server(config).run()
+
+
+def _stopped(signum: int, frame: Any) -> None:
+    raise SystemExit(0)

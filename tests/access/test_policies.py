@@ -191,3 +191,19 @@ def test_policies_merge_across_files(tmp_path: Path, world: dict) -> None:
     assert layer.restrict("regions_n").dimension_values("tasks.region").to_pandas()[
         "region"
     ].tolist() == ["n"]
+
+
+def test_lineage_and_deferred_where(layer: ml.Layer) -> None:
+    import ibis
+
+    r = layer.restrict(["own_country"], {"country": "DE"})
+    text = str(r.lineage("revenue_per_assignment"))
+    assert "assignments" in text and "workers.name" not in text and "named_revenue" not in text
+    with pytest.raises(ml.QueryError):
+        r.lineage("by_name")
+    with pytest.raises(ml.QueryError, match="SQL expression text"):
+        r.query(["assignments.accepted"], where=ibis._.status == "open")
+    with pytest.raises(ml.QueryError, match="quarantine"):
+        r.check_sources(quarantine=True)
+    with pytest.raises(ml.QueryError, match="by keyword"):
+        r.query(["assignments.accepted"], ["status"])

@@ -97,13 +97,11 @@ def _close_figures() -> None:
         sys.modules["matplotlib.pyplot"].close("all")
 
 
-@pytest.mark.parametrize("block", [b for b in BLOCKS if b.lang == "python"], ids=lambda b: b.id)
-def test_python_block(block: Block, in_demo_dir: Path) -> None:
-    if block.skip:
-        pytest.skip(f"{block.id} not run: {block.skip}")
-    run = _RUNS.get(block.path)
+def run_python(block: Block, runs: dict[Path, _FileRun]) -> _FileRun:
+    """Run `block` in its file's namespace, first running the earlier blocks not yet run."""
+    run = runs.get(block.path)
     if run is None:
-        run = _RUNS[block.path] = _FileRun()
+        run = runs[block.path] = _FileRun()
     for earlier in extract(block.path):
         if run.failed:
             pytest.fail(
@@ -117,6 +115,14 @@ def test_python_block(block: Block, in_demo_dir: Path) -> None:
         _exec_python(block, run)
     finally:
         _close_figures()
+    return run
+
+
+@pytest.mark.parametrize("block", [b for b in BLOCKS if b.lang == "python"], ids=lambda b: b.id)
+def test_python_block(block: Block, in_demo_dir: Path) -> None:
+    if block.skip:
+        pytest.skip(f"{block.id} not run: {block.skip}")
+    run_python(block, _RUNS)
 
 
 def _bash_env() -> dict[str, str]:
@@ -128,21 +134,26 @@ def _bash_env() -> dict[str, str]:
     return env
 
 
-@pytest.mark.parametrize("block", [b for b in BLOCKS if b.lang == "bash"], ids=lambda b: b.id)
-def test_bash_block(block: Block, demo_dir: Path, tmp_path: Path) -> None:
-    if block.skip:
-        pytest.skip(f"{block.id} not run: {block.skip}")
-    work = tmp_path / "repo"
-    shutil.copytree(demo_dir, work)
-    proc = subprocess.run(
+def run_bash(block: Block, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """Run a bash block in `cwd`: stops at the first failing command, even inside a pipe."""
+    return subprocess.run(
         ["bash", "-euo", "pipefail", "-c", block.code],
-        cwd=work,
+        cwd=cwd,
         env=_bash_env(),
         capture_output=True,
         text=True,
         timeout=BASH_TIMEOUT,
         stdin=subprocess.DEVNULL,
     )
+
+
+@pytest.mark.parametrize("block", [b for b in BLOCKS if b.lang == "bash"], ids=lambda b: b.id)
+def test_bash_block(block: Block, demo_dir: Path, tmp_path: Path) -> None:
+    if block.skip:
+        pytest.skip(f"{block.id} not run: {block.skip}")
+    work = tmp_path / "repo"
+    shutil.copytree(demo_dir, work)
+    proc = run_bash(block, work)
     if proc.returncode != 0:
         pytest.fail(
             f"{block.path}:{block.line}: exit {proc.returncode}\n"
@@ -157,3 +168,67 @@ def test_every_doc_file_is_collected() -> None:
     assert "README.md" in names
     assert names >= {p.name for p in (ROOT / "docs").glob("*.md")}
     assert any(b.path.name == "README.md" and b.lang == "python" for b in BLOCKS)
+
+
+# --------------------------------------------------------------------------- the harness itself
+
+
+def _page(tmp_path: Path, *blocks: str) -> list[Block]:
+    path = tmp_path / "page.md"
+    path.write_text("# Page\n\n" + "\ntext\n\n".join(blocks), encoding="utf-8")
+    return extract(path)
+
+
+def _bare(blocks: list[Block]) -> dict[Path, _FileRun]:
+    """A run without the demo prelude, for pages that do not need the demo layer."""
+    return {blocks[0].path: _FileRun(namespace={"__name__": "__docs__"})}
+
+
+def test_python_blocks_of_a_file_share_a_namespace_in_order(tmp_path: Path) -> None:
+    first, skipped, last = _page(
+        tmp_path,
+        "```python\nx = 1\n```\n",
+        "<!-- not run: would stop the run -->\n```python\nx = 100\n```\n",
+        "```python\ny = x + 1\n```\n",
+    )
+    assert skipped.skip
+    runs = _bare([first])
+    run = run_python(last, runs)  # alone: the first block runs before it, the skipped one not
+    assert (run.namespace["x"], run.namespace["y"]) == (1, 2)
+    assert run.done == {first.line, last.line}
+
+
+def test_a_failing_python_block_fails_the_later_ones_and_names_its_line(tmp_path: Path) -> None:
+    broken, later = _page(
+        tmp_path, "```python\nok = True\nraise ValueError('boom')\n```\n", "```python\nz = 1\n```\n"
+    )
+    runs = _bare([broken])
+    with pytest.raises(ValueError, match="boom") as info:
+        run_python(broken, runs)
+    frame = info.traceback[-1]
+    assert (Path(str(frame.path)).name, frame.lineno + 1) == ("page.md", broken.line + 2)
+    with pytest.raises(
+        pytest.fail.Exception, match=f"earlier block of page.md failed: {broken.id}"
+    ):
+        run_python(later, runs)
+
+
+@pytest.mark.parametrize("code", ["false\necho reached\n", "false | cat\necho reached\n"])
+def test_a_bash_block_stops_at_its_first_failing_command(tmp_path: Path, code: str) -> None:
+    (block,) = _page(tmp_path, f"```bash\n{code}```\n")
+    proc = run_bash(block, tmp_path)
+    assert proc.returncode != 0
+    assert "reached" not in proc.stdout
+
+
+def test_bash_blocks_run_this_checkout_with_the_venv_first(tmp_path: Path) -> None:
+    (block,) = _page(
+        tmp_path,
+        "```bash\ncommand -v python\n"
+        "python -c 'import metrics_layer, pathlib; print(pathlib.Path(metrics_layer.__file__).parent.parent)'\n```\n",
+    )
+    proc = run_bash(block, tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    python, root = proc.stdout.split()
+    assert Path(python).parent == Path(sys.executable).parent
+    assert Path(root) == ROOT

@@ -129,6 +129,12 @@ def test_unknown_and_invisible_names_get_the_same_answer(server: str) -> None:
     b = one_line_error(httpx.get(server + "/metrics/no_such", headers=ANA), 404)
     assert a.replace("by_name", "X") == b.replace("no_such", "X")
     one_line_error(httpx.get(server + "/dimensions/payments", headers=ANA), 404)
+    hidden = one_line_error(httpx.get(server + "/dimensions/workers/name/values", headers=ANA), 404)
+    missing = one_line_error(
+        httpx.get(server + "/dimensions/workers/nope/values", headers=ANA), 404
+    )
+    assert hidden.replace("'name'", "X") == missing.replace("'nope'", "X")
+    assert httpx.get(server + "/dimensions/workers/name/values", headers=ADMIN).status_code == 200
     one_line_error(httpx.post(server + "/retention/nope", headers=ANA), 404)
     one_line_error(httpx.post(server + "/funnel/nope", headers=ANA), 404)
     body_error = one_line_error(
@@ -240,3 +246,72 @@ def test_audit_lines(server: str, world: dict) -> None:
     assert ok and ok[-1]["status"] == 200 and ok[-1]["rows"] == 1 and len(ok[-1]["sql_hash"]) == 64
     assert ok[-1]["time"].endswith("Z")
     assert any(x["status"] == 401 and x["user"] is None for x in lines)
+
+
+def test_sigterm_lets_a_request_finish_and_exits_0(world: dict) -> None:
+    import signal
+    import subprocess
+    import sys
+    import threading
+
+    from tests.service.harness import ROOT, free_port
+
+    port = free_port()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "metrics_layer.cli",
+            "serve",
+            str(world["defs"]),
+            "-c",
+            str(world["full"]),
+            "--tokens",
+            str(world["tokens"]),
+            "--port",
+            str(port),
+        ],
+        env={**__import__("os").environ, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                if httpx.get(url + "/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        answers: list[int] = []
+        signalled = threading.Event()
+        headers_sent = threading.Event()
+
+        def body():  # the request is in flight (headers read, body pending) when SIGTERM comes
+            yield b'{"periods":'
+            headers_sent.set()
+            signalled.wait(10)
+            time.sleep(0.3)
+            yield b" null}"
+
+        def ask() -> None:
+            r = httpx.post(
+                url + "/retention/engagement",
+                content=body(),
+                headers={**ADMIN, "content-type": "application/json"},
+                timeout=30,
+            )
+            answers.append(r.status_code)
+
+        t = threading.Thread(target=ask)
+        t.start()
+        assert headers_sent.wait(10)
+        time.sleep(0.3)
+        proc.send_signal(signal.SIGTERM)
+        signalled.set()
+        t.join(timeout=30)
+        assert proc.wait(timeout=20) == 0
+        assert answers == [200]
+    finally:
+        if proc.poll() is None:
+            proc.kill()

@@ -203,3 +203,22 @@ def test_bad_timezone_is_one_line_error(hourly: ml.Layer, bad: object) -> None:
         with pytest.raises(ml.MetricsLayerError) as err:
             call()
         assert "\n" not in str(err.value)
+
+
+@pytest.mark.backends("duckdb")
+@pytest.mark.parametrize(
+    ("dialect", "needle"),
+    [
+        ("postgres", "TIMEZONE("),
+        ("pyspark", "TO_UTC_TIMESTAMP("),
+        ("snowflake", "CONVERT_TIMEZONE("),
+        ("trino", "AT_TIMEZONE("),
+    ],
+)
+def test_real_hour_windows_render_for_other_dialects(
+    hourly: ml.Layer, dialect: str, needle: str
+) -> None:
+    res = hourly.query("value_24h", grain="day", timezone=NY, start="2024-03-08", end="2024-03-12")
+    sql = res.sql(dialect=dialect)
+    assert needle in sql.upper()
+    assert "America/New_York" in sql

@@ -226,3 +226,36 @@ def test_bad_week_start_is_one_line_error(year_end: ml.Layer, bad: object) -> No
     assert "\n" not in str(err.value)
     if bad == "sundya":
         assert "sunday" in str(err.value)
+
+
+# --------------------------------------------------------------------------- business days
+def test_business_day_flag_as_a_dimension(backend: Backend, year_end: ml.Layer) -> None:
+    got = fetch(backend, year_end.query("value", by="cal.is_business_day"))
+    want: dict[bool, int] = defaultdict(int)
+    for ts, _, _, v in YEAR_END:
+        d = ts.date()
+        want[d.weekday() < 5 and d not in (D(2024, 12, 25), D(2025, 1, 1))] += v
+    assert dict(zip(got.is_business_day.astype(bool), got.value, strict=True)) == dict(want)
+
+
+def test_fill_over_business_days_only(backend: Backend, year_end: ml.Layer) -> None:
+    res = year_end.query(
+        "value",
+        grain="day",
+        where="cal.is_business_day = true",
+        start="2024-12-16",
+        end="2025-01-20",
+        fill="zero",
+        fill_days="business",
+    )
+    got = fetch(backend, res)
+    days = [D(2024, 12, 16) + _dt.timedelta(days=i) for i in range(35)]
+    business = [d for d in days if d.weekday() < 5 and d not in (D(2024, 12, 25), D(2025, 1, 1))]
+    assert [pd.Timestamp(d).date() for d in got.day] == business
+    daily = {ts.date(): v for ts, _, _, v in YEAR_END}
+    assert list(got.value) == [daily.get(d, 0) for d in business]
+    assert "every business day" in res.explain()
+    with pytest.raises(ml.QueryError, match="fill_days"):
+        year_end.query("value", grain="week", fill="zero", fill_days="business")
+    with pytest.raises(ml.QueryError, match="fill_days"):
+        year_end.query("value", grain="day", fill="zero", fill_days="weekdays")

@@ -48,7 +48,6 @@ AGGS = {
     "sum_boolean": "sum",
 }
 DEFAULT_SCHEMAS = ("main", "public")
-PERIOD_AGG = False
 
 
 @dataclass(frozen=True)
@@ -448,9 +447,6 @@ class Converter:
             raise Untranslatable(
                 f"unknown measure {name!r}{suggest(str(name), self.measure_model)}"
             )
-        for key in ("fill_nulls_with", "join_to_timespine"):
-            if spec.get(key) not in (None, False):
-                raise Untranslatable(f"{key} on a measure is not translated")
         return name, spec
 
     def _simple(self, name: str, measure: Any, metric_filter: Any) -> dict[str, Any]:
@@ -464,6 +460,16 @@ class Converter:
         )
         if text:
             out["filter"] = text
+        params = (
+            (self.mf_metrics[name].data.get("type_params") or {}) if name in self.mf_metrics else {}
+        )
+        fill = spec.get("fill_nulls_with", params.get("fill_nulls_with"))
+        if fill is not None:
+            if isinstance(fill, bool) or not isinstance(fill, int | float):
+                raise Untranslatable(f"fill_nulls_with {fill!r} is not a number")
+            out["fill_nulls_with"] = fill
+        if spec.get("join_to_timespine", params.get("join_to_timespine")):
+            out["join_to_timespine"] = True
         return out
 
     def _base_measure(self, metric: str) -> str | None:
@@ -545,10 +551,9 @@ class Converter:
             out["window"] = str(window)
         if to_date:
             out["grain_to_date"] = str(to_date).lower()
-        if PERIOD_AGG:
-            out["period_agg"] = period_agg  # MetricFlow's default is first
-        elif "period_agg" in cparams:
-            self.report(item, f"metric {item.name}", "period_agg is not translated", "type_params")
+        if period_agg not in ("first", "last", "average"):
+            raise Untranslatable(f"period_agg {period_agg!r} is not translated")
+        out["period_agg"] = period_agg  # MetricFlow's default is first
         return out
 
     def _notes(self) -> None:
