@@ -30,7 +30,7 @@ from benchmarks.harness import (
     say,
 )
 
-MODULES = ("kpi", "compile", "retention", "funnel")
+MODULES = ("kpi", "compile", "retention", "funnel", "experiment")
 
 
 def available(name: str) -> bool:

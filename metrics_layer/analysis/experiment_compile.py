@@ -145,13 +145,15 @@ def _scan_per_unit(
     if ts.type().is_date():
         ts = ts.cast(dt.timestamp)
     t = t.mutate(__key=frame.value(entity, t), __mt=ts)
-    j = t.inner_join(single, t["__key"] == single[UNIT])
+    # the window is part of the join condition, so the engine filters while it probes
+    # (and derives range filters for the scan) instead of after joining every row
     lookback, window = q.lookback_seconds, q.window_seconds
-    lower = j[T0] - ibis.interval(seconds=lookback) if lookback else j[T0]
-    keep = [j["__mt"] >= lower]
+    u0 = single[T0]
+    on = [t["__key"] == single[UNIT]]
+    on.append(t["__mt"] >= (u0 - ibis.interval(seconds=lookback) if lookback else u0))
     if window:
-        keep.append(j["__mt"] < j[T0] + ibis.interval(seconds=window))
-    j = j.filter(*keep)  # conditions below are built on the filtered table (IBIS-NOTES)
+        on.append(t["__mt"] < u0 + ibis.interval(seconds=window))
+    j = t.inner_join(single, on)
     t0, mt = j[T0], j["__mt"]
     post = mt >= t0
     aggs: dict[str, ir.Scalar] = {}
@@ -181,20 +183,35 @@ def _unit_values(
             f"{col}__count{suffix}": reduce("count", table, value, where),
         }
     if node.agg == "count_distinct":
-        # a distinct count of the entity within one unit's rows: 1 when any row matches
-        # (the entity is the group key, never NULL here), cheaper than a distinct count
-        hit = where & value.notnull() if value is not None else where
-        return {f"{col}{suffix}": ibis.ifelse(hit, 1, 0).max()}  # PG cannot cast bool to int8
+        # a distinct count of the entity (checked in experiment_defs) within one unit's rows:
+        # 1 when any row matches. The entity is the join key here, never NULL, so this is
+        # exact and cheaper than a distinct count (ifelse: PG cannot cast a boolean to int8)
+        return {f"{col}{suffix}": ibis.ifelse(where, 1, 0).max()}
     return {f"{col}{suffix}": reduce(node.agg, table, value, where, node.p)}
 
 
 def per_arm_sums(unit_table: ir.Table, lay: Layout) -> ir.Table:
-    """GROUP BY arm: n and, per metric, the sums and sums of products of its components."""
+    """GROUP BY arm: n and, per metric, the sums and sums of products of its components.
+
+    Two metrics sharing a component (a ratio and its numerator) share its sums: each distinct
+    sum is aggregated once and then named for every metric that uses it.
+    """
     t = unit_table
+    names: dict[str, str] = {}  # output column -> aggregate computing it
     aggs: dict[str, ir.Scalar] = {N: t.count()}
+    seen: dict[tuple[str, ...], str] = {}
+
+    def once(key: tuple[str, ...], value: ir.Scalar) -> str:
+        if key not in seen:
+            seen[key] = f"__a{len(seen)}"
+            aggs[seen[key]] = value
+        return seen[key]
+
     for k, comps in enumerate(lay.components):
         for i, a in enumerate(comps):
-            aggs[lay.sum_column(k, i)] = t[a].sum()
+            names[lay.sum_column(k, i)] = once((a,), t[a].sum())
             for j in range(i, len(comps)):
-                aggs[lay.product_column(k, i, j)] = (t[a] * t[comps[j]]).sum()
-    return t.group_by(arm=t[ARM]).aggregate(**aggs)
+                pair = tuple(sorted((a, comps[j])))
+                names[lay.product_column(k, i, j)] = once(pair, (t[a] * t[comps[j]]).sum())
+    grouped = t.group_by(arm=t[ARM]).aggregate(**aggs)
+    return grouped.select("arm", N, **{out: grouped[col] for out, col in names.items()})

@@ -197,11 +197,37 @@ def test_explain_sql_html_plot(tmp_path, data):
     assert len(fig.axes[0].get_yticklabels()) == 5
 
 
-def test_result_runs_once(tmp_path, data):
+def test_executing_again_sees_new_rows(tmp_path, data):
+    """`to_pandas()` runs the query again (CONTRACT.md §6); `srm` describes the last readout."""
     exposures, orders = data
     layer = duckdb_layer(tmp_path, exposures, orders)
     res = layer.experiment("test", metrics=["orders"])
     first = res.to_pandas()
-    res.con = None
-    assert res.srm.units and res.multiple_exposures == 0
-    pd.testing.assert_frame_equal(first, res.to_pandas())
+    assert res.srm.units["treatment"] == first["units"].iloc[0]
+    layer.con.raw_sql(
+        "INSERT INTO exposures VALUES (999999, 'treatment', TIMESTAMP '2024-03-02 00:00:00')"
+    )
+    again = res.to_pandas()
+    assert again["units"].iloc[0] == first["units"].iloc[0] + 1
+    assert res.srm.units["treatment"] == again["units"].iloc[0]
+
+
+def test_threads_share_one_layer(tmp_path, data):
+    """Any number of threads may read out experiments on one layer (CONTRACT.md §6)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    exposures, orders = data
+    layer = duckdb_layer(tmp_path, exposures, orders, indent("window: 7 days"))
+    want = layer.experiment("test", metrics=["revenue", "conversion"]).to_pandas()
+
+    def readout(_):
+        res = layer.experiment("test", metrics=["revenue", "conversion"])
+        return res.to_pandas(), res.srm.units
+
+    with ThreadPoolExecutor(4) as pool:
+        for got, units in pool.map(readout, range(8)):
+            pd.testing.assert_frame_equal(got, want, rtol=1e-12)
+            assert units == {
+                "control": want["control_units"].iloc[0],
+                "treatment": want["units"].iloc[0],
+            }

@@ -214,3 +214,88 @@ def test_rows_long_after_end_still_count(tmp_path, window):
     layer = duckdb_layer(tmp_path, exposures, orders, extra)
     sums = layer.experiment("test", end=BASE + pd.Timedelta(hours=1)).sums()
     assert sums[sums["arm"] == "control"].iloc[0]["s0_0"] == (1.0 if window else 3.0)
+
+
+def test_entity_reached_through_a_join(tmp_path):
+    """A metric source without the entity column reaches it through a many-to-one join."""
+    import ibis
+
+    import metrics_layer as ml
+
+    con = ibis.duckdb.connect()
+    con.create_table(
+        "exposures",
+        pd.DataFrame(
+            {"user_id": [1, 2], "variant": ["control", "treatment"], "exposed_at": [BASE] * 2}
+        ),
+    )
+    con.create_table("carts", pd.DataFrame({"cart_id": [10, 11, 12], "user_id": [1, 1, 2]}))
+    con.create_table(
+        "items",
+        pd.DataFrame(
+            {
+                "cart_id": [10, 10, 11, 12, 12],
+                "price": [1.0, 2.0, 4.0, 8.0, 16.0],
+                "added_at": [BASE + pd.Timedelta(hours=h) for h in (1, -1, 2, 3, 4)],
+            }
+        ),
+    )
+    (tmp_path / "d.yml").write_text(
+        """version: 1
+sources:
+  exposures: {table: exposures, time: exposed_at}
+  carts: {table: carts, primary_key: cart_id}
+  items:
+    table: items
+    time: added_at
+    measures: {spend: {agg: sum, expr: price}}
+    joins: {carts: {keys: cart_id, relationship: many_to_one}}
+experiments:
+  t: {source: exposures, entity: user_id, variant: variant, control: control, metrics: [items.spend]}
+""",
+        encoding="utf-8",
+    )
+    sums = ml.load(tmp_path / "d.yml", con=con).experiment("t").sums().set_index("arm")
+    assert sums.loc["control", "s0_0"] == 5.0  # 1 + 4 (the item before t0 does not count)
+    assert sums.loc["treatment", "s0_0"] == 24.0
+
+
+def test_start_and_end_are_in_the_layer_timezone(tmp_path):
+    """start='2024-03-01' in New York is 05:00 UTC: an exposure at 04:00 UTC is before it."""
+    import ibis
+
+    import metrics_layer as ml
+
+    exposures = pd.DataFrame(
+        {
+            "user_id": [1, 2],
+            "variant": ["control", "control"],
+            "exposed_at": [BASE + pd.Timedelta(hours=4), BASE + pd.Timedelta(hours=6)],
+        }
+    )
+    orders = pd.DataFrame({"user_id": [1], "amount": [1.0], "kind": ["buy"], "ts": [BASE]})
+    con = ibis.duckdb.connect()
+    con.create_table("exposures", exposures)
+    con.create_table("orders", orders)
+    from tests.experiments.helpers import write_defs
+
+    layer = ml.load(write_defs(tmp_path), con=con, timezone="America/New_York")
+    assert layer.experiment("test", start="2024-03-01").srm.units["control"] == 1
+    utc = ml.load(write_defs(tmp_path), con=con)
+    assert utc.experiment("test", start="2024-03-01").srm.units["control"] == 2
+
+
+def test_strict_layer_reads_experiment_columns(tmp_path):
+    """Definitions (not requests) may name raw columns, also in a strict layer."""
+    import ibis
+
+    import metrics_layer as ml
+    from tests.experiments.helpers import write_defs
+
+    exposures = pd.DataFrame({"user_id": [1], "variant": ["control"], "exposed_at": [BASE]})
+    orders = pd.DataFrame({"user_id": [1], "amount": [3.0], "kind": ["buy"], "ts": [BASE]})
+    con = ibis.duckdb.connect()
+    con.create_table("exposures", exposures)
+    con.create_table("orders", orders)
+    layer = ml.load(write_defs(tmp_path), con=con, strict=True)
+    assert layer.experiment("test").sums().set_index("arm").loc["control", "s0_0"] == 3.0
