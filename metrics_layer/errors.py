@@ -106,7 +106,16 @@ class ConnectionError(MetricsLayerError):  # noqa: A001 - deliberate, namespaced
 
 
 class ExecutionError(MetricsLayerError):
-    """The backend failed to run a compiled query."""
+    """The backend failed to run a compiled query.
+
+    The message keeps the engine's reason (its first paragraph); the rest, such as the SQL
+    around the failing position, is in `detail`."""
+
+    def __init__(self, *args: Any) -> None:
+        self.detail = str(args[0]) if args else ""
+        if args and isinstance(args[0], str):
+            args = (args[0].strip().split("\n\n")[0], *args[1:])
+        super().__init__(*args)
 
 
 def guarded(build: Callable[[], T], what: str) -> T:

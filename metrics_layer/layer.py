@@ -15,6 +15,7 @@ from metrics_layer.definitions import load_project
 from metrics_layer.engine import Engine, shape_of
 from metrics_layer.engine.meta import LazyMeta
 from metrics_layer.errors import guarded
+from metrics_layer.planner import validate
 from metrics_layer.planner.plan import Plan, Planner
 from metrics_layer.planner.request import Request
 from metrics_layer.registry import Registry
@@ -179,6 +180,7 @@ class Layer:
             week_start=ws,
             fill_days=fill_days,
         )
+        validate.spines(self.registry, request)
 
         def build(req: Request) -> ir.Table:
             expr = self._compile_request(req)

@@ -24,6 +24,8 @@ _MARKER_TEXT = "Written by metrics-layer docs; the whole folder is replaced on t
 
 def write_folder(out: str | Path, files: Mapping[str, str | bytes], force: bool = False) -> Path:
     """Replace folder `out` by exactly `files` (relative path -> text or bytes)."""
+    if not isinstance(out, str | os.PathLike) or not str(out):
+        raise MetricsLayerError(f"the catalog folder must be a path, got {out!r}")
     target = Path(out)
     _check_target(target, force)
     parent = target.absolute().parent

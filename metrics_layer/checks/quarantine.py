@@ -23,6 +23,7 @@ import ibis.expr.types as ir
 import sqlglot.expressions as sge
 
 from metrics_layer.checks.report import CheckError
+from metrics_layer.checks.source_rules import FAILED_COLUMN
 
 OWNERS = "_metrics_layer_tables"
 SUFFIX = "__quarantine"
@@ -56,7 +57,9 @@ def write_all(con: Any, targets: Sequence[Target]) -> dict[str, str]:
     owned = {db: _owned(con, db) for db in {t.database for t in targets}}
     for t in targets:
         for name in (t.table, t.staging):
-            if name not in owned[t.database] and _exists(con, name, t.database):
+            if not _exists(con, name, t.database):
+                continue
+            if name not in owned[t.database] or not _looks_written(con, name, t.database):
                 raise CheckError(
                     f"source {t.source!r}: table {t.shown if name == t.table else name!r} exists "
                     f"and was not written by metrics-layer (not listed in {OWNERS}); drop or "
@@ -103,6 +106,13 @@ def _exists(con: Any, name: str, database: str | None) -> bool:
     except Exception:  # noqa: BLE001 - backends raise their own not-found errors
         return False
     return True
+
+
+def _looks_written(con: Any, name: str, database: str | None) -> bool:
+    """A listed name whose table lacks the failed-checks column was dropped and made again by
+    someone else: it is not the layer's any more."""
+    table = con.table(name, database=database) if database else con.table(name)
+    return FAILED_COLUMN in table.columns
 
 
 def _owned(con: Any, database: str | None) -> set[str]:

@@ -32,6 +32,33 @@ VarOpt = typer.Option(None, "--var", help="Template variable NAME=VALUE (repeata
 TzOpt = typer.Option("UTC", "--timezone", help="Timezone for time buckets")
 
 
+_VERBOSE = {"on": False}
+
+
+@app.callback()
+def _options(
+    verbose: bool = typer.Option(
+        False, "--verbose", help="After an error's one line, print what caused it"
+    ),
+) -> None:
+    """Declarative metrics compiled to ibis: exact KPIs, retention and funnels."""
+    _VERBOSE["on"] = verbose
+
+
+def _details(exc: BaseException) -> list[str]:
+    """The causes behind an error (the engine's full text, the library's exception)."""
+    out: list[str] = []
+    detail = getattr(exc, "detail", "")
+    if detail and detail != str(exc):
+        out.append(str(detail))
+    cause = exc.__cause__ or exc.__context__
+    while cause is not None and len(out) < 5:
+        if str(cause) not in str(detail):
+            out.append(f"caused by {type(cause).__name__}: {cause}")
+        cause = cause.__cause__ or cause.__context__
+    return out
+
+
 def _fail(message: str) -> None:
     typer.echo(f"error: {message.splitlines()[0] if message else 'failed'}", err=True)
     rest = message.splitlines()[1:]
@@ -47,6 +74,9 @@ def run(fn: Callable[[], Any]) -> Any:
     except MetricsLayerError as exc:
         from metrics_layer.connection import redact
 
+        if _VERBOSE["on"]:
+            for line in _details(exc):
+                typer.echo(redact(line), err=True)
         _fail(redact(str(exc)))
     except FileNotFoundError as exc:
         _fail(str(exc))

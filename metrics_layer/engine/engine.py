@@ -108,8 +108,8 @@ class Engine:
         except MetricsLayerError:
             raise
         except Exception as exc:  # noqa: BLE001 - surface backend failures as our error
-            message = " ".join(str(exc).split())
-            raise ExecutionError(f"the backend failed to run the query: {message}") from exc
+            # ExecutionError keeps the engine's reason on one line, the rest as its detail
+            raise ExecutionError(f"the backend failed to run the query: {exc}") from exc
 
     def execute(self, expr: ir.Table) -> Any:
         """Run an ad-hoc expression (checks build their own) on this thread's connection and

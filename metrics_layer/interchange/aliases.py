@@ -9,7 +9,7 @@ dashboard reading `old_name` keeps working), with a DeprecationWarning naming th
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from metrics_layer.definitions.loader import Origins
 from metrics_layer.definitions.models import Project
@@ -45,7 +45,7 @@ def resolve(project: Project, asked: str | Sequence[str]) -> tuple[list[str], di
     """The metric names to plan for `asked`, and {asked alias: metric} for the result columns.
 
     Warns (DeprecationWarning) for each alias and each deprecated metric asked."""
-    names = [asked] if isinstance(asked, str) else list(asked)
+    names = [asked] if isinstance(asked, str) or not isinstance(asked, Iterable) else list(asked)
     if not all(isinstance(n, str) for n in names):
         return names, {}  # the request validator explains what is wrong
     targets = alias_targets(project)

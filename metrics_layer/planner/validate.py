@@ -24,6 +24,8 @@ def names(value: str | Sequence[str] | None, what: str, kind: str = "name") -> t
     """A name or a list of names as a tuple; a non-string, empty or repeated name is an error."""
     if value is None:
         return ()
+    if not isinstance(value, str) and not isinstance(value, Iterable):
+        raise QueryError(f"{what} must be a name or a list of names, got {value!r}")
     out = (value,) if isinstance(value, str) else tuple(value)
     for v in out:
         if not isinstance(v, str) or not v:
@@ -114,3 +116,35 @@ def output_names(refs: tuple[str, ...]) -> list[tuple[str, str]]:
         (s if short.count(s) == 1 else r.replace(".", "__"), r)
         for s, r in zip(short, refs, strict=True)
     ]
+
+
+def spines(registry: Registry, request: Any) -> None:
+    """A request that builds a spine of periods over start..end (fill=, cumulative and offset
+    metrics) is refused before anything is built when the spine is too long. Checked for every
+    request: a compiled query reused with other bounds is not compiled again."""
+    from metrics_layer import limits
+    from metrics_layer.grain import Grain
+
+    grain, start, end = request.grain, request.start, request.end
+    if grain not in GRAIN_UNITS or start is None or end is None:
+        return
+    if not (request.fill or _uses_periods(registry, request.metrics)):
+        return
+    lo = Grain.of(grain, request.week_start).floor_literal(start)
+    limits.check_spine(lo, end, grain)
+
+
+def _uses_periods(registry: Registry, metrics: Iterable[str]) -> bool:
+    """Whether a metric (or one it is computed from) is cumulative or an offset."""
+    seen: set[str] = set()
+    todo = list(metrics)
+    known = registry.project.metrics
+    while todo:
+        name = todo.pop()
+        if name in seen or name not in known:
+            continue
+        seen.add(name)
+        if known[name].kind in ("cumulative", "offset"):
+            return True
+        todo += registry.metric_dependencies(name)
+    return False

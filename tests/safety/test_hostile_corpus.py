@@ -90,7 +90,8 @@ def _locked(w: World) -> Any:
         holder.wait()
 
 
-CASES: dict[str, Callable[[World], Any] | str] = {  # a str: definitions to load
+# a str: definitions to load; a (str, request) pair: a request on a layer of those definitions
+CASES: dict[str, Callable[[World], Any] | str | tuple[str, Callable[[ml.Layer], Any]]] = {
     "con is not a database file": _notdb,
     "con is locked by a writer": _locked,
     "timezone=None": lambda w: w.layer(timezone=None),
@@ -116,6 +117,13 @@ CASES: dict[str, Callable[[World], Any] | str] = {  # a str: definitions to load
     "join keys text against number": _defs_with(
         joins="workers: {keys: {kind: worker_id}, relationship: many_to_one}"
     ),
+    "the engine fails converting a value": (
+        _defs_with('{agg: sum, expr: "CAST(kind AS integer)"}'),
+        lambda layer: layer.query("hours"),
+    ),
+    "query(None)": lambda w: w.layer().query(None),  # type: ignore[arg-type]
+    "funnel by=5": lambda w: w.layer().funnel("day_then_night", by=5),  # type: ignore[arg-type]
+    "docs(5)": lambda w: w.layer().docs(5),  # type: ignore[arg-type]
     "spine over millennia": lambda w: w.layer().query(
         "hours", grain="hour", fill="zero", start="0001-01-01", end="9999-01-01"
     ),
@@ -129,16 +137,22 @@ CASES: dict[str, Callable[[World], Any] | str] = {  # a str: definitions to load
 def test_hostile_input_is_one_clear_error(tmp_path: Path, case: str) -> None:
     world = World(tmp_path)
     action = CASES[case]
-    if isinstance(action, str):
-        write_defs(world.defs, action)
+    if isinstance(action, str | tuple):
+        write_defs(world.defs, action if isinstance(action, str) else action[0])
     before = world.fingerprint()
     with pytest.raises(ml.MetricsLayerError) as info:
-        result = action(world) if callable(action) else world.layer()
+        if isinstance(action, tuple):
+            result = action[1](world.layer())
+        else:
+            result = action(world) if callable(action) else world.layer()
         if hasattr(result, "to_pandas"):
             result.to_pandas()
     message = str(info.value)
     assert message and "\n" not in message, message
-    for leak in ("ibis", "Traceback", "SignatureValidation", "(r0 :=", "Error:", "object has no"):
+    leaks = ["ibis", "Traceback", "SignatureValidation", "(r0 :=", "object has no", "LINE 1"]
+    if not isinstance(info.value, ml.ExecutionError):  # the engine names its kind of error
+        leaks.append("Error:")
+    for leak in leaks:
         assert leak not in message, message
     assert len(message) < 400, message
     if case not in ("con is not a database file",):
@@ -185,3 +199,23 @@ def test_a_join_of_an_int_and_a_bigint_key_loads(tmp_path: Path) -> None:
     res = layer.query("hours", by=["workers.tier"], order_by=["tier"]).to_pandas()
     assert res["tier"].tolist() == ["gold", "silver"]
     assert [float(v) for v in res["hours"]] == [14.0, 6.5]
+
+
+def test_the_cli_prints_one_line_and_the_cause_on_verbose(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from metrics_layer.cli import app
+
+    world = World(tmp_path)
+    write_defs(world.defs, _defs_with('{agg: sum, expr: "CAST(kind AS integer)"}'))
+    args = ["query", str(world.defs), "hours", "-c", str(world.db)]
+    quiet = CliRunner().invoke(app, args)
+    assert quiet.exit_code == 2
+    assert quiet.output.strip().splitlines() == [
+        "error: the backend failed to run the query: Conversion Error: Could not convert "
+        "string 'day' to INT32 when casting from source column kind"
+    ]
+    loud = CliRunner().invoke(app, ["--verbose", *args])
+    lines = loud.output.strip().splitlines()
+    assert loud.exit_code == 2 and lines[-1] == quiet.output.strip()
+    assert any(line.startswith("LINE 1:") for line in lines[:-1])

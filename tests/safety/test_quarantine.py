@@ -164,3 +164,51 @@ def test_the_owner_table_lists_what_the_layer_wrote(setup: tuple[Path, Path]) ->
     assert set(owned) == {"shifts__quarantine", "shifts__quarantine__ml_staging"}
     layer.check_sources(quarantine=True)
     assert len(layer.con.table(quarantine.OWNERS).execute()) == 2  # listed once
+
+
+# --- on every backend ------------------------------------------------------------------------
+BACKEND_DEFS = """\
+version: 1
+sources:
+  main_rows:
+    table: {main}
+    checks:
+      - range: {{column: hours, min: 0}}
+  other_rows:
+    table: {other}
+    database: {schema}
+    checks:
+      - range: {{column: hours, min: 0}}
+"""
+
+
+def test_quarantine_on_each_backend(backend: Any, tmp_path: Path) -> None:
+    import pandas as pd
+
+    con = backend.con
+    schema = backend.unique_name("qs")
+    con.raw_sql(f'CREATE SCHEMA "{schema}"')
+    main, other = backend.unique_name("shifts"), backend.unique_name("shifts")
+    con.create_table(main, pd.DataFrame({"id": [1, 2], "hours": [8.0, -1.0]}))
+    con.create_table(other, pd.DataFrame({"id": [7, 8], "hours": [-5.0, 1.0]}), database=schema)
+    defs = write_defs(tmp_path / "defs", BACKEND_DEFS.format(main=main, other=other, schema=schema))
+    layer = ml.load(defs, con=con)
+    report = layer.check_sources(quarantine=True)
+    assert report.meta["quarantine"]["other_rows"] == f"{schema}.{other}__quarantine"
+    assert _ids(con, f"{main}__quarantine") == [2]
+    assert _ids(con, f"{other}__quarantine", schema) == [7]
+    layer.check_sources(quarantine=True)  # replaced, not appended
+    assert _ids(con, f"{other}__quarantine", schema) == [7]
+
+    con.drop_table(f"{main}__quarantine")
+    con.create_table(f"{main}__quarantine", pd.DataFrame({"id": [99]}))  # the user's own now
+    con.raw_sql(f'INSERT INTO "{schema}"."{other}" VALUES (9, -9.0)')
+    assert f"{main}__quarantine" in _owned_names(con)  # listed, but made again by the user
+    with pytest.raises(ml.MetricsLayerError, match="was not written by metrics-layer"):
+        layer.check_sources(quarantine=True)
+    assert _ids(con, f"{main}__quarantine") == [99]
+    assert _ids(con, f"{other}__quarantine", schema) == [7]  # all or nothing: not rewritten
+
+
+def _owned_names(con: Any) -> set[str]:
+    return set(con.table(quarantine.OWNERS).execute()["table_name"])
