@@ -163,6 +163,8 @@ class Layer:
                 fill=fill,
                 as_of=as_of,
                 renames=renames,
+                timezone=timezone,
+                week_start=week_start,
             )
         tz, ws = self.time_settings(timezone, week_start)
         request = Request.build(

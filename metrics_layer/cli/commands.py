@@ -13,6 +13,7 @@ from metrics_layer.cli.common import (
     PathArg,
     TzOpt,
     VarOpt,
+    WeekOpt,
     _fail,
     _layer,
     app,
@@ -79,12 +80,13 @@ def query(
     format: str = FormatOpt,
     var: list[str] | None = VarOpt,
     timezone: str = TzOpt,
+    week_start: str | None = WeekOpt,
     explain: bool = typer.Option(False, "--explain", help="Print the plan before the result"),
 ) -> None:
     """Compute metrics by dimensions and grain."""
 
     def body() -> None:
-        layer = _layer(path, connection, var, timezone)
+        layer = _layer(path, connection, var, timezone, week_start=week_start)
         res = layer.query(metrics, **_query_args(by, where, grain, start, end, limit))
         if explain:
             typer.echo(res.explain(), err=format != "table")
@@ -107,11 +109,12 @@ def sql(
     connection: str | None = ConnOpt,
     var: list[str] | None = VarOpt,
     timezone: str = TzOpt,
+    week_start: str | None = WeekOpt,
 ) -> None:
     """Print the SQL of a query for a dialect (duckdb, postgres, bigquery, snowflake, trino, ...)."""
 
     def body() -> None:
-        layer = _layer(path, connection, var, timezone)
+        layer = _layer(path, connection, var, timezone, week_start=week_start)
         typer.echo(
             layer.query(metrics, **_query_args(by, where, grain, start, end, limit)).sql(dialect)
         )
@@ -134,11 +137,12 @@ def retention(
     format: str = FormatOpt,
     var: list[str] | None = VarOpt,
     timezone: str = TzOpt,
+    week_start: str | None = WeekOpt,
 ) -> None:
     """Cohort retention curve."""
 
     def body() -> None:
-        layer = _layer(path, connection, var, timezone)
+        layer = _layer(path, connection, var, timezone, week_start=week_start)
         res = layer.retention(
             name,
             periods=periods,
@@ -169,11 +173,12 @@ def funnel(
     format: str = FormatOpt,
     var: list[str] | None = VarOpt,
     timezone: str = TzOpt,
+    week_start: str | None = WeekOpt,
 ) -> None:
     """Conversion funnel."""
 
     def body() -> None:
-        layer = _layer(path, connection, var, timezone)
+        layer = _layer(path, connection, var, timezone, week_start=week_start)
         res = layer.funnel(
             name, by=by or None, window=window, order=order, start=start, end=end, grain=grain
         )

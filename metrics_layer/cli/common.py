@@ -30,6 +30,7 @@ ConnOpt = typer.Option(
 FormatOpt = typer.Option("table", "--format", "-f", help="table | csv | json")
 VarOpt = typer.Option(None, "--var", help="Template variable NAME=VALUE (repeatable)")
 TzOpt = typer.Option("UTC", "--timezone", help="Timezone for time buckets")
+WeekOpt = typer.Option(None, "--week-start", help="First day of the week (default monday)")
 
 
 _VERBOSE = {"on": False}
@@ -110,10 +111,17 @@ def _layer(
     var: list[str] | None,
     timezone: str = "UTC",
     write: bool = False,
+    week_start: str | None = None,
 ) -> Any:
     import metrics_layer as ml
 
-    return ml.load(path, con=_connection(connection, write), vars=_vars(var), timezone=timezone)
+    return ml.load(
+        path,
+        con=_connection(connection, write),
+        vars=_vars(var),
+        timezone=timezone,
+        week_start=week_start,
+    )
 
 
 def emit(df: Any, fmt: str, title: str | None = None) -> None:

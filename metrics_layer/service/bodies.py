@@ -13,6 +13,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 Names = str | list[str]
 Moment = str | None  # ISO date or timestamp text
+Zone = str | None  # IANA time zone; default the layer's (docs/time.md)
+Weekday = str | int | None  # week start: a weekday name or 0 = Monday … 6 = Sunday
 
 
 class Body(BaseModel):
@@ -34,6 +36,9 @@ class QueryBody(Body):
     limit: int | None = Field(None, ge=0)
     fill: Literal["zero", "null"] | None = None
     as_of: Moment = None
+    timezone: Zone = None
+    week_start: Weekday = None
+    fill_days: Literal["all", "business"] | None = None
 
 
 class SqlBody(QueryBody):
@@ -48,6 +53,8 @@ class RetentionBody(Body):
     start: Moment = None
     end: Moment = None
     as_of: Moment = None
+    timezone: Zone = None
+    week_start: Weekday = None
 
 
 class FunnelBody(Body):
@@ -57,6 +64,8 @@ class FunnelBody(Body):
     order: Literal["sequential", "strict", "any"] | None = None
     window: str | None = Field(None, description="e.g. '7 days'")
     grain: str | None = None
+    timezone: Zone = None
+    week_start: Weekday = None
 
 
 class ExperimentBody(Body):

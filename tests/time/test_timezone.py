@@ -222,3 +222,37 @@ def test_real_hour_windows_render_for_other_dialects(
     sql = res.sql(dialect=dialect)
     assert needle in sql.upper()
     assert "America/New_York" in sql
+
+
+@settings(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    zone=st.sampled_from(ZONES),
+    window=st.integers(0, 3),
+    offset=st.integers(0, 5 * 24),
+    days=st.integers(1, 6),
+)
+def test_rolling_windows_match_zoneinfo(
+    backend: Backend, hourly: ml.Layer, zone: str, window: int, offset: int, days: int
+) -> None:
+    """Any zone, any range inside one of the DST windows of HOURLY: real hours and local days."""
+    first = WINDOWS[window] + _dt.timedelta(hours=offset)
+    start = day_of(first)
+    end = start + _dt.timedelta(days=days)
+    got = backend.fetch(
+        hourly.query(
+            ["value_24h", "value_1d"], grain="day", timezone=zone, start=start, end=end
+        ).expr
+    )
+    expected_days = {
+        start + _dt.timedelta(days=i)
+        for i in range(days)
+        if rolling(HOURLY, zone, start + _dt.timedelta(days=i), 24, None)
+        or rolling(HOURLY, zone, start + _dt.timedelta(days=i), None, 1)
+    }
+    assert {pd.Timestamp(d).to_pydatetime() for d in got.day} == expected_days
+    for row in got.itertuples():
+        day = pd.Timestamp(row.day).to_pydatetime()
+        assert row.value_24h == rolling(HOURLY, zone, day, 24, None), (zone, day)
+        assert row.value_1d == rolling(HOURLY, zone, day, None, 1), (zone, day)
