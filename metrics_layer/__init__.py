@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from metrics_layer import limits  # ml.limits.MAX_...: the bounds on work, set at start-up
 from metrics_layer.errors import (
     ConnectionError,
     DefinitionError,
@@ -33,6 +34,7 @@ __all__ = [
     "SchemaError",
     "__version__",
     "import_metricflow",
+    "limits",
     "load",
 ]
 

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import ibis.expr.types as ir
 
 from metrics_layer.compile.kpi import Context, compile_plan
-from metrics_layer.compile.timegrain import check_timezone
+from metrics_layer.compile.timegrain import check_timezone, check_week_start
 from metrics_layer.connection import backend_name, connect
 from metrics_layer.definitions import load_project
+from metrics_layer.engine import Engine, shape_of
+from metrics_layer.engine.meta import LazyMeta
 from metrics_layer.errors import guarded
 from metrics_layer.planner.plan import Plan, Planner
 from metrics_layer.planner.request import Request
@@ -19,20 +21,31 @@ from metrics_layer.registry import Registry
 from metrics_layer.registry.schemas import Schemas, schemas_for
 from metrics_layer.result import Result
 
+if TYPE_CHECKING:
+    from metrics_layer.analysis.experiment_result import ExperimentResult
+
 
 class Layer:
     """Metric definitions bound to an ibis connection."""
 
     def __init__(
-        self, registry: Registry, con: Any, *, timezone: str = "UTC", path: str | None = None
+        self,
+        registry: Registry,
+        con: Any,
+        *,
+        timezone: str = "UTC",
+        path: str | None = None,
+        week_start: str | int | None = None,
     ) -> None:
         self.registry = registry
         self.con = con
         self.backend = backend_name(con)
         self.timezone = check_timezone(timezone)
+        self.week_start = check_week_start(week_start)  # 0 = Monday … 6 = Sunday
         self.path = path
         self._tables: dict[str, ir.Table] = {}
         self.planner = Planner(registry)
+        self.engine = Engine(con, self.backend)
 
     # ---------------------------------------------------------------- tables
     def table(self, source: str) -> ir.Table:
@@ -44,7 +57,7 @@ class Layer:
             if src.calendar is not None:
                 from metrics_layer.calendar import calendar_table
 
-                t = calendar_table(src.calendar)
+                t = calendar_table(src.calendar, self.week_start)
             else:
                 t = self.schemas.table(self.registry, source)
             t = self._tables.setdefault(source, t)
@@ -58,8 +71,21 @@ class Layer:
             found = self.registry.schemas = Schemas(self.con, connected=True).bind(self.registry)
         return found
 
-    def context(self) -> Context:
-        return Context(self.registry, self.table, self.backend, self.timezone)
+    def context(self, timezone: str | None = None, week_start: int | None = None) -> Context:
+        """What compilation needs; a call's timezone / week start override the layer's."""
+        return Context(
+            self.registry,
+            self.table,
+            self.backend,
+            self.timezone if timezone is None else timezone,
+            self.week_start if week_start is None else week_start,
+        )
+
+    def time_settings(self, timezone: Any = None, week_start: Any = None) -> tuple[str, int]:
+        """The effective (timezone, week start) of a call: its own values, else the layer's."""
+        tz = self.timezone if timezone is None else check_timezone(timezone)
+        ws = self.week_start if week_start is None else check_week_start(week_start)
+        return tz, ws
 
     # ---------------------------------------------------------------- catalog
     def metrics(self) -> list[str]:
@@ -79,7 +105,8 @@ class Layer:
 
     # ---------------------------------------------------------------- KPI queries
     def plan(self, metrics: str | Sequence[str], **kwargs: Any) -> Plan:
-        request = Request.build(metrics, timezone=self.timezone, **kwargs)
+        tz, ws = self.time_settings(kwargs.pop("timezone", None), kwargs.pop("week_start", None))
+        request = Request.build(metrics, timezone=tz, week_start=ws, **kwargs)
         return self.planner.plan(request)
 
     def query(
@@ -94,11 +121,16 @@ class Layer:
         limit: int | None = None,
         fill: str | None = None,
         as_of: Any = None,
+        timezone: str | None = None,
+        week_start: str | int | None = None,
+        fill_days: str | None = None,
     ) -> Result:
         """KPIs × dimensions × grain, as one ibis expression (nothing runs until you ask).
 
         fill="zero"|"null" yields every period of the range; as_of="current" or a date pins the
         version of SCD Type 2 dimensions (default: the version valid at each fact's time).
+        timezone / week_start override the layer's for this query; fill_days="business" makes
+        a day-grain fill span only the calendar's business days (docs/time.md).
         """
         from metrics_layer.interchange.aliases import rename_order, resolve
         from metrics_layer.interchange.metric_time import split_metric_time
@@ -130,8 +162,11 @@ class Layer:
                 fill=fill,
                 as_of=as_of,
                 renames=renames,
+                timezone=timezone,
+                week_start=week_start,
             )
-        plan = self.plan(
+        tz, ws = self.time_settings(timezone, week_start)
+        request = Request.build(
             metrics,
             by=by,
             grain=grain,
@@ -142,14 +177,35 @@ class Layer:
             limit=limit,
             fill=fill,
             as_of=as_of,
+            timezone=tz,
+            week_start=ws,
+            fill_days=fill_days,
         )
-        expr = guarded(lambda: compile_plan(self.context(), plan), "the query")
-        expr = fill_nulls(self.registry.project, expr, metrics)
-        if renames:  # the result keeps the names that were asked
-            expr = expr.rename({alias: target for alias, target in renames.items()})
+
+        def build(req: Request) -> ir.Table:
+            expr = self._compile_request(req)
+            expr = fill_nulls(self.registry.project, expr, req.metrics)
+            if renames:  # the result keeps the names that were asked
+                expr = expr.rename({alias: target for alias, target in renames.items()})
+            return expr
+
+        # the names asked (aliases, metric_time) are part of what a compiled query answers
+        kind = f"query{sorted(renames.items())}" if renames else "query"
+        prepared = self.engine.prepare(kind, shape_of(request), request, build)
+        meta = LazyMeta(plan=lambda: self.planner.plan(request))
         return Result(
-            expr, explain=plan.explain, backend=self.backend, kind="query", meta={"plan": plan}
+            explain=lambda: meta["plan"].explain(),
+            backend=self.backend,
+            kind="query",
+            meta=meta,
+            prepared=prepared,
+            engine=self.engine,
         )
+
+    def _compile_request(self, request: Request) -> ir.Table:
+        plan = self.planner.plan(request)
+        ctx = self.context(request.timezone, request.week_start)
+        return guarded(lambda: compile_plan(ctx, plan), "the query")
 
     def sql(self, metrics: str | Sequence[str], dialect: str | None = None, **kwargs: Any) -> str:
         return self.query(metrics, **kwargs).sql(dialect=dialect)
@@ -165,6 +221,8 @@ class Layer:
         start: Any = None,
         end: Any = None,
         as_of: Any = None,
+        timezone: str | None = None,
+        week_start: str | int | None = None,
     ) -> Result:
         """Cohort retention (see docs/retention.md): a RetentionResult with pivot(),
         average_curve() and plot(). periods=None returns every observed period."""
@@ -180,6 +238,8 @@ class Layer:
             start=start,
             end=end,
             as_of=as_of,
+            timezone=timezone,
+            week_start=week_start,
         )
 
     def funnel(
@@ -192,6 +252,8 @@ class Layer:
         window: Any = None,
         grain: str | None = None,
         strategy: str | None = None,
+        timezone: str | None = None,
+        week_start: str | int | None = None,
     ) -> Result:
         """Conversion funnel with windowFunnel semantics (see docs/funnels.md).
 
@@ -210,6 +272,33 @@ class Layer:
             window=window,
             grain=grain,
             strategy=strategy,
+            timezone=timezone,
+            week_start=week_start,
+        )
+
+    def experiment(
+        self,
+        name: str,
+        start: Any = None,
+        end: Any = None,
+        metrics: str | Sequence[str] | None = None,
+        alpha: float = 0.05,
+        relative: bool = True,
+        cuped: Any = None,
+    ) -> ExperimentResult:
+        """A/B readout of an `experiments:` definition (see docs/experiments.md): an
+        ExperimentResult with to_pandas(), srm, multiple_exposures, explain(), sql() and plot()."""
+        from metrics_layer.analysis.experiment import experiment
+
+        return experiment(
+            self,
+            name,
+            start=start,
+            end=end,
+            metrics=metrics,
+            alpha=alpha,
+            relative=relative,
+            cuped=cuped,
         )
 
     def check(
@@ -243,6 +332,23 @@ class Layer:
             self, sources=sources, start=start, end=end, as_of=as_of, quarantine=quarantine
         )
 
+    def dimension_values(
+        self, dimension: str, search: str | None = None, limit: int = 100
+    ) -> Result:
+        """Distinct values of a dimension (`source.dimension`, a path from the source allowed),
+        sorted, optionally only those whose text contains `search` (case-insensitive)."""
+        from metrics_layer.access.values import dimension_values
+
+        return dimension_values(self, dimension, search=search, limit=limit)
+
+    def restrict(
+        self, policies: Sequence[str] | str, attributes: Mapping[str, Any] | None = None
+    ) -> Layer:
+        """A strict layer seeing only what the named `access:` policies grant (docs/service.md)."""
+        from metrics_layer.access import restrict
+
+        return restrict(self, policies, attributes)
+
     def lineage(self, metric: str) -> Any:
         """What a metric is computed from: metrics, measures, columns, tables and joins (docs/lineage.md)."""
         from metrics_layer.lineage import lineage
@@ -256,12 +362,18 @@ class Layer:
         return impact(self.registry, table_or_column)
 
     def docs(
-        self, out: str | Path, formats: Sequence[str] = ("html", "md"), real_sql: bool | None = None
+        self,
+        out: str | Path,
+        formats: Sequence[str] = ("html", "md"),
+        real_sql: bool | None = None,
+        force: bool = False,
     ) -> Path:
-        """Render the data dictionary (HTML and Markdown) into `out`; returns its index path."""
+        """Render the data dictionary (HTML and Markdown) into `out`; returns its index path.
+
+        `out` must be new, empty or a catalog written before; `force` replaces other content."""
         from metrics_layer.catalog import build_catalog
 
-        return build_catalog(self, out, formats=formats, real_sql=real_sql)
+        return build_catalog(self, out, formats=formats, real_sql=real_sql, force=force)
 
     def __repr__(self) -> str:
         reg = self.registry.project
@@ -279,6 +391,9 @@ def load(
     check_schema: bool | None = None,
     strict: bool = False,
     read_only: bool = True,
+    week_start: str | int | None = None,
+    audit: str | Path | None = None,
+    cache_ttl: float = 0.0,
 ) -> Layer:
     """Load definitions from a folder or file (or a dict of the YAML structure) and bind them
     to a connection.
@@ -290,6 +405,10 @@ def load(
     strict=True resolves the names of requests (by, where) to declared dimensions only.
     A DuckDB file or URL given as `con` is opened read-only (so other processes can read it
     too) unless read_only=False; connections passed in are used as they are.
+    timezone (IANA name) and week_start (weekday, default monday) are the defaults of every
+    call, which may override them (docs/time.md).
+    audit=PATH appends one JSON line per call; cache_ttl=SECONDS keeps answers that long
+    (off by default); see docs/service.md.
     """
     if not isinstance(path, str | Path):  # a dict of the YAML structure (anything else: an error)
         from metrics_layer.interchange.as_data import load_data
@@ -307,8 +426,17 @@ def load(
 
     check_aliases(project, origins)
     registry.schemas = schemas.bind(registry)
+    from metrics_layer.access.validate import check_access
+    from metrics_layer.analysis.experiment_defs import check_all_experiments
+
+    check_access(registry, resolve_names=False)
+    check_all_experiments(registry)  # unknown metrics, untestable kinds: fail at load
     layer = Layer(
-        registry, backend, timezone=timezone, path=None if folder is None else str(folder)
+        registry,
+        backend,
+        timezone=timezone,
+        path=None if folder is None else str(folder),
+        week_start=week_start,
     )
     if check_schema if check_schema is not None else given:
         from metrics_layer.analysis.funnel_defs import check_all_funnels
@@ -316,6 +444,11 @@ def load(
         from metrics_layer.registry.schema_check import check_schema as run_check
 
         run_check(layer)
+        check_access(registry)
         check_all_retention(registry)  # time columns, entity, by paths: fail at load, not at query
         check_all_funnels(registry)
+    if audit is not None or cache_ttl:
+        from metrics_layer.service.observed import observe
+
+        observe(layer, audit=audit, cache_ttl=cache_ttl)
     return layer

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as _dt
 from dataclasses import dataclass
 
+from metrics_layer.grain import Grain
 from metrics_layer.registry import FieldRef
 
 ORDERS = ("sequential", "strict", "any")
@@ -70,6 +71,13 @@ class FunnelQuery:
     strategy: str  # "asof" | "window"
     disjoint: bool  # no event can match two steps (fast path)
     overlap_groups: tuple[tuple[int, ...], ...]  # steps (1-based) whose filters may overlap
+    week_start: int = 0  # 0 = Monday … 6 = Sunday, for grain="week"
+
+    @property
+    def period(self) -> Grain | None:
+        """The grain of step 1's period, its weeks starting on the call's week start."""
+        return Grain.of(self.grain, self.week_start) if self.grain else None
+
     exclusive: bool = False  # window_boundary: exclusive (a step at exactly `window` fails)
 
     @property
@@ -140,7 +148,7 @@ class FunnelQuery:
             lines.append(f"  plan: {plan}; {ties}")
         lines.append(
             "  entity counted once, at its furthest step over its clean attempts"
-            + (f", per {self.grain} of step 1" if self.grain else "")
+            + (f", per {self.period.describe()} of step 1" if self.period else "")
         )
         if self.by:
             lines.append(

@@ -18,7 +18,7 @@ import ibis.expr.types as ir
 
 from metrics_layer.definitions.models import Project
 from metrics_layer.errors import QueryError
-from metrics_layer.grain import GRAIN_NAMES
+from metrics_layer.grain import GRAIN_NAMES, Grain
 
 if TYPE_CHECKING:
     from metrics_layer.layer import Layer
@@ -54,16 +54,21 @@ def query_with_period_agg(
     fill: str | None,
     as_of: Any,
     renames: dict[str, str] | None = None,
+    timezone: str | None = None,
+    week_start: str | int | None = None,
 ) -> Result:
     """The request with `special` metrics reduced from their daily values (module docstring);
     `renames` maps asked names (aliases, metric_time__<grain>) to the columns planned."""
     from metrics_layer.result import Result
 
-    common = dict(where=where, start=start, end=end, as_of=as_of)
+    common = dict(
+        where=where, start=start, end=end, as_of=as_of, timezone=timezone, week_start=week_start
+    )
     daily = layer.query(special, by=by, grain="day", **common)
     day = daily.expr
     keys = [c for c in day.columns if c not in special and c != "day"]
-    periods = day.mutate(__period=day["day"].truncate(_UNITS[grain]))
+    _, ws = layer.time_settings(timezone, week_start)
+    periods = day.mutate(__period=Grain.of(grain, ws).floor(day["day"]))
     reduced = periods.group_by(["__period", *keys]).aggregate(
         **{
             name: _reduce(periods, name, layer.registry.project.metrics[name].period_agg)

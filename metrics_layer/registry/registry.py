@@ -200,6 +200,8 @@ class Registry:
                 "share": ["metric"],
             }.get(kind, ["expr"])
             deps = self.metric_dependencies(name)
+            if kind == "derived":
+                self._check_formula(name, m.expr or "", deps)
             for field, dep in zip(
                 fields * len(deps) if kind == "derived" else fields, deps, strict=False
             ):
@@ -210,6 +212,34 @@ class Registry:
                         self.locate("metrics", name, field),
                     )
         self._check_cycles()
+
+    def _check_formula(self, name: str, text: str, deps: list[str]) -> None:
+        """A derived metric is a number computed from metrics: typed here with every metric a
+        number, so a constant or a text result fails at load, not inside the query."""
+        import ibis
+
+        from metrics_layer.expressions.compile import compile_expression
+
+        where = self.locate("metrics", name, "expr")
+        if not deps:
+            raise DefinitionError(
+                f"derived metric {name!r}: expr {text!r} uses no metric or measure; a derived "
+                "metric is a formula of other metrics",
+                where,
+            )
+        frame = ibis.table({f"m{i}": "float64" for i in range(len(deps))}, name="metrics")
+        columns = {d: frame[f"m{i}"] for i, d in enumerate(deps)}
+        try:
+            kind = compile_expression(
+                self.parse(text, "metrics", name, "expr"), columns.__getitem__
+            )
+        except ExpressionError as exc:
+            raise DefinitionError(str(exc), where) from None
+        if not (kind.type().is_numeric() or kind.type().is_boolean()):
+            raise DefinitionError(
+                f"derived metric {name!r}: expr {text!r} gives a {kind.type()} value, not a number",
+                where,
+            )
 
     def _safe_find_measure(self, ref: str, metric: str, field: str) -> MeasureRef | None:
         try:

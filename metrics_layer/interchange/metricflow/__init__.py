@@ -65,4 +65,4 @@ def render_files(name: str, definitions: dict[str, Any], problems: list[Problem]
 
 
 def _dump(data: dict[str, Any]) -> str:
-    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
+    return str(yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100))
