@@ -16,6 +16,7 @@ from metrics_layer.errors import (
 )
 
 if TYPE_CHECKING:
+    from metrics_layer.interchange.metricflow import import_metricflow
     from metrics_layer.layer import Layer, load
     from metrics_layer.result import Result
 

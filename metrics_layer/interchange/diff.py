@@ -27,6 +27,9 @@ METRIC_FORMULA = (
     "grain_to_date",
     "offset",
     "share_of",
+    "period_agg",
+    "fill_nulls_with",
+    "join_to_timespine",
 )
 
 

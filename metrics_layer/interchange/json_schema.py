@@ -89,6 +89,15 @@ FIELD_DOCS: dict[tuple[str, str], str] = {
         "Metric",
         "deprecated",
     ): "Why the metric should no longer be used; queries warn with this text.",
+    (
+        "Metric",
+        "period_agg",
+    ): "Cumulative metric at a grain coarser than day: the first, last or mean daily value of the period.",
+    ("Metric", "fill_nulls_with"): "Replace this metric's NULL values in results by this number.",
+    (
+        "Metric",
+        "join_to_timespine",
+    ): "Give this metric every period of a query's range (as fill='null').",
     ("Retention", "source"): "Source holding the events.",
     ("Retention", "entity"): "Expression identifying the entity (user, account, ...).",
     ("Retention", "cohort"): "Condition of the cohort (entry) event.",

@@ -67,8 +67,8 @@ def query_with_period_agg(
     daily = layer.query(special, by=by, grain="day", **common)
     day = daily.expr
     keys = [c for c in day.columns if c not in special and c != "day"]
-    period = Grain.of(grain, layer.time_settings(timezone, week_start)[1])
-    periods = day.mutate(__period=period.floor(day["day"]))
+    _, ws = layer.time_settings(timezone, week_start)
+    periods = day.mutate(__period=Grain.of(grain, ws).floor(day["day"]))
     reduced = periods.group_by(["__period", *keys]).aggregate(
         **{
             name: _reduce(periods, name, layer.registry.project.metrics[name].period_agg)
@@ -112,12 +112,16 @@ def _reduce(t: ir.Table, name: str, how: str | None) -> ir.Value:
 
 
 def _outer_join(left: ir.Table, right: ir.Table, keys: list[str]) -> ir.Table:
-    renamed = right.rename({f"__k{i}": k for i, k in enumerate(keys)})
-    preds = [left[k].identical_to(renamed[f"__k{i}"]) for i, k in enumerate(keys)]
-    j = left.outer_join(renamed, preds)
-    return j.mutate(**{k: ibis.coalesce(j[k], j[f"__k{i}"]) for i, k in enumerate(keys)}).drop(
-        *[f"__k{i}" for i in range(len(keys))]
-    )
+    """Every key of either side with both sides' columns; NULL keys meet NULL keys. Built as
+    the union of the keys left-joined to each side: PostgreSQL runs no FULL JOIN on
+    IS NOT DISTINCT FROM."""
+    every = left.select(*keys).union(right.select(*keys), distinct=True)
+    out = every
+    for i, side in enumerate((left, right)):
+        renamed = side.rename({f"__k{i}_{j}": k for j, k in enumerate(keys)})
+        preds = [out[k].identical_to(renamed[f"__k{i}_{j}"]) for j, k in enumerate(keys)]
+        out = out.left_join(renamed, preds).drop(*[f"__k{i}_{j}" for j in range(len(keys))])
+    return out
 
 
 def _order(order_by: Any, default: list[str], columns: Sequence[str]) -> list[Any]:

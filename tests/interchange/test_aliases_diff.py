@@ -176,6 +176,11 @@ CASES = [
         ("metric", "orders", "deprecated", False),
     ),
     (
+        "fill changed",
+        _edit("metrics/orders/fill_nulls_with", 0),
+        ("metric", "orders", "formula changed", True),
+    ),
+    (
         "alias dropped",
         _edit("metrics/gross_revenue/aliases", []),
         ("metric", "gross_revenue", "aliases removed", True),

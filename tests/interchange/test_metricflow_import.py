@@ -180,6 +180,8 @@ def test_untranslatable_items_are_reported_with_lines(tmp_path: Path) -> None:
     type_params:
       numerator: {name: revenue_usd, filter: "{{ Dimension('transaction__is_large') }}"}
       denominator: transactions
+  - type: simple
+    type_params: {measure: transactions}
 """,
         """semantic_models:
   - name: orders
@@ -203,6 +205,7 @@ def test_untranslatable_items_are_reported_with_lines(tmp_path: Path) -> None:
         "models/extra.yml:14: metric typo: unknown measure 'transactionz' (did you mean 'transactions'",
         "models/extra.yml:18: metric ratio_of_derived: a filter on input 'revenue_usd'",
         "models/more_models.yml:9: measure order_total: discrete or approximate percentiles",
+        "models/extra.yml:23: metric without a name: skipped",
     ]
     for fragment in expect:
         assert any(t.startswith(fragment) for t in texts), (fragment, texts)

@@ -306,7 +306,9 @@ def _widen(start: str, end: str | None, grain: str) -> tuple[str, str | None]:
 
 
 def norm(value: Any) -> Any:
-    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NaT:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, float) and math.isnan(value):
         return None
     if hasattr(value, "isoformat"):
         text = value.isoformat()

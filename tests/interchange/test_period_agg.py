@@ -158,3 +158,15 @@ def test_metric_time_in_by() -> None:
         layer.query("n", by=["metric_time__mnth"])
     with pytest.raises(QueryError, match="asks grain 'week' but grain='month'"):
         layer.query("n", by=["metric_time__week"], grain="month")
+
+
+def test_period_agg_follows_the_week_start() -> None:
+    # Sat Jan 6 and Sun Jan 7: one Monday week, two Sunday weeks
+    layer = _layer([(5, 10, "a", 1.0), (6, 10, "a", 2.0)], "1 day", "first")
+    monday = layer.query("c", grain="week").to_pandas()
+    assert monday.values.tolist() == [[pd.Timestamp("2024-01-01"), 1.0]]
+    sunday = layer.query("c", grain="week", week_start="sunday").to_pandas()
+    assert sunday.values.tolist() == [
+        [pd.Timestamp("2023-12-31"), 1.0],
+        [pd.Timestamp("2024-01-07"), 2.0],
+    ]

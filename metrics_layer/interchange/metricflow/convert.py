@@ -557,6 +557,8 @@ class Converter:
         return out
 
     def _notes(self) -> None:
+        for file, line, what in self.project.unreadable:
+            self.problems.append(Problem(file, line, what, "skipped: every entry needs a name"))
         for item in self.project.saved_queries:
             self.report(
                 item,

@@ -44,6 +44,7 @@ class DbtProject:
     saved_queries: list[Item] = field(default_factory=list)
     models: list[Item] = field(default_factory=list)
     relations: dict[str, tuple[str, str | None]] = field(default_factory=dict)
+    unreadable: list[tuple[str, int | None, str]] = field(default_factory=list)  # file, line, what
 
     def relation(self, model: str) -> tuple[str, str | None]:
         """(table, schema) dbt built for a model; by name when there is no manifest."""
@@ -87,6 +88,11 @@ def read_project(root: str | Path) -> DbtProject:
                             kind, entry["name"], entry, _display(file, root), (section, i), lines
                         )
                         getattr(project, section).append(item)
+                    elif kind != "model":
+                        at = line_of(lines, (section, i))
+                        project.unreadable.append(
+                            (_display(file, root), at, f"{kind} without a name")
+                        )
     project.relations = _manifest_relations(root / "target" / "manifest.json", project.name)
     return project
 
