@@ -152,11 +152,13 @@ class Layer:
         window: Any = None,
         grain: str | None = None,
         strategy: str | None = None,
+        times: bool = True,
     ) -> Result:
         """Conversion funnel with windowFunnel semantics (see docs/funnels.md).
 
         window: '7 days', a timedelta or seconds; strategy: 'asof' | 'window' (default: per
-        backend, ASOF joins on DuckDB, window functions on PostgreSQL and PySpark).
+        backend, ASOF joins on DuckDB, window functions on PostgreSQL and PySpark);
+        times=False: counts only, without median_seconds / avg_seconds (cheaper).
         """
         from metrics_layer.analysis.funnel import funnel
 
@@ -170,6 +172,7 @@ class Layer:
             window=window,
             grain=grain,
             strategy=strategy,
+            times=times,
         )
 
     def check(

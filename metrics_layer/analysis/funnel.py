@@ -47,10 +47,13 @@ def funnel(
     grain: str | None = None,
     strategy: str | None = None,
     overlap: str = "auto",
+    times: bool = True,
 ) -> FunnelResult:
     """The funnel `name` as a lazy FunnelResult (one ibis expression).
 
-    `strategy` ("asof" | "window") overrides the per-backend choice; `overlap="assume"`
+    `times=False` leaves out `median_seconds` / `avg_seconds`: an entity's furthest step is
+    then a grouped maximum, not a ranking of its attempts, which is cheaper on large event
+    tables. `strategy` ("asof" | "window") overrides the per-backend choice; `overlap="assume"`
     forces the plan for step filters that may share events (a test hook: it must give the
     same numbers as the fast plan whenever the filters are disjoint).
     """
@@ -65,6 +68,7 @@ def funnel(
         grain=grain,
         strategy=strategy,
         overlap=overlap,
+        times=times,
     )
     expr = guarded(lambda: compile_funnel(layer.context(), q), f"funnel {name!r}")
     return FunnelResult(
@@ -94,6 +98,7 @@ def build_query(
     grain: str | None,
     strategy: str | None,
     overlap: str = "auto",
+    times: bool = True,
 ) -> FunnelQuery:
     """Check the arguments against the definition; every mistake is a QueryError."""
     reg = layer.registry
@@ -125,6 +130,8 @@ def build_query(
     )
     by_refs = validate.single_valued(reg, d.source, by_cols)
     b_start, b_end = validate.bounds(start, end, layer.timezone)
+    if not isinstance(times, bool):
+        raise QueryError(f"times must be True or False, got {times!r}")
     if overlap not in ("auto", "assume"):
         raise QueryError(f"overlap must be 'auto' or 'assume', got {overlap!r}")
     groups = overlap_groups(steps)
@@ -150,6 +157,7 @@ def build_query(
         strategy=_strategy(strategy, layer.backend),
         disjoint=all(len(g) == 1 for g in groups),
         overlap_groups=groups,
+        times=times,
     )
 
 

@@ -14,15 +14,8 @@ from metrics_layer.registry import FieldRef
 
 ORDERS = ("sequential", "strict", "any")
 STRATEGIES = ("asof", "window")
-RESULT_COLUMNS = (
-    "step",
-    "step_name",
-    "entities",
-    "conversion",
-    "step_conversion",
-    "median_seconds",
-    "avg_seconds",
-)
+TIME_COLUMNS = ("median_seconds", "avg_seconds")
+RESULT_COLUMNS = ("step", "step_name", "entities", "conversion", "step_conversion", *TIME_COLUMNS)
 
 
 @dataclass(frozen=True)
@@ -70,6 +63,7 @@ class FunnelQuery:
     strategy: str  # "asof" | "window"
     disjoint: bool  # no event can match two steps (fast path)
     overlap_groups: tuple[tuple[int, ...], ...]  # steps (1-based) whose filters may overlap
+    times: bool = True  # median_seconds / avg_seconds computed (else counts only)
 
     @property
     def n_steps(self) -> int:
@@ -139,6 +133,7 @@ class FunnelQuery:
         lines.append(
             "  entity counted once, at its furthest step over its clean attempts"
             + (f", per {self.grain} of step 1" if self.grain else "")
+            + ("" if self.times else " (counts only: times=False, no median/avg seconds)")
         )
         if self.by:
             lines.append(

@@ -345,3 +345,6 @@ def test_pruned_attempts_match_reference(tmp_path: Path, rows: list, sp: dict) -
         assert prunable(q)
         df = funnel(layer, "f", **kw, strategy=s).to_pandas()
         _same(_got(df, sp), _expected(rows, sp), sp)
+    # counts only: the same entities
+    counts = funnel(layer, "f", **kw, times=False).to_pandas()
+    assert counts["entities"].tolist() == df["entities"].tolist()
