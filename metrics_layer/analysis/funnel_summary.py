@@ -41,7 +41,9 @@ def counted(attempts: ir.Table, q: FunnelQuery) -> ir.Table:
     times = [a[t_col(k)] for k in range(q.n_steps, 0, -1)]
     last = ibis.coalesce(*times) if len(times) > 1 else times[0]
     order = [ibis.desc(a[DEPTH]), ibis.asc(last)]
-    order += [ibis.desc(a[t_col(k)]) for k in range(1, q.n_steps)]
+    # With disjoint steps an attempt's later steps are a function of its step-1 time (each is
+    # the next match after the previous one), so the start time alone breaks the ties.
+    order += [ibis.desc(a[t_col(k)]) for k in range(1, 2 if q.disjoint else q.n_steps)]
     part = [a[E], *([a[P]] if q.grain else [])]
     ranked = a.mutate(**{_RN: ibis.row_number().over(group_by=part, order_by=order)})
     return ranked.filter(ranked[_RN] == 0).drop(_RN)

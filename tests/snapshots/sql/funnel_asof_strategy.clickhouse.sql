@@ -182,7 +182,7 @@ FROM (
             "t22"."__clean" AS "__clean",
             ROW_NUMBER() OVER (
               PARTITION BY "t22"."__e"
-              ORDER BY "t22"."__depth" DESC, COALESCE("t22"."__t5", "t22"."__t4", "t22"."__t3", "t22"."__t2", "t22"."__t1") ASC, "t22"."__t1" DESC, "t22"."__t2" DESC, "t22"."__t3" DESC, "t22"."__t4" DESC
+              ORDER BY "t22"."__depth" DESC, COALESCE("t22"."__t5", "t22"."__t4", "t22"."__t3", "t22"."__t2", "t22"."__t1") ASC, "t22"."__t1" DESC
               ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING
             ) - 1 AS "__rn"
           FROM (

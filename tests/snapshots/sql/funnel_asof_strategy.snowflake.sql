@@ -178,7 +178,7 @@ FROM (
             "t21"."__clean",
             ROW_NUMBER() OVER (
               PARTITION BY "t21"."__e"
-              ORDER BY "t21"."__depth" DESC NULLS LAST, COALESCE("t21"."__t5", "t21"."__t4", "t21"."__t3", "t21"."__t2", "t21"."__t1") ASC, "t21"."__t1" DESC NULLS LAST, "t21"."__t2" DESC NULLS LAST, "t21"."__t3" DESC NULLS LAST, "t21"."__t4" DESC NULLS LAST
+              ORDER BY "t21"."__depth" DESC NULLS LAST, COALESCE("t21"."__t5", "t21"."__t4", "t21"."__t3", "t21"."__t2", "t21"."__t1") ASC, "t21"."__t1" DESC NULLS LAST
             ) - 1 AS "__rn"
           FROM (
             SELECT

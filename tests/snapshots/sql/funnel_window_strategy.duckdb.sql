@@ -187,7 +187,7 @@ FROM (
             "t21"."__clean",
             ROW_NUMBER() OVER (
               PARTITION BY "t21"."__e"
-              ORDER BY "t21"."__depth" DESC, COALESCE("t21"."__t5", "t21"."__t4", "t21"."__t3", "t21"."__t2", "t21"."__t1") ASC, "t21"."__t1" DESC, "t21"."__t2" DESC, "t21"."__t3" DESC, "t21"."__t4" DESC
+              ORDER BY "t21"."__depth" DESC, COALESCE("t21"."__t5", "t21"."__t4", "t21"."__t3", "t21"."__t2", "t21"."__t1") ASC, "t21"."__t1" DESC
               ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING
             ) - 1 AS "__rn"
           FROM (

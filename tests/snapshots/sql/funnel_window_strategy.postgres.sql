@@ -193,7 +193,7 @@ FROM (
             "t20"."__clean",
             ROW_NUMBER() OVER (
               PARTITION BY "t20"."__e"
-              ORDER BY "t20"."__depth" DESC NULLS LAST, COALESCE("t20"."__t5", "t20"."__t4", "t20"."__t3", "t20"."__t2", "t20"."__t1") ASC, "t20"."__t1" DESC NULLS LAST, "t20"."__t2" DESC NULLS LAST, "t20"."__t3" DESC NULLS LAST, "t20"."__t4" DESC NULLS LAST
+              ORDER BY "t20"."__depth" DESC NULLS LAST, COALESCE("t20"."__t5", "t20"."__t4", "t20"."__t3", "t20"."__t2", "t20"."__t1") ASC, "t20"."__t1" DESC NULLS LAST
               ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING
             ) - 1 AS "__rn"
           FROM (
