@@ -10,12 +10,17 @@ Cases (same DuckDB connection, run alternately, medians; results must be equal):
 - `funnel4_clickhouse`: ClickHouse's `windowFunnel` (default mode) through the `chdb` package
   on the same events exported to Parquet, if chdb is installed; its counts are compared with
   the layer's (it computes no times, so only the counts are compared).
+- `product_funnel4`: the default `layer.funnel()` (4 steps, 7 days, with time-to-convert) on
+  the product-event data set (benchmarks/product_data.py: repeated steps, ties, NULL entities,
+  skewed users; n_events / 10 users) against `hand_sql` for that table.
+- `product_funnel4_counts`: the same with `times=False` against the counts-only hand SQL.
 
 `layer_s` runs the layer's compiled SQL (the compile is timed apart: `compile_ms` CPU,
 `compile_wall_ms`); `layer_e2e_s` runs `con.to_pyarrow(expr)`, which also re-renders the
 expression to SQL on every execution.
 
     python -m benchmarks.bench_funnel --events 10000000 [--repeat 7] [--explain]
+    python -m benchmarks.bench_funnel --explain-product 1000000   # product funnel EXPLAIN
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ import argparse
 import statistics
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +49,10 @@ from benchmarks.harness import (
 STEPS = ["signup", "profile_completed", "application", "task_accepted"]
 WINDOW_DAYS = 30
 FUNNEL = "bench_onboarding4"
+PRODUCT_DEFS = ROOT / "benchmarks" / "product_defs"
+PRODUCT_FUNNEL = "purchase4"
+PRODUCT_WINDOW_DAYS = 7
+USERS_PER_EVENT = 0.1  # product users per demo event asked: 10M events -> 1M users, 11M events
 
 
 def defs_folder() -> Path:
@@ -58,47 +68,68 @@ def defs_folder() -> Path:
     return tmp
 
 
-def hand_sql(steps: list[str] = STEPS, window_days: int = WINDOW_DAYS) -> str:
-    """The best hand-written DuckDB SQL for the funnel table (chained ASOF joins)."""
+def hand_sql(
+    steps: Sequence[str] = STEPS,
+    window_days: int = WINDOW_DAYS,
+    *,
+    table: str = "events",
+    entity: str = "worker_id",
+    kind: str = "event_type",
+    times: bool = True,
+) -> str:
+    """The fastest hand-written DuckDB SQL we found for the funnel table.
+
+    - Step 2 without a join: rows of steps 1 and 2 ordered by (time, step) per entity; a
+      step-1 row followed by another step-1 row is dropped (the later one reaches the same
+      steps, sooner), and the next row, when it is step 2, is the step 2 (ties included).
+      With repeated step-1 events this drops most attempts before any join.
+    - Steps 3.. by chained ASOF LEFT JOINs, the window checked on each.
+    - The counted attempt per entity by QUALIFY row_number() (deepest, reached first, started
+      last); `times=False` needs only the deepest step: a GROUP BY max.
+    - One FILTER aggregate row, unpivoted into one row per step with UNION ALL.
+    """
     w = window_days * 86400 * 1_000_000
     n = len(steps)
     kinds = ", ".join(f"'{s}'" for s in steps)
+    number = " ".join(f"WHEN '{s}' THEN {i}" for i, s in enumerate(steps, 1))
     ctes = [
-        f"ev AS (SELECT worker_id AS e, epoch_us(ts) AS t, event_type AS k FROM events "
-        f"WHERE worker_id IS NOT NULL AND event_type IN ({kinds}))",
-        f"a1 AS (SELECT e, t AS t1 FROM ev WHERE k = '{steps[0]}')",
+        f"ev AS (SELECT {entity} AS e, epoch_us(ts) AS t, CASE {kind} {number} END AS k "
+        f"FROM {table} WHERE {entity} IS NOT NULL AND ts IS NOT NULL AND {kind} IN ({kinds}))",
+        f"a2 AS (SELECT e, t AS t1, CASE WHEN nk = 2 AND nt - t <= {w} THEN nt END AS t2 "
+        "FROM (SELECT e, t, k, lead(k) OVER w AS nk, lead(t) OVER w AS nt FROM ev WHERE k <= 2 "
+        "WINDOW w AS (PARTITION BY e ORDER BY t, k)) WHERE k = 1 AND nk IS DISTINCT FROM 1)",
     ]
-    for i in range(2, n + 1):
-        ctes.append(f"c{i} AS (SELECT e, t FROM ev WHERE k = '{steps[i - 1]}')")
+    for i in range(3, n + 1):
+        ctes.append(f"c{i} AS (SELECT e, t FROM ev WHERE k = {i})")
         ctes.append(
             f"a{i} AS (SELECT a.*, CASE WHEN c.t - a.t1 <= {w} THEN c.t END AS t{i} "
             f"FROM a{i - 1} a ASOF LEFT JOIN c{i} c ON a.e = c.e AND a.t{i - 1} <= c.t)"
         )
     depth = " + ".join(["1"] + [f"(t{i} IS NOT NULL)::BIGINT" for i in range(2, n + 1)])
     last = "coalesce(" + ", ".join(f"t{i}" for i in range(n, 0, -1)) + ")"
-    ties = ", ".join(f"t{i} DESC" for i in range(1, n))
-    ctes.append(
-        f"best AS (SELECT *, {depth} AS depth FROM a{n} QUALIFY row_number() OVER "
-        f"(PARTITION BY e ORDER BY {depth} DESC, {last}, {ties}) = 1)"
-    )
+    if times:
+        ctes.append(
+            f"best AS (SELECT *, {depth} AS depth FROM a{n} QUALIFY row_number() OVER "
+            f"(PARTITION BY e ORDER BY {depth} DESC, {last}, t1 DESC) = 1)"
+        )
+    else:
+        ctes.append(f"best AS (SELECT max({depth}) AS depth FROM a{n} GROUP BY e)")
     aggs = ["count(*) AS n1"]
     for i in range(2, n + 1):
-        d = f"(t{i} - t{i - 1}) / 1e6"
-        aggs += [
-            f"count(*) FILTER (depth >= {i}) AS n{i}",
-            f"median({d}) AS m{i}",
-            f"avg({d}) AS v{i}",
-        ]
+        aggs.append(f"count(*) FILTER (depth >= {i}) AS n{i}")
+        if times:
+            d = f"(t{i} - t{i - 1}) / 1e6"
+            aggs += [f"median({d}) AS m{i}", f"avg({d}) AS v{i}"]
     ctes.append(f"agg AS (SELECT {', '.join(aggs)} FROM best)")
     rows = []
     for i, s in enumerate(steps, 1):
         prev = f"n{max(i - 1, 1)}"
         m, v = ("NULL::DOUBLE", "NULL::DOUBLE") if i == 1 else (f"m{i}", f"v{i}")
+        timed = f", {m} AS median_seconds, {v} AS avg_seconds" if times else ""
         rows.append(
             f"SELECT {i}::BIGINT AS step, '{s}' AS step_name, n{i} AS entities, "
             f"n{i} / nullif(n1, 0)::DOUBLE AS conversion, "
-            f"n{i} / nullif({prev}, 0)::DOUBLE AS step_conversion, "
-            f"{m} AS median_seconds, {v} AS avg_seconds FROM agg"
+            f"n{i} / nullif({prev}, 0)::DOUBLE AS step_conversion{timed} FROM agg"
         )
     return "WITH " + ",\n".join(ctes) + "\n" + "\nUNION ALL ".join(rows) + "\nORDER BY step"
 
@@ -115,31 +146,35 @@ def clickhouse_sql(parquet: str, steps: list[str] = STEPS, window_days: int = WI
     )
 
 
-def compile_ms(layer: Any, repeat: int = 5, **kw: Any) -> tuple[float, float]:
-    """Median CPU and wall milliseconds of argument checks + ibis expression + SQL rendering
-    (the backend's own compile, which `to_pyarrow` also pays on every execution)."""
+def compile_ms(layer: Any, name: str = FUNNEL, repeat: int = 5, **kw: Any) -> tuple[float, float]:
+    """Median CPU and wall milliseconds of a cold compile: argument checks + ibis expression +
+    SQL rendering (the backend's own compile, which `to_pyarrow` also pays on every execution).
+    `analysis.funnel.funnel` builds the expression from scratch on every call."""
     from metrics_layer.analysis.funnel import funnel
 
     cpu, wall = [], []
     for _ in range(repeat + 1):
         c, w = time.process_time(), time.perf_counter()
-        layer.con.compile(funnel(layer, FUNNEL, **kw).expr)
+        layer.con.compile(funnel(layer, name, **kw).expr)
         cpu.append(time.process_time() - c)
         wall.append(time.perf_counter() - w)
     return statistics.median(cpu[1:]) * 1000, statistics.median(wall[1:]) * 1000
 
 
-def _case(con: Any, layer: Any, name: str, hand: str, repeat: int, **kw: Any) -> dict[str, Any]:
+def _case(
+    con: Any, layer: Any, name: str, hand: str, repeat: int, funnel_name: str = FUNNEL, **kw: Any
+) -> dict[str, Any]:
+    """The layer's SQL, the hand SQL and the layer end to end, alternately; equality checked."""
     from metrics_layer.analysis.funnel import funnel
 
-    res = funnel(layer, FUNNEL, **kw)
+    res = funnel(layer, funnel_name, **kw)
     expr, sql = res.expr, res.sql()
     diff = compare_tables(fetch_layer(con, expr), fetch_sql(con, hand))
     t_sql, t_hand, t_e2e = time_alternating(
         [lambda: fetch_sql(con, sql), lambda: fetch_sql(con, hand), lambda: fetch_layer(con, expr)],
         repeat=repeat,
     )
-    cpu_ms, wall_ms = compile_ms(layer, **kw)
+    cpu_ms, wall_ms = compile_ms(layer, funnel_name, **kw)
     row = result_row(
         name,
         t_sql,
@@ -152,7 +187,34 @@ def _case(con: Any, layer: Any, name: str, hand: str, repeat: int, **kw: Any) ->
     )
     row["layer_e2e_s"] = t_e2e.median
     row["e2e_ratio"] = t_e2e.median / t_hand.median if t_hand.median > 0 else None
+    row["e2e_cpu_ratio"] = t_e2e.cpu_median / t_hand.cpu_median if t_hand.cpu_median > 0 else None
     return row
+
+
+def product_cases(
+    n_users: int, directory: Path, repeat: int, tell: Say, threads: int | None = None
+) -> list[dict[str, Any]]:
+    """The 4-step, 7-day funnel on the product-event data set (benchmarks/product_data.py):
+    the default layer.funnel() and times=False, each against its hand-written SQL."""
+    import metrics_layer as ml
+    from benchmarks import product_data as pd_
+
+    path = pd_.ensure_product_data(n_users, directory=directory, progress=tell)
+    con = connect(path, threads=threads)
+    layer = ml.load(PRODUCT_DEFS, con=con)
+    hand = {"table": "product_events", "entity": "user_id"}
+    rows = []
+    for name, kw in (("product_funnel4", {}), ("product_funnel4_counts", {"times": False})):
+        tell(f"funnel: {name} ({repeat} runs each side) ...")
+        sql = hand_sql(pd_.STEPS, PRODUCT_WINDOW_DAYS, **hand, **kw)
+        row = _case(con, layer, name, sql, repeat, funnel_name=PRODUCT_FUNNEL, **kw)
+        row["users"] = n_users
+        row["data"] = path.name
+        rows.append(row)
+        if not row["equal"]:
+            tell(f"funnel: {name}: RESULTS DIFFER: {row['diff']}")
+    con.disconnect()
+    return rows
 
 
 def _clickhouse(con: Any, layer: Any, repeat: int, tell: Say) -> dict[str, Any]:
@@ -205,8 +267,11 @@ def run(
     repeat: int = 5,
     progress: Say | None = say,
     clickhouse: bool = True,
+    product: bool = True,
+    threads: int | None = None,
 ) -> list[dict[str, Any]]:
-    """The funnel cases on the demo database at `db_path` (generated when missing)."""
+    """The funnel cases on the demo database at `db_path` (generated when missing), then on the
+    product-event data set with n_events / 10 users (cached next to `db_path`)."""
     import metrics_layer as ml
 
     tell = progress or (lambda _m: None)
@@ -215,7 +280,7 @@ def run(
 
         tell(f"funnel: generating {n_events:,} events into {db_path} ...")
         generate(db_path, events=n_events)
-    con = connect(db_path)
+    con = connect(db_path, threads=threads)
     layer = ml.load(defs_folder(), con=con)
     hand = hand_sql()
     rows = []
@@ -229,16 +294,30 @@ def run(
         rows.append(_clickhouse(con, layer, repeat, tell))
     for row in rows:
         row["events"] = n_events
+    con.disconnect()
+    if product:
+        users = max(int(n_events * USERS_PER_EVENT), 100)
+        rows += product_cases(users, Path(db_path).parent, repeat, tell, threads=threads)
     return rows
 
 
-def explain(db_path: str) -> str:
-    """The layer's SQL and the hand SQL with DuckDB's EXPLAIN ANALYZE of each."""
+def explain(db_path: str, product_users: int | None = None) -> str:
+    """The layer's SQL and the hand SQL with DuckDB's EXPLAIN ANALYZE of each: the demo funnel,
+    or with `product_users` the product-event funnel."""
     import metrics_layer as ml
     from metrics_layer.analysis.funnel import funnel
 
-    con = connect(db_path)
-    sql = funnel(ml.load(defs_folder(), con=con), FUNNEL).sql()
+    if product_users:
+        from benchmarks import product_data as pd_
+
+        path = pd_.ensure_product_data(product_users, directory=Path(db_path).parent)
+        con = connect(path)
+        sql = funnel(ml.load(PRODUCT_DEFS, con=con), PRODUCT_FUNNEL).sql()
+        hand = hand_sql(pd_.STEPS, PRODUCT_WINDOW_DAYS, table="product_events", entity="user_id")
+    else:
+        con = connect(db_path)
+        sql = funnel(ml.load(defs_folder(), con=con), FUNNEL).sql()
+        hand = hand_sql()
     return "\n".join(
         [
             "-- layer SQL",
@@ -246,9 +325,9 @@ def explain(db_path: str) -> str:
             "-- layer EXPLAIN ANALYZE",
             explain_analyze(con, sql),
             "-- hand-written SQL",
-            hand_sql(),
+            hand,
             "-- hand EXPLAIN ANALYZE",
-            explain_analyze(con, hand_sql()),
+            explain_analyze(con, hand),
         ]
     )
 
@@ -261,27 +340,27 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--db", help="DuckDB file to use (default: cached demo data)")
     ap.add_argument("--no-clickhouse", action="store_true")
+    ap.add_argument("--no-product", action="store_true", help="skip the product-event cases")
     ap.add_argument("--explain", action="store_true", help="print SQL and EXPLAIN ANALYZE")
+    ap.add_argument(
+        "--explain-product", type=int, metavar="USERS", help="EXPLAIN the product-event funnel"
+    )
     args = ap.parse_args()
     db = args.db or str(ensure_data(args.events))
-    if args.explain:
-        print(explain(db))
+    if args.explain or args.explain_product:
+        print(explain(db, args.explain_product))
         return
-    rows = run(args.events, db, repeat=args.repeat, clickhouse=not args.no_clickhouse)
-    print_results(rows, f"Funnel benchmarks ({args.events:,} events)", target=1.1)
+    rows = run(
+        args.events,
+        db,
+        repeat=args.repeat,
+        clickhouse=not args.no_clickhouse,
+        product=not args.no_product,
+    )
+    print_results(rows, f"Funnel benchmarks ({args.events:,} events)")
+    keys = ("layer_e2e_s", "e2e_ratio", "e2e_cpu_ratio", "users", "clickhouse_counts")
     for r in rows:
-        extra = {
-            k: r[k]
-            for k in (
-                "layer_e2e_s",
-                "e2e_ratio",
-                "clickhouse_counts",
-                "layer_counts",
-                "skipped",
-                "note",
-            )
-            if k in r
-        }
+        extra = {k: r[k] for k in (*keys, "layer_counts", "skipped", "note") if k in r}
         if extra:
             print(r["name"], extra)
 

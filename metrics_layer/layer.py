@@ -256,11 +256,13 @@ class Layer:
         strategy: str | None = None,
         timezone: str | None = None,
         week_start: str | int | None = None,
+        times: bool = True,
     ) -> Result:
         """Conversion funnel with windowFunnel semantics (see docs/funnels.md).
 
         window: '7 days', a timedelta or seconds; strategy: 'asof' | 'window' (default: per
-        backend, ASOF joins on DuckDB, window functions on PostgreSQL and PySpark).
+        backend, ASOF joins on DuckDB, window functions on PostgreSQL and PySpark);
+        times=False: counts only, without median_seconds / avg_seconds (cheaper).
         """
         from metrics_layer.analysis.funnel import funnel
 
@@ -276,6 +278,7 @@ class Layer:
             strategy=strategy,
             timezone=timezone,
             week_start=week_start,
+            times=times,
         )
 
     def experiment(

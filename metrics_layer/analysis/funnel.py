@@ -51,10 +51,13 @@ def funnel(
     overlap: str = "auto",
     timezone: Any = None,
     week_start: Any = None,
+    times: bool = True,
 ) -> FunnelResult:
     """The funnel `name` as a lazy FunnelResult (one ibis expression).
 
-    `strategy` ("asof" | "window") overrides the per-backend choice; `overlap="assume"`
+    `times=False` leaves out `median_seconds` / `avg_seconds`: an entity's furthest step is
+    then a grouped maximum, not a ranking of its attempts, which is cheaper on large event
+    tables. `strategy` ("asof" | "window") overrides the per-backend choice; `overlap="assume"`
     forces the plan for step filters that may share events (a test hook: it must give the
     same numbers as the fast plan whenever the filters are disjoint).
     """
@@ -71,6 +74,7 @@ def funnel(
         overlap=overlap,
         timezone=timezone,
         week_start=week_start,
+        times=times,
     )
 
     def build(query: FunnelQuery) -> ir.Table:
@@ -113,6 +117,7 @@ def build_query(
     overlap: str = "auto",
     timezone: Any = None,
     week_start: Any = None,
+    times: bool = True,
 ) -> FunnelQuery:
     """Check the arguments against the definition; every mistake is a QueryError."""
     reg = layer.registry
@@ -144,6 +149,8 @@ def build_query(
     )
     by_refs = validate.single_valued(reg, d.source, by_cols)
     b_start, b_end = validate.bounds(start, end, tz)
+    if not isinstance(times, bool):
+        raise QueryError(f"times must be True or False, got {times!r}")
     if overlap not in ("auto", "assume"):
         raise QueryError(f"overlap must be 'auto' or 'assume', got {overlap!r}")
     groups = auto_groups
@@ -171,6 +178,7 @@ def build_query(
         strategy=_strategy(strategy, layer.backend),
         disjoint=all(len(g) == 1 for g in groups),
         overlap_groups=groups,
+        times=times,
     )
 
 

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from metrics_layer.analysis.funnel_spec import TIME_COLUMNS
 from metrics_layer.errors import QueryError, suggest
 from metrics_layer.result import Result
 
@@ -24,7 +25,8 @@ PIVOT_VALUES = ("entities", "conversion", "step_conversion", "median_seconds", "
 
 class FunnelResult(Result):
     """Lazy funnel table: columns [grain], [by...], step, step_name, entities, conversion,
-    step_conversion, median_seconds, avg_seconds. Nothing runs until data is asked for."""
+    step_conversion, median_seconds, avg_seconds (not with times=False). Nothing runs until
+    data is asked for."""
 
     @property
     def query(self) -> FunnelQuery:
@@ -42,6 +44,10 @@ class FunnelResult(Result):
 
     def pivot(self, values: str = "entities") -> pd.DataFrame:
         """One row per group (period, by values), one column per step name."""
+        if values in TIME_COLUMNS and not self.query.times:
+            raise QueryError(
+                f"pivot({values!r}) needs the times: ask the funnel with times=True (the default)"
+            )
         if values not in PIVOT_VALUES:
             raise QueryError(
                 f"unknown pivot values {values!r}{suggest(values, PIVOT_VALUES)}: "

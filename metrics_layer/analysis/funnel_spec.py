@@ -15,15 +15,8 @@ from metrics_layer.registry import FieldRef
 
 ORDERS = ("sequential", "strict", "any")
 STRATEGIES = ("asof", "window")
-RESULT_COLUMNS = (
-    "step",
-    "step_name",
-    "entities",
-    "conversion",
-    "step_conversion",
-    "median_seconds",
-    "avg_seconds",
-)
+TIME_COLUMNS = ("median_seconds", "avg_seconds")
+RESULT_COLUMNS = ("step", "step_name", "entities", "conversion", "step_conversion", *TIME_COLUMNS)
 
 
 @dataclass(frozen=True)
@@ -79,6 +72,7 @@ class FunnelQuery:
         return Grain.of(self.grain, self.week_start) if self.grain else None
 
     exclusive: bool = False  # window_boundary: exclusive (a step at exactly `window` fails)
+    times: bool = True  # median_seconds / avg_seconds computed (else counts only)
 
     @property
     def n_steps(self) -> int:
@@ -149,6 +143,7 @@ class FunnelQuery:
         lines.append(
             "  entity counted once, at its furthest step over its clean attempts"
             + (f", per {self.period.describe()} of step 1" if self.period else "")
+            + ("" if self.times else " (counts only: times=False, no median/avg seconds)")
         )
         if self.by:
             lines.append(

@@ -10,6 +10,8 @@ then one row per (period, by values, step).
   step 1); NULL when the divisor is 0.
 - `median_seconds` / `avg_seconds` at step k >= 2: step k time minus step k-1 time on the
   counted attempt, over entities that reached step k; zero durations (ties) are included.
+  With `times=False` they are left out, and the counted attempt reduces to the furthest step
+  (a GROUP BY instead of a row_number() ranking of every attempt).
 - A breakdown value is first-touch: the value on the entity's earliest step event (at or after
   start, before end + window) with a non-NULL value; ties at one instant take the smallest.
 """
@@ -30,12 +32,18 @@ _RN = "__rn"
 
 
 def counted(attempts: ir.Table, q: FunnelQuery) -> ir.Table:
-    """The counted attempt of each entity (and period): columns of `attempts`."""
+    """The counted attempt of each entity (and period): columns of `attempts`; without
+    times only the entity, [period] and its furthest step (a grouped maximum)."""
     a = attempts.filter(attempts[CLEAN])
+    if not q.times:
+        keys = [E, *([P] if q.grain else [])]
+        return a.group_by(keys).aggregate(**{DEPTH: a[DEPTH].max()})
     times = [a[t_col(k)] for k in range(q.n_steps, 0, -1)]
     last = ibis.coalesce(*times) if len(times) > 1 else times[0]
     order = [ibis.desc(a[DEPTH]), ibis.asc(last)]
-    order += [ibis.desc(a[t_col(k)]) for k in range(1, q.n_steps)]
+    # With disjoint steps an attempt's later steps are a function of its step-1 time (each is
+    # the next match after the previous one), so the start time alone breaks the ties.
+    order += [ibis.desc(a[t_col(k)]) for k in range(1, 2 if q.disjoint else q.n_steps)]
     part = [a[E], *([a[P]] if q.grain else [])]
     ranked = a.mutate(**{_RN: ibis.row_number().over(group_by=part, order_by=order)})
     return ranked.filter(ranked[_RN] == 0).drop(_RN)
@@ -82,7 +90,7 @@ def summarize(best: ir.Table, ev: ir.Table, q: FunnelQuery) -> ir.Table:
         aggs[f"__n{k}"] = best.count(where=best[DEPTH] >= k).fill_null(
             0
         )  # Spark: SUM, NULL if empty
-        if k >= 2 and q.order != "any":
+        if k >= 2 and q.order != "any" and q.times:
             secs = (best[t_col(k)] - best[t_col(k - 1)]).cast(dt.float64) / 1_000_000
             aggs[f"__med{k}"] = secs.median()
             aggs[f"__avg{k}"] = secs.mean()
@@ -103,6 +111,12 @@ def summarize(best: ir.Table, ev: ir.Table, q: FunnelQuery) -> ir.Table:
     timed = range(2, n + 1) if q.order != "any" else range(0)
     entities = pick(count, dt.int64)
     first = wide["__n1"].cast(dt.float64).nullif(0)
+    times = {}
+    if q.times:
+        times = {
+            "median_seconds": pick({k: wide[f"__med{k}"] for k in timed}, dt.float64),
+            "avg_seconds": pick({k: wide[f"__avg{k}"] for k in timed}, dt.float64),
+        }
     table = wide.select(
         *keys,
         step=step,
@@ -112,7 +126,6 @@ def summarize(best: ir.Table, ev: ir.Table, q: FunnelQuery) -> ir.Table:
         entities=entities,
         conversion=entities.cast(dt.float64) / first,
         step_conversion=entities.cast(dt.float64) / pick(prev, dt.float64).nullif(0),
-        median_seconds=pick({k: wide[f"__med{k}"] for k in timed}, dt.float64),
-        avg_seconds=pick({k: wide[f"__avg{k}"] for k in timed}, dt.float64),
+        **times,
     )
     return table.order_by([*keys, "step"])

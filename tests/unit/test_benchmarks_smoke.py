@@ -11,7 +11,7 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from benchmarks import bench_compile, bench_kpi, run
+from benchmarks import bench_compile, bench_funnel, bench_kpi, product_data, run
 from benchmarks.harness import compare_tables, ensure_data, time_alternating
 
 EVENTS = 20_000
@@ -37,6 +37,54 @@ def test_kpi_cases_return_rows(db_path: str) -> None:
     for case in bench_kpi.CASES:
         table = bench_kpi.fetch_layer(con, layer.query(case.metrics, **case.query).expr)
         assert table.num_rows > 0, case.name
+
+
+def test_funnel_cases_equal_hand_written_sql(db_path: str) -> None:
+    rows = bench_funnel.run(EVENTS, db_path, repeat=1, progress=None, clickhouse=False)
+    names = ["funnel4_asof", "funnel4_window", "product_funnel4", "product_funnel4_counts"]
+    assert [r["name"] for r in rows] == names
+    for r in rows:
+        assert r["equal"], f"{r['name']}: {r['diff']}"
+        assert r["ratio"] > 0 and r["compile_ms"] > 0 and r["e2e_ratio"] > 0
+    assert rows[2]["users"] == EVENTS // 10
+
+
+def test_hand_written_funnel_sql_differs_when_wrong(db_path: str) -> None:
+    """The equality check has teeth: a hand SQL with an exclusive window boundary differs."""
+    import metrics_layer as ml
+
+    con = bench_funnel.connect(db_path)
+    layer = ml.load(bench_funnel.defs_folder(), con=con)
+    table = bench_funnel.fetch_layer(con, layer.funnel(bench_funnel.FUNNEL).expr)
+    good = bench_funnel.hand_sql()
+    assert bench_funnel.compare_tables(table, bench_funnel.fetch_sql(con, good)) is None
+    wrong = good.replace("THEN 1 WHEN", "THEN 2 WHEN", 1)  # signups counted as step 2
+    assert bench_funnel.compare_tables(table, bench_funnel.fetch_sql(con, wrong))
+
+
+def test_product_data_is_deterministic(tmp_path: Path) -> None:
+    import duckdb
+
+    def rows(name: str, seed: int) -> list[tuple]:
+        path = tmp_path / name
+        product_data.generate(path, users=300, seed=seed)
+        con = duckdb.connect(str(path), read_only=True)
+        try:
+            return con.sql("SELECT * FROM product_events").fetchall()
+        finally:
+            con.close()
+
+    first = rows("a.duckdb", 3)
+    assert first == rows("b.duckdb", 3) and first != rows("c.duckdb", 4)
+    assert [r[2] for r in first] == sorted(r[2] for r in first)  # stored in time order
+    assert any(r[0] is None for r in first)  # anonymous events
+    steps = [(r[0], r[2]) for r in first if r[0] is not None and r[1] in product_data.STEPS]
+    assert len(set(steps)) < len(steps)  # ties: two step events of a user in one second
+    views: dict[int, int] = {}
+    for user, kind, *_ in first:
+        if kind == "view_item" and user is not None:
+            views[user] = views.get(user, 0) + 1
+    assert max(views.values()) > 5 * (sum(views.values()) / len(views))  # skewed, repeated
 
 
 def test_compile_benchmark(db_path: str) -> None:

@@ -72,6 +72,19 @@ def test_pivot(layer):
         layer.funnel("f").pivot("entitys")
 
 
+def test_counts_only(layer):
+    res = layer.funnel("f", times=False)
+    assert res.columns == ["step", "step_name", "entities", "conversion", "step_conversion"]
+    assert res.to_pandas()["entities"].tolist() == [4, 3, 2]
+    assert "counts only" in res.explain() and "ROW_NUMBER" not in res.sql().upper()
+    assert "ROW_NUMBER" in layer.funnel("f").sql().upper()
+    assert res.pivot("conversion").iloc[0].tolist() == pytest.approx([1.0, 0.75, 0.5])
+    with pytest.raises(QueryError, match="times=True"):
+        res.pivot("median_seconds")
+    with pytest.raises(QueryError, match="times must be True or False"):
+        layer.funnel("f", times="no")
+
+
 def test_explain_and_sql(layer):
     res = layer.funnel("f", order="strict", by="platform", start="2024-01-01")
     text = res.explain()

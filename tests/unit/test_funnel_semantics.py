@@ -24,8 +24,13 @@ def plans(backend: Any) -> list[dict[str, str]]:
 
 
 def run(backend: Any, layer: Any, name: str = "f", **kw: Any) -> Any:
-    """The result table, after checking that every plan gives the same one."""
+    """The result table, after checking that every plan gives the same one, and that the
+    counts-only plan (times=False) gives the same table without the two time columns."""
     frames = [table(backend, funnel(layer, name, **kw, **p)) for p in plans(backend)]
+    counts_only = backend.fetch(funnel(layer, name, **kw, times=False).expr)
+    assert list(counts_only.columns) == [
+        c for c in frames[0].columns if c not in ("median_seconds", "avg_seconds")
+    ]
     keys = [
         c
         for c in frames[0].columns
@@ -41,6 +46,9 @@ def run(backend: Any, layer: Any, name: str = "f", **kw: Any) -> Any:
     ]
     for other in frames[1:]:
         assert_frames_equal(other, frames[0], sort_by=keys)
+    assert_frames_equal(
+        counts_only, frames[0].drop(columns=["median_seconds", "avg_seconds"]), sort_by=keys
+    )
     return frames[0].sort_values(keys).reset_index(drop=True)
 
 

@@ -42,227 +42,248 @@ WITH "t2" AS (
   ) AS "t1"
 )
 SELECT
-  CAST("t30"."step" AS Nullable(Int64)) AS "step",
+  CAST("t27"."step" AS Nullable(Int64)) AS "step",
   CASE
-    WHEN CAST("t30"."step" AS Nullable(Int64)) = 1
+    WHEN CAST("t27"."step" AS Nullable(Int64)) = 1
     THEN 'signup'
-    WHEN CAST("t30"."step" AS Nullable(Int64)) = 2
+    WHEN CAST("t27"."step" AS Nullable(Int64)) = 2
     THEN 'profile_completed'
-    WHEN CAST("t30"."step" AS Nullable(Int64)) = 3
+    WHEN CAST("t27"."step" AS Nullable(Int64)) = 3
     THEN 'application'
-    WHEN CAST("t30"."step" AS Nullable(Int64)) = 4
+    WHEN CAST("t27"."step" AS Nullable(Int64)) = 4
     THEN 'task_accepted'
-    WHEN CAST("t30"."step" AS Nullable(Int64)) = 5
+    WHEN CAST("t27"."step" AS Nullable(Int64)) = 5
     THEN 'task_completed'
     ELSE CAST(NULL AS Nullable(String))
   END AS "step_name",
   CASE
-    WHEN CAST("t30"."step" AS Nullable(Int64)) = 1
-    THEN "t30"."__n1"
-    WHEN CAST("t30"."step" AS Nullable(Int64)) = 2
-    THEN "t30"."__n2"
-    WHEN CAST("t30"."step" AS Nullable(Int64)) = 3
-    THEN "t30"."__n3"
-    WHEN CAST("t30"."step" AS Nullable(Int64)) = 4
-    THEN "t30"."__n4"
-    WHEN CAST("t30"."step" AS Nullable(Int64)) = 5
-    THEN "t30"."__n5"
+    WHEN CAST("t27"."step" AS Nullable(Int64)) = 1
+    THEN "t27"."__n1"
+    WHEN CAST("t27"."step" AS Nullable(Int64)) = 2
+    THEN "t27"."__n2"
+    WHEN CAST("t27"."step" AS Nullable(Int64)) = 3
+    THEN "t27"."__n3"
+    WHEN CAST("t27"."step" AS Nullable(Int64)) = 4
+    THEN "t27"."__n4"
+    WHEN CAST("t27"."step" AS Nullable(Int64)) = 5
+    THEN "t27"."__n5"
     ELSE CAST(NULL AS Nullable(Int64))
   END AS "entities",
   CAST(CASE
-    WHEN CAST("t30"."step" AS Nullable(Int64)) = 1
-    THEN "t30"."__n1"
-    WHEN CAST("t30"."step" AS Nullable(Int64)) = 2
-    THEN "t30"."__n2"
-    WHEN CAST("t30"."step" AS Nullable(Int64)) = 3
-    THEN "t30"."__n3"
-    WHEN CAST("t30"."step" AS Nullable(Int64)) = 4
-    THEN "t30"."__n4"
-    WHEN CAST("t30"."step" AS Nullable(Int64)) = 5
-    THEN "t30"."__n5"
+    WHEN CAST("t27"."step" AS Nullable(Int64)) = 1
+    THEN "t27"."__n1"
+    WHEN CAST("t27"."step" AS Nullable(Int64)) = 2
+    THEN "t27"."__n2"
+    WHEN CAST("t27"."step" AS Nullable(Int64)) = 3
+    THEN "t27"."__n3"
+    WHEN CAST("t27"."step" AS Nullable(Int64)) = 4
+    THEN "t27"."__n4"
+    WHEN CAST("t27"."step" AS Nullable(Int64)) = 5
+    THEN "t27"."__n5"
     ELSE CAST(NULL AS Nullable(Int64))
-  END AS Nullable(Float64)) / nullIf(CAST("t30"."__n1" AS Nullable(Float64)), 0) AS "conversion",
+  END AS Nullable(Float64)) / nullIf(CAST("t27"."__n1" AS Nullable(Float64)), 0) AS "conversion",
   CAST(CASE
-    WHEN CAST("t30"."step" AS Nullable(Int64)) = 1
-    THEN "t30"."__n1"
-    WHEN CAST("t30"."step" AS Nullable(Int64)) = 2
-    THEN "t30"."__n2"
-    WHEN CAST("t30"."step" AS Nullable(Int64)) = 3
-    THEN "t30"."__n3"
-    WHEN CAST("t30"."step" AS Nullable(Int64)) = 4
-    THEN "t30"."__n4"
-    WHEN CAST("t30"."step" AS Nullable(Int64)) = 5
-    THEN "t30"."__n5"
+    WHEN CAST("t27"."step" AS Nullable(Int64)) = 1
+    THEN "t27"."__n1"
+    WHEN CAST("t27"."step" AS Nullable(Int64)) = 2
+    THEN "t27"."__n2"
+    WHEN CAST("t27"."step" AS Nullable(Int64)) = 3
+    THEN "t27"."__n3"
+    WHEN CAST("t27"."step" AS Nullable(Int64)) = 4
+    THEN "t27"."__n4"
+    WHEN CAST("t27"."step" AS Nullable(Int64)) = 5
+    THEN "t27"."__n5"
     ELSE CAST(NULL AS Nullable(Int64))
   END AS Nullable(Float64)) / nullIf(
     CASE
-      WHEN CAST("t30"."step" AS Nullable(Int64)) = 1
-      THEN CAST("t30"."__n1" AS Nullable(Float64))
-      WHEN CAST("t30"."step" AS Nullable(Int64)) = 2
-      THEN CAST("t30"."__n1" AS Nullable(Float64))
-      WHEN CAST("t30"."step" AS Nullable(Int64)) = 3
-      THEN CAST("t30"."__n2" AS Nullable(Float64))
-      WHEN CAST("t30"."step" AS Nullable(Int64)) = 4
-      THEN CAST("t30"."__n3" AS Nullable(Float64))
-      WHEN CAST("t30"."step" AS Nullable(Int64)) = 5
-      THEN CAST("t30"."__n4" AS Nullable(Float64))
+      WHEN CAST("t27"."step" AS Nullable(Int64)) = 1
+      THEN CAST("t27"."__n1" AS Nullable(Float64))
+      WHEN CAST("t27"."step" AS Nullable(Int64)) = 2
+      THEN CAST("t27"."__n1" AS Nullable(Float64))
+      WHEN CAST("t27"."step" AS Nullable(Int64)) = 3
+      THEN CAST("t27"."__n2" AS Nullable(Float64))
+      WHEN CAST("t27"."step" AS Nullable(Int64)) = 4
+      THEN CAST("t27"."__n3" AS Nullable(Float64))
+      WHEN CAST("t27"."step" AS Nullable(Int64)) = 5
+      THEN CAST("t27"."__n4" AS Nullable(Float64))
       ELSE CAST(NULL AS Nullable(Float64))
     END,
     0
   ) AS "step_conversion",
   CASE
-    WHEN CAST("t30"."step" AS Nullable(Int64)) = 2
-    THEN "t30"."__med2"
-    WHEN CAST("t30"."step" AS Nullable(Int64)) = 3
-    THEN "t30"."__med3"
-    WHEN CAST("t30"."step" AS Nullable(Int64)) = 4
-    THEN "t30"."__med4"
-    WHEN CAST("t30"."step" AS Nullable(Int64)) = 5
-    THEN "t30"."__med5"
+    WHEN CAST("t27"."step" AS Nullable(Int64)) = 2
+    THEN "t27"."__med2"
+    WHEN CAST("t27"."step" AS Nullable(Int64)) = 3
+    THEN "t27"."__med3"
+    WHEN CAST("t27"."step" AS Nullable(Int64)) = 4
+    THEN "t27"."__med4"
+    WHEN CAST("t27"."step" AS Nullable(Int64)) = 5
+    THEN "t27"."__med5"
     ELSE CAST(NULL AS Nullable(Float64))
   END AS "median_seconds",
   CASE
-    WHEN CAST("t30"."step" AS Nullable(Int64)) = 2
-    THEN "t30"."__avg2"
-    WHEN CAST("t30"."step" AS Nullable(Int64)) = 3
-    THEN "t30"."__avg3"
-    WHEN CAST("t30"."step" AS Nullable(Int64)) = 4
-    THEN "t30"."__avg4"
-    WHEN CAST("t30"."step" AS Nullable(Int64)) = 5
-    THEN "t30"."__avg5"
+    WHEN CAST("t27"."step" AS Nullable(Int64)) = 2
+    THEN "t27"."__avg2"
+    WHEN CAST("t27"."step" AS Nullable(Int64)) = 3
+    THEN "t27"."__avg3"
+    WHEN CAST("t27"."step" AS Nullable(Int64)) = 4
+    THEN "t27"."__avg4"
+    WHEN CAST("t27"."step" AS Nullable(Int64)) = 5
+    THEN "t27"."__avg5"
     ELSE CAST(NULL AS Nullable(Float64))
   END AS "avg_seconds"
 FROM (
   SELECT
-    "t29"."__n1" AS "__n1",
-    "t29"."__n2" AS "__n2",
-    "t29"."__med2" AS "__med2",
-    "t29"."__avg2" AS "__avg2",
-    "t29"."__n3" AS "__n3",
-    "t29"."__med3" AS "__med3",
-    "t29"."__avg3" AS "__avg3",
-    "t29"."__n4" AS "__n4",
-    "t29"."__med4" AS "__med4",
-    "t29"."__avg4" AS "__avg4",
-    "t29"."__n5" AS "__n5",
-    "t29"."__med5" AS "__med5",
-    "t29"."__avg5" AS "__avg5",
+    "t26"."__n1" AS "__n1",
+    "t26"."__n2" AS "__n2",
+    "t26"."__med2" AS "__med2",
+    "t26"."__avg2" AS "__avg2",
+    "t26"."__n3" AS "__n3",
+    "t26"."__med3" AS "__med3",
+    "t26"."__avg3" AS "__avg3",
+    "t26"."__n4" AS "__n4",
+    "t26"."__med4" AS "__med4",
+    "t26"."__avg4" AS "__avg4",
+    "t26"."__n5" AS "__n5",
+    "t26"."__med5" AS "__med5",
+    "t26"."__avg5" AS "__avg5",
     arrayJoin([1, 2, 3, 4, 5]) AS "step"
   FROM (
     SELECT
-      COALESCE(countIf("t28"."__depth" >= 1), 0) AS "__n1",
-      COALESCE(countIf("t28"."__depth" >= 2), 0) AS "__n2",
-      quantileExactExclusive(CAST("t28"."__t2" - "t28"."__t1" AS Nullable(Float64)) / 1000000) AS "__med2",
-      AVG(CAST("t28"."__t2" - "t28"."__t1" AS Nullable(Float64)) / 1000000) AS "__avg2",
-      COALESCE(countIf("t28"."__depth" >= 3), 0) AS "__n3",
-      quantileExactExclusive(CAST("t28"."__t3" - "t28"."__t2" AS Nullable(Float64)) / 1000000) AS "__med3",
-      AVG(CAST("t28"."__t3" - "t28"."__t2" AS Nullable(Float64)) / 1000000) AS "__avg3",
-      COALESCE(countIf("t28"."__depth" >= 4), 0) AS "__n4",
-      quantileExactExclusive(CAST("t28"."__t4" - "t28"."__t3" AS Nullable(Float64)) / 1000000) AS "__med4",
-      AVG(CAST("t28"."__t4" - "t28"."__t3" AS Nullable(Float64)) / 1000000) AS "__avg4",
-      COALESCE(countIf("t28"."__depth" >= 5), 0) AS "__n5",
-      quantileExactExclusive(CAST("t28"."__t5" - "t28"."__t4" AS Nullable(Float64)) / 1000000) AS "__med5",
-      AVG(CAST("t28"."__t5" - "t28"."__t4" AS Nullable(Float64)) / 1000000) AS "__avg5"
+      COALESCE(countIf("t25"."__depth" >= 1), 0) AS "__n1",
+      COALESCE(countIf("t25"."__depth" >= 2), 0) AS "__n2",
+      quantileExactExclusive(CAST("t25"."__t2" - "t25"."__t1" AS Nullable(Float64)) / 1000000) AS "__med2",
+      AVG(CAST("t25"."__t2" - "t25"."__t1" AS Nullable(Float64)) / 1000000) AS "__avg2",
+      COALESCE(countIf("t25"."__depth" >= 3), 0) AS "__n3",
+      quantileExactExclusive(CAST("t25"."__t3" - "t25"."__t2" AS Nullable(Float64)) / 1000000) AS "__med3",
+      AVG(CAST("t25"."__t3" - "t25"."__t2" AS Nullable(Float64)) / 1000000) AS "__avg3",
+      COALESCE(countIf("t25"."__depth" >= 4), 0) AS "__n4",
+      quantileExactExclusive(CAST("t25"."__t4" - "t25"."__t3" AS Nullable(Float64)) / 1000000) AS "__med4",
+      AVG(CAST("t25"."__t4" - "t25"."__t3" AS Nullable(Float64)) / 1000000) AS "__avg4",
+      COALESCE(countIf("t25"."__depth" >= 5), 0) AS "__n5",
+      quantileExactExclusive(CAST("t25"."__t5" - "t25"."__t4" AS Nullable(Float64)) / 1000000) AS "__med5",
+      AVG(CAST("t25"."__t5" - "t25"."__t4" AS Nullable(Float64)) / 1000000) AS "__avg5"
     FROM (
       SELECT
-        "t27".*
+        "t24".*
         EXCEPT ("__rn")
       FROM (
         SELECT
           *
         FROM (
           SELECT
-            "t25"."__e" AS "__e",
-            "t25"."__t1" AS "__t1",
-            "t25"."__t2" AS "__t2",
-            "t25"."__t3" AS "__t3",
-            "t25"."__t4" AS "__t4",
-            "t25"."__t5" AS "__t5",
-            "t25"."__depth" AS "__depth",
-            "t25"."__clean" AS "__clean",
+            "t22"."__e" AS "__e",
+            "t22"."__t1" AS "__t1",
+            "t22"."__t2" AS "__t2",
+            "t22"."__t3" AS "__t3",
+            "t22"."__t4" AS "__t4",
+            "t22"."__t5" AS "__t5",
+            "t22"."__depth" AS "__depth",
+            "t22"."__clean" AS "__clean",
             ROW_NUMBER() OVER (
-              PARTITION BY "t25"."__e"
-              ORDER BY "t25"."__depth" DESC, COALESCE("t25"."__t5", "t25"."__t4", "t25"."__t3", "t25"."__t2", "t25"."__t1") ASC, "t25"."__t1" DESC, "t25"."__t2" DESC, "t25"."__t3" DESC, "t25"."__t4" DESC
+              PARTITION BY "t22"."__e"
+              ORDER BY "t22"."__depth" DESC, COALESCE("t22"."__t5", "t22"."__t4", "t22"."__t3", "t22"."__t2", "t22"."__t1") ASC, "t22"."__t1" DESC
               ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING
             ) - 1 AS "__rn"
           FROM (
             SELECT
-              "t24"."__e" AS "__e",
-              "t24"."__t1" AS "__t1",
-              "t24"."__t2" AS "__t2",
-              "t24"."__t3" AS "__t3",
-              "t24"."__t4" AS "__t4",
-              "t24"."__t5" AS "__t5",
-              1 + CAST(CASE WHEN isNotNull("t24"."__t2") THEN 1 ELSE 0 END AS Nullable(Int64)) + CAST(CASE WHEN isNotNull("t24"."__t3") THEN 1 ELSE 0 END AS Nullable(Int64)) + CAST(CASE WHEN isNotNull("t24"."__t4") THEN 1 ELSE 0 END AS Nullable(Int64)) + CAST(CASE WHEN isNotNull("t24"."__t5") THEN 1 ELSE 0 END AS Nullable(Int64)) AS "__depth",
+              "t21"."__e" AS "__e",
+              "t21"."__t1" AS "__t1",
+              "t21"."__t2" AS "__t2",
+              "t21"."__t3" AS "__t3",
+              "t21"."__t4" AS "__t4",
+              "t21"."__t5" AS "__t5",
+              1 + CAST(CASE WHEN isNotNull("t21"."__t2") THEN 1 ELSE 0 END AS Nullable(Int64)) + CAST(CASE WHEN isNotNull("t21"."__t3") THEN 1 ELSE 0 END AS Nullable(Int64)) + CAST(CASE WHEN isNotNull("t21"."__t4") THEN 1 ELSE 0 END AS Nullable(Int64)) + CAST(CASE WHEN isNotNull("t21"."__t5") THEN 1 ELSE 0 END AS Nullable(Int64)) AS "__depth",
               TRUE AS "__clean"
             FROM (
               SELECT
-                "t23"."__e" AS "__e",
-                "t23"."__t1" AS "__t1",
-                "t23"."__t2" AS "__t2",
-                "t23"."__t3" AS "__t3",
-                "t23"."__t4" AS "__t4",
+                "t20"."__e" AS "__e",
+                "t20"."__t1" AS "__t1",
+                "t20"."__t2" AS "__t2",
+                "t20"."__t3" AS "__t3",
+                "t20"."__t4" AS "__t4",
                 CASE
                   WHEN (
-                    "t9"."__rk" - "t23"."__t1"
+                    "t7"."__rk" - "t20"."__t1"
                   ) <= 2592000000000
-                  THEN "t9"."__rk"
+                  THEN "t7"."__rk"
                   ELSE CAST(NULL AS Nullable(Int64))
                 END AS "__t5"
               FROM (
                 SELECT
-                  "t20"."__e" AS "__e",
-                  "t20"."__t1" AS "__t1",
-                  "t20"."__t2" AS "__t2",
-                  "t20"."__t3" AS "__t3",
+                  "t17"."__e" AS "__e",
+                  "t17"."__t1" AS "__t1",
+                  "t17"."__t2" AS "__t2",
+                  "t17"."__t3" AS "__t3",
                   CASE
                     WHEN (
-                      "t10"."__rk" - "t20"."__t1"
+                      "t8"."__rk" - "t17"."__t1"
                     ) <= 2592000000000
-                    THEN "t10"."__rk"
+                    THEN "t8"."__rk"
                     ELSE CAST(NULL AS Nullable(Int64))
                   END AS "__t4"
                 FROM (
                   SELECT
-                    "t17"."__e" AS "__e",
-                    "t17"."__t1" AS "__t1",
-                    "t17"."__t2" AS "__t2",
+                    "t14"."__e" AS "__e",
+                    "t14"."__t1" AS "__t1",
+                    "t14"."__t2" AS "__t2",
                     CASE
                       WHEN (
-                        "t11"."__rk" - "t17"."__t1"
+                        "t9"."__rk" - "t14"."__t1"
                       ) <= 2592000000000
-                      THEN "t11"."__rk"
+                      THEN "t9"."__rk"
                       ELSE CAST(NULL AS Nullable(Int64))
                     END AS "__t3"
                   FROM (
                     SELECT
-                      "t14"."__e" AS "__e",
-                      "t14"."__t1" AS "__t1",
+                      "t11"."__e" AS "__e",
+                      "t11"."__t" AS "__t1",
                       CASE
                         WHEN (
-                          "t13"."__rk" - "t14"."__t1"
-                        ) <= 2592000000000
-                        THEN "t13"."__rk"
+                          "t11"."__nk" = 2
+                        )
+                        AND (
+                          (
+                            "t11"."__nt" - "t11"."__t"
+                          ) <= 2592000000000
+                        )
+                        THEN "t11"."__nt"
                         ELSE CAST(NULL AS Nullable(Int64))
                       END AS "__t2"
                     FROM (
                       SELECT
-                        "t3"."__e" AS "__e",
-                        "t3"."__t" AS "__t1"
-                      FROM "t2" AS "t3"
-                      WHERE
-                        "t3"."__k" = 1
-                    ) AS "t14"
-                    ASOF LEFT JOIN (
-                      SELECT
-                        "t3"."__e" AS "__re",
-                        "t3"."__t" AS "__rk"
-                      FROM "t2" AS "t3"
-                      WHERE
-                        "t3"."__k" = 2
-                    ) AS "t13"
-                      ON "t14"."__t1" <= "t13"."__rk" AND "t14"."__e" = "t13"."__re"
-                  ) AS "t17"
+                        "t10"."__e" AS "__e",
+                        "t10"."__t" AS "__t",
+                        "t10"."__k" AS "__k",
+                        leadInFrame("t10"."__k") OVER (
+                          PARTITION BY "t10"."__e"
+                          ORDER BY "t10"."__t" ASC, "t10"."__k" ASC
+                          ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING
+                        ) AS "__nk",
+                        leadInFrame("t10"."__t") OVER (
+                          PARTITION BY "t10"."__e"
+                          ORDER BY "t10"."__t" ASC, "t10"."__k" ASC
+                          ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING
+                        ) AS "__nt"
+                      FROM (
+                        SELECT
+                          *
+                        FROM "t2" AS "t3"
+                        WHERE
+                          (
+                            "t3"."__k" = 1
+                          ) OR (
+                            "t3"."__k" = 2
+                          )
+                      ) AS "t10"
+                    ) AS "t11"
+                    WHERE
+                      "t11"."__k" = 1 AND (
+                        isNull("t11"."__nk") OR (
+                          "t11"."__nk" <> 1
+                        )
+                      )
+                  ) AS "t14"
                   ASOF LEFT JOIN (
                     SELECT
                       "t3"."__e" AS "__re",
@@ -270,9 +291,9 @@ FROM (
                     FROM "t2" AS "t3"
                     WHERE
                       "t3"."__k" = 3
-                  ) AS "t11"
-                    ON "t17"."__t2" <= "t11"."__rk" AND "t17"."__e" = "t11"."__re"
-                ) AS "t20"
+                  ) AS "t9"
+                    ON "t14"."__t2" <= "t9"."__rk" AND "t14"."__e" = "t9"."__re"
+                ) AS "t17"
                 ASOF LEFT JOIN (
                   SELECT
                     "t3"."__e" AS "__re",
@@ -280,9 +301,9 @@ FROM (
                   FROM "t2" AS "t3"
                   WHERE
                     "t3"."__k" = 4
-                ) AS "t10"
-                  ON "t20"."__t3" <= "t10"."__rk" AND "t20"."__e" = "t10"."__re"
-              ) AS "t23"
+                ) AS "t8"
+                  ON "t17"."__t3" <= "t8"."__rk" AND "t17"."__e" = "t8"."__re"
+              ) AS "t20"
               ASOF LEFT JOIN (
                 SELECT
                   "t3"."__e" AS "__re",
@@ -290,18 +311,18 @@ FROM (
                 FROM "t2" AS "t3"
                 WHERE
                   "t3"."__k" = 5
-              ) AS "t9"
-                ON "t23"."__t4" <= "t9"."__rk" AND "t23"."__e" = "t9"."__re"
-            ) AS "t24"
+              ) AS "t7"
+                ON "t20"."__t4" <= "t7"."__rk" AND "t20"."__e" = "t7"."__re"
+            ) AS "t21"
             WHERE
               TRUE
-          ) AS "t25"
-        ) AS "t26"
+          ) AS "t22"
+        ) AS "t23"
         WHERE
-          "t26"."__rn" = 0
-      ) AS "t27"
-    ) AS "t28"
-  ) AS "t29"
-) AS "t30"
+          "t23"."__rn" = 0
+      ) AS "t24"
+    ) AS "t25"
+  ) AS "t26"
+) AS "t27"
 ORDER BY
-  CAST("t30"."step" AS Nullable(Int64)) ASC
+  CAST("t27"."step" AS Nullable(Int64)) ASC

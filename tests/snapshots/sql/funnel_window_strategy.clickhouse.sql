@@ -42,170 +42,170 @@ WITH "t2" AS (
   ) AS "t1"
 )
 SELECT
-  CAST("t28"."step" AS Nullable(Int64)) AS "step",
+  CAST("t26"."step" AS Nullable(Int64)) AS "step",
   CASE
-    WHEN CAST("t28"."step" AS Nullable(Int64)) = 1
+    WHEN CAST("t26"."step" AS Nullable(Int64)) = 1
     THEN 'signup'
-    WHEN CAST("t28"."step" AS Nullable(Int64)) = 2
+    WHEN CAST("t26"."step" AS Nullable(Int64)) = 2
     THEN 'profile_completed'
-    WHEN CAST("t28"."step" AS Nullable(Int64)) = 3
+    WHEN CAST("t26"."step" AS Nullable(Int64)) = 3
     THEN 'application'
-    WHEN CAST("t28"."step" AS Nullable(Int64)) = 4
+    WHEN CAST("t26"."step" AS Nullable(Int64)) = 4
     THEN 'task_accepted'
-    WHEN CAST("t28"."step" AS Nullable(Int64)) = 5
+    WHEN CAST("t26"."step" AS Nullable(Int64)) = 5
     THEN 'task_completed'
     ELSE CAST(NULL AS Nullable(String))
   END AS "step_name",
   CASE
-    WHEN CAST("t28"."step" AS Nullable(Int64)) = 1
-    THEN "t28"."__n1"
-    WHEN CAST("t28"."step" AS Nullable(Int64)) = 2
-    THEN "t28"."__n2"
-    WHEN CAST("t28"."step" AS Nullable(Int64)) = 3
-    THEN "t28"."__n3"
-    WHEN CAST("t28"."step" AS Nullable(Int64)) = 4
-    THEN "t28"."__n4"
-    WHEN CAST("t28"."step" AS Nullable(Int64)) = 5
-    THEN "t28"."__n5"
+    WHEN CAST("t26"."step" AS Nullable(Int64)) = 1
+    THEN "t26"."__n1"
+    WHEN CAST("t26"."step" AS Nullable(Int64)) = 2
+    THEN "t26"."__n2"
+    WHEN CAST("t26"."step" AS Nullable(Int64)) = 3
+    THEN "t26"."__n3"
+    WHEN CAST("t26"."step" AS Nullable(Int64)) = 4
+    THEN "t26"."__n4"
+    WHEN CAST("t26"."step" AS Nullable(Int64)) = 5
+    THEN "t26"."__n5"
     ELSE CAST(NULL AS Nullable(Int64))
   END AS "entities",
   CAST(CASE
-    WHEN CAST("t28"."step" AS Nullable(Int64)) = 1
-    THEN "t28"."__n1"
-    WHEN CAST("t28"."step" AS Nullable(Int64)) = 2
-    THEN "t28"."__n2"
-    WHEN CAST("t28"."step" AS Nullable(Int64)) = 3
-    THEN "t28"."__n3"
-    WHEN CAST("t28"."step" AS Nullable(Int64)) = 4
-    THEN "t28"."__n4"
-    WHEN CAST("t28"."step" AS Nullable(Int64)) = 5
-    THEN "t28"."__n5"
+    WHEN CAST("t26"."step" AS Nullable(Int64)) = 1
+    THEN "t26"."__n1"
+    WHEN CAST("t26"."step" AS Nullable(Int64)) = 2
+    THEN "t26"."__n2"
+    WHEN CAST("t26"."step" AS Nullable(Int64)) = 3
+    THEN "t26"."__n3"
+    WHEN CAST("t26"."step" AS Nullable(Int64)) = 4
+    THEN "t26"."__n4"
+    WHEN CAST("t26"."step" AS Nullable(Int64)) = 5
+    THEN "t26"."__n5"
     ELSE CAST(NULL AS Nullable(Int64))
-  END AS Nullable(Float64)) / nullIf(CAST("t28"."__n1" AS Nullable(Float64)), 0) AS "conversion",
+  END AS Nullable(Float64)) / nullIf(CAST("t26"."__n1" AS Nullable(Float64)), 0) AS "conversion",
   CAST(CASE
-    WHEN CAST("t28"."step" AS Nullable(Int64)) = 1
-    THEN "t28"."__n1"
-    WHEN CAST("t28"."step" AS Nullable(Int64)) = 2
-    THEN "t28"."__n2"
-    WHEN CAST("t28"."step" AS Nullable(Int64)) = 3
-    THEN "t28"."__n3"
-    WHEN CAST("t28"."step" AS Nullable(Int64)) = 4
-    THEN "t28"."__n4"
-    WHEN CAST("t28"."step" AS Nullable(Int64)) = 5
-    THEN "t28"."__n5"
+    WHEN CAST("t26"."step" AS Nullable(Int64)) = 1
+    THEN "t26"."__n1"
+    WHEN CAST("t26"."step" AS Nullable(Int64)) = 2
+    THEN "t26"."__n2"
+    WHEN CAST("t26"."step" AS Nullable(Int64)) = 3
+    THEN "t26"."__n3"
+    WHEN CAST("t26"."step" AS Nullable(Int64)) = 4
+    THEN "t26"."__n4"
+    WHEN CAST("t26"."step" AS Nullable(Int64)) = 5
+    THEN "t26"."__n5"
     ELSE CAST(NULL AS Nullable(Int64))
   END AS Nullable(Float64)) / nullIf(
     CASE
-      WHEN CAST("t28"."step" AS Nullable(Int64)) = 1
-      THEN CAST("t28"."__n1" AS Nullable(Float64))
-      WHEN CAST("t28"."step" AS Nullable(Int64)) = 2
-      THEN CAST("t28"."__n1" AS Nullable(Float64))
-      WHEN CAST("t28"."step" AS Nullable(Int64)) = 3
-      THEN CAST("t28"."__n2" AS Nullable(Float64))
-      WHEN CAST("t28"."step" AS Nullable(Int64)) = 4
-      THEN CAST("t28"."__n3" AS Nullable(Float64))
-      WHEN CAST("t28"."step" AS Nullable(Int64)) = 5
-      THEN CAST("t28"."__n4" AS Nullable(Float64))
+      WHEN CAST("t26"."step" AS Nullable(Int64)) = 1
+      THEN CAST("t26"."__n1" AS Nullable(Float64))
+      WHEN CAST("t26"."step" AS Nullable(Int64)) = 2
+      THEN CAST("t26"."__n1" AS Nullable(Float64))
+      WHEN CAST("t26"."step" AS Nullable(Int64)) = 3
+      THEN CAST("t26"."__n2" AS Nullable(Float64))
+      WHEN CAST("t26"."step" AS Nullable(Int64)) = 4
+      THEN CAST("t26"."__n3" AS Nullable(Float64))
+      WHEN CAST("t26"."step" AS Nullable(Int64)) = 5
+      THEN CAST("t26"."__n4" AS Nullable(Float64))
       ELSE CAST(NULL AS Nullable(Float64))
     END,
     0
   ) AS "step_conversion",
   CASE
-    WHEN CAST("t28"."step" AS Nullable(Int64)) = 2
-    THEN "t28"."__med2"
-    WHEN CAST("t28"."step" AS Nullable(Int64)) = 3
-    THEN "t28"."__med3"
-    WHEN CAST("t28"."step" AS Nullable(Int64)) = 4
-    THEN "t28"."__med4"
-    WHEN CAST("t28"."step" AS Nullable(Int64)) = 5
-    THEN "t28"."__med5"
+    WHEN CAST("t26"."step" AS Nullable(Int64)) = 2
+    THEN "t26"."__med2"
+    WHEN CAST("t26"."step" AS Nullable(Int64)) = 3
+    THEN "t26"."__med3"
+    WHEN CAST("t26"."step" AS Nullable(Int64)) = 4
+    THEN "t26"."__med4"
+    WHEN CAST("t26"."step" AS Nullable(Int64)) = 5
+    THEN "t26"."__med5"
     ELSE CAST(NULL AS Nullable(Float64))
   END AS "median_seconds",
   CASE
-    WHEN CAST("t28"."step" AS Nullable(Int64)) = 2
-    THEN "t28"."__avg2"
-    WHEN CAST("t28"."step" AS Nullable(Int64)) = 3
-    THEN "t28"."__avg3"
-    WHEN CAST("t28"."step" AS Nullable(Int64)) = 4
-    THEN "t28"."__avg4"
-    WHEN CAST("t28"."step" AS Nullable(Int64)) = 5
-    THEN "t28"."__avg5"
+    WHEN CAST("t26"."step" AS Nullable(Int64)) = 2
+    THEN "t26"."__avg2"
+    WHEN CAST("t26"."step" AS Nullable(Int64)) = 3
+    THEN "t26"."__avg3"
+    WHEN CAST("t26"."step" AS Nullable(Int64)) = 4
+    THEN "t26"."__avg4"
+    WHEN CAST("t26"."step" AS Nullable(Int64)) = 5
+    THEN "t26"."__avg5"
     ELSE CAST(NULL AS Nullable(Float64))
   END AS "avg_seconds"
 FROM (
   SELECT
-    "t27"."__n1" AS "__n1",
-    "t27"."__n2" AS "__n2",
-    "t27"."__med2" AS "__med2",
-    "t27"."__avg2" AS "__avg2",
-    "t27"."__n3" AS "__n3",
-    "t27"."__med3" AS "__med3",
-    "t27"."__avg3" AS "__avg3",
-    "t27"."__n4" AS "__n4",
-    "t27"."__med4" AS "__med4",
-    "t27"."__avg4" AS "__avg4",
-    "t27"."__n5" AS "__n5",
-    "t27"."__med5" AS "__med5",
-    "t27"."__avg5" AS "__avg5",
+    "t25"."__n1" AS "__n1",
+    "t25"."__n2" AS "__n2",
+    "t25"."__med2" AS "__med2",
+    "t25"."__avg2" AS "__avg2",
+    "t25"."__n3" AS "__n3",
+    "t25"."__med3" AS "__med3",
+    "t25"."__avg3" AS "__avg3",
+    "t25"."__n4" AS "__n4",
+    "t25"."__med4" AS "__med4",
+    "t25"."__avg4" AS "__avg4",
+    "t25"."__n5" AS "__n5",
+    "t25"."__med5" AS "__med5",
+    "t25"."__avg5" AS "__avg5",
     arrayJoin([1, 2, 3, 4, 5]) AS "step"
   FROM (
     SELECT
-      COALESCE(countIf("t26"."__depth" >= 1), 0) AS "__n1",
-      COALESCE(countIf("t26"."__depth" >= 2), 0) AS "__n2",
-      quantileExactExclusive(CAST("t26"."__t2" - "t26"."__t1" AS Nullable(Float64)) / 1000000) AS "__med2",
-      AVG(CAST("t26"."__t2" - "t26"."__t1" AS Nullable(Float64)) / 1000000) AS "__avg2",
-      COALESCE(countIf("t26"."__depth" >= 3), 0) AS "__n3",
-      quantileExactExclusive(CAST("t26"."__t3" - "t26"."__t2" AS Nullable(Float64)) / 1000000) AS "__med3",
-      AVG(CAST("t26"."__t3" - "t26"."__t2" AS Nullable(Float64)) / 1000000) AS "__avg3",
-      COALESCE(countIf("t26"."__depth" >= 4), 0) AS "__n4",
-      quantileExactExclusive(CAST("t26"."__t4" - "t26"."__t3" AS Nullable(Float64)) / 1000000) AS "__med4",
-      AVG(CAST("t26"."__t4" - "t26"."__t3" AS Nullable(Float64)) / 1000000) AS "__avg4",
-      COALESCE(countIf("t26"."__depth" >= 5), 0) AS "__n5",
-      quantileExactExclusive(CAST("t26"."__t5" - "t26"."__t4" AS Nullable(Float64)) / 1000000) AS "__med5",
-      AVG(CAST("t26"."__t5" - "t26"."__t4" AS Nullable(Float64)) / 1000000) AS "__avg5"
+      COALESCE(countIf("t24"."__depth" >= 1), 0) AS "__n1",
+      COALESCE(countIf("t24"."__depth" >= 2), 0) AS "__n2",
+      quantileExactExclusive(CAST("t24"."__t2" - "t24"."__t1" AS Nullable(Float64)) / 1000000) AS "__med2",
+      AVG(CAST("t24"."__t2" - "t24"."__t1" AS Nullable(Float64)) / 1000000) AS "__avg2",
+      COALESCE(countIf("t24"."__depth" >= 3), 0) AS "__n3",
+      quantileExactExclusive(CAST("t24"."__t3" - "t24"."__t2" AS Nullable(Float64)) / 1000000) AS "__med3",
+      AVG(CAST("t24"."__t3" - "t24"."__t2" AS Nullable(Float64)) / 1000000) AS "__avg3",
+      COALESCE(countIf("t24"."__depth" >= 4), 0) AS "__n4",
+      quantileExactExclusive(CAST("t24"."__t4" - "t24"."__t3" AS Nullable(Float64)) / 1000000) AS "__med4",
+      AVG(CAST("t24"."__t4" - "t24"."__t3" AS Nullable(Float64)) / 1000000) AS "__avg4",
+      COALESCE(countIf("t24"."__depth" >= 5), 0) AS "__n5",
+      quantileExactExclusive(CAST("t24"."__t5" - "t24"."__t4" AS Nullable(Float64)) / 1000000) AS "__med5",
+      AVG(CAST("t24"."__t5" - "t24"."__t4" AS Nullable(Float64)) / 1000000) AS "__avg5"
     FROM (
       SELECT
-        "t25".*
+        "t23".*
         EXCEPT ("__rn")
       FROM (
         SELECT
           *
         FROM (
           SELECT
-            "t23"."__e" AS "__e",
-            "t23"."__t1" AS "__t1",
-            "t23"."__t2" AS "__t2",
-            "t23"."__t3" AS "__t3",
-            "t23"."__t4" AS "__t4",
-            "t23"."__t5" AS "__t5",
-            "t23"."__depth" AS "__depth",
-            "t23"."__clean" AS "__clean",
+            "t21"."__e" AS "__e",
+            "t21"."__t1" AS "__t1",
+            "t21"."__t2" AS "__t2",
+            "t21"."__t3" AS "__t3",
+            "t21"."__t4" AS "__t4",
+            "t21"."__t5" AS "__t5",
+            "t21"."__depth" AS "__depth",
+            "t21"."__clean" AS "__clean",
             ROW_NUMBER() OVER (
-              PARTITION BY "t23"."__e"
-              ORDER BY "t23"."__depth" DESC, COALESCE("t23"."__t5", "t23"."__t4", "t23"."__t3", "t23"."__t2", "t23"."__t1") ASC, "t23"."__t1" DESC, "t23"."__t2" DESC, "t23"."__t3" DESC, "t23"."__t4" DESC
+              PARTITION BY "t21"."__e"
+              ORDER BY "t21"."__depth" DESC, COALESCE("t21"."__t5", "t21"."__t4", "t21"."__t3", "t21"."__t2", "t21"."__t1") ASC, "t21"."__t1" DESC
               ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING
             ) - 1 AS "__rn"
           FROM (
             SELECT
-              "t22"."__e" AS "__e",
-              "t22"."__t1" AS "__t1",
-              "t22"."__t2" AS "__t2",
-              "t22"."__t3" AS "__t3",
-              "t22"."__t4" AS "__t4",
+              "t20"."__e" AS "__e",
+              "t20"."__t1" AS "__t1",
+              "t20"."__t2" AS "__t2",
+              "t20"."__t3" AS "__t3",
+              "t20"."__t4" AS "__t4",
               CASE
                 WHEN (
-                  "t22"."__ct" - "t22"."__t1"
+                  "t20"."__ct" - "t20"."__t1"
                 ) <= 2592000000000
-                THEN "t22"."__ct"
+                THEN "t20"."__ct"
                 ELSE CAST(NULL AS Nullable(Int64))
               END AS "__t5",
-              1 + CAST(CASE WHEN isNotNull("t22"."__t2") THEN 1 ELSE 0 END AS Nullable(Int64)) + CAST(CASE WHEN isNotNull("t22"."__t3") THEN 1 ELSE 0 END AS Nullable(Int64)) + CAST(CASE WHEN isNotNull("t22"."__t4") THEN 1 ELSE 0 END AS Nullable(Int64)) + CAST(CASE
+              1 + CAST(CASE WHEN isNotNull("t20"."__t2") THEN 1 ELSE 0 END AS Nullable(Int64)) + CAST(CASE WHEN isNotNull("t20"."__t3") THEN 1 ELSE 0 END AS Nullable(Int64)) + CAST(CASE WHEN isNotNull("t20"."__t4") THEN 1 ELSE 0 END AS Nullable(Int64)) + CAST(CASE
                 WHEN isNotNull(
                   CASE
                     WHEN (
-                      "t22"."__ct" - "t22"."__t1"
+                      "t20"."__ct" - "t20"."__t1"
                     ) <= 2592000000000
-                    THEN "t22"."__ct"
+                    THEN "t20"."__ct"
                     ELSE CAST(NULL AS Nullable(Int64))
                   END
                 )
@@ -215,19 +215,19 @@ FROM (
               TRUE AS "__clean"
             FROM (
               SELECT
-                "t21"."__e" AS "__e",
-                "t21"."__t1" AS "__t1",
-                "t21"."__t2" AS "__t2",
-                "t21"."__t3" AS "__t3",
-                "t21"."__t4" AS "__t4",
-                "t21"."__mk" AS "__mk",
-                "t21"."__side" AS "__side",
+                "t19"."__e" AS "__e",
+                "t19"."__t1" AS "__t1",
+                "t19"."__t2" AS "__t2",
+                "t19"."__t3" AS "__t3",
+                "t19"."__t4" AS "__t4",
+                "t19"."__mk" AS "__mk",
+                "t19"."__side" AS "__side",
                 CASE
-                  WHEN isNull("t21"."__mk")
+                  WHEN isNull("t19"."__mk")
                   THEN CAST(NULL AS Nullable(Int64))
-                  ELSE MIN("t21"."__ct") OVER (
-                    PARTITION BY "t21"."__e"
-                    ORDER BY "t21"."__mk" DESC, "t21"."__side" DESC
+                  ELSE MIN("t19"."__ct") OVER (
+                    PARTITION BY "t19"."__e"
+                    ORDER BY "t19"."__mk" DESC, "t19"."__side" DESC
                     ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
                   )
                 END AS "__ct"
@@ -236,41 +236,41 @@ FROM (
                   *
                 FROM (
                   SELECT
-                    "t19"."__e" AS "__e",
-                    "t19"."__t1" AS "__t1",
-                    "t19"."__t2" AS "__t2",
-                    "t19"."__t3" AS "__t3",
-                    "t19"."__t4" AS "__t4",
-                    "t19"."__t4" AS "__mk",
+                    "t17"."__e" AS "__e",
+                    "t17"."__t1" AS "__t1",
+                    "t17"."__t2" AS "__t2",
+                    "t17"."__t3" AS "__t3",
+                    "t17"."__t4" AS "__t4",
+                    "t17"."__t4" AS "__mk",
                     0 AS "__side",
                     CAST(NULL AS Nullable(Int64)) AS "__ct"
                   FROM (
                     SELECT
-                      "t18"."__e" AS "__e",
-                      "t18"."__t1" AS "__t1",
-                      "t18"."__t2" AS "__t2",
-                      "t18"."__t3" AS "__t3",
+                      "t16"."__e" AS "__e",
+                      "t16"."__t1" AS "__t1",
+                      "t16"."__t2" AS "__t2",
+                      "t16"."__t3" AS "__t3",
                       CASE
                         WHEN (
-                          "t18"."__ct" - "t18"."__t1"
+                          "t16"."__ct" - "t16"."__t1"
                         ) <= 2592000000000
-                        THEN "t18"."__ct"
+                        THEN "t16"."__ct"
                         ELSE CAST(NULL AS Nullable(Int64))
                       END AS "__t4"
                     FROM (
                       SELECT
-                        "t17"."__e" AS "__e",
-                        "t17"."__t1" AS "__t1",
-                        "t17"."__t2" AS "__t2",
-                        "t17"."__t3" AS "__t3",
-                        "t17"."__mk" AS "__mk",
-                        "t17"."__side" AS "__side",
+                        "t15"."__e" AS "__e",
+                        "t15"."__t1" AS "__t1",
+                        "t15"."__t2" AS "__t2",
+                        "t15"."__t3" AS "__t3",
+                        "t15"."__mk" AS "__mk",
+                        "t15"."__side" AS "__side",
                         CASE
-                          WHEN isNull("t17"."__mk")
+                          WHEN isNull("t15"."__mk")
                           THEN CAST(NULL AS Nullable(Int64))
-                          ELSE MIN("t17"."__ct") OVER (
-                            PARTITION BY "t17"."__e"
-                            ORDER BY "t17"."__mk" DESC, "t17"."__side" DESC
+                          ELSE MIN("t15"."__ct") OVER (
+                            PARTITION BY "t15"."__e"
+                            ORDER BY "t15"."__mk" DESC, "t15"."__side" DESC
                             ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
                           )
                         END AS "__ct"
@@ -279,38 +279,38 @@ FROM (
                           *
                         FROM (
                           SELECT
-                            "t15"."__e" AS "__e",
-                            "t15"."__t1" AS "__t1",
-                            "t15"."__t2" AS "__t2",
-                            "t15"."__t3" AS "__t3",
-                            "t15"."__t3" AS "__mk",
+                            "t13"."__e" AS "__e",
+                            "t13"."__t1" AS "__t1",
+                            "t13"."__t2" AS "__t2",
+                            "t13"."__t3" AS "__t3",
+                            "t13"."__t3" AS "__mk",
                             0 AS "__side",
                             CAST(NULL AS Nullable(Int64)) AS "__ct"
                           FROM (
                             SELECT
-                              "t14"."__e" AS "__e",
-                              "t14"."__t1" AS "__t1",
-                              "t14"."__t2" AS "__t2",
+                              "t12"."__e" AS "__e",
+                              "t12"."__t1" AS "__t1",
+                              "t12"."__t2" AS "__t2",
                               CASE
                                 WHEN (
-                                  "t14"."__ct" - "t14"."__t1"
+                                  "t12"."__ct" - "t12"."__t1"
                                 ) <= 2592000000000
-                                THEN "t14"."__ct"
+                                THEN "t12"."__ct"
                                 ELSE CAST(NULL AS Nullable(Int64))
                               END AS "__t3"
                             FROM (
                               SELECT
-                                "t13"."__e" AS "__e",
-                                "t13"."__t1" AS "__t1",
-                                "t13"."__t2" AS "__t2",
-                                "t13"."__mk" AS "__mk",
-                                "t13"."__side" AS "__side",
+                                "t11"."__e" AS "__e",
+                                "t11"."__t1" AS "__t1",
+                                "t11"."__t2" AS "__t2",
+                                "t11"."__mk" AS "__mk",
+                                "t11"."__side" AS "__side",
                                 CASE
-                                  WHEN isNull("t13"."__mk")
+                                  WHEN isNull("t11"."__mk")
                                   THEN CAST(NULL AS Nullable(Int64))
-                                  ELSE MIN("t13"."__ct") OVER (
-                                    PARTITION BY "t13"."__e"
-                                    ORDER BY "t13"."__mk" DESC, "t13"."__side" DESC
+                                  ELSE MIN("t11"."__ct") OVER (
+                                    PARTITION BY "t11"."__e"
+                                    ORDER BY "t11"."__mk" DESC, "t11"."__side" DESC
                                     ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
                                   )
                                 END AS "__ct"
@@ -319,72 +319,63 @@ FROM (
                                   *
                                 FROM (
                                   SELECT
-                                    "t11"."__e" AS "__e",
-                                    "t11"."__t1" AS "__t1",
-                                    "t11"."__t2" AS "__t2",
-                                    "t11"."__t2" AS "__mk",
+                                    "t9"."__e" AS "__e",
+                                    "t9"."__t1" AS "__t1",
+                                    "t9"."__t2" AS "__t2",
+                                    "t9"."__t2" AS "__mk",
                                     0 AS "__side",
                                     CAST(NULL AS Nullable(Int64)) AS "__ct"
                                   FROM (
                                     SELECT
-                                      "t10"."__e" AS "__e",
-                                      "t10"."__t1" AS "__t1",
+                                      "t8"."__e" AS "__e",
+                                      "t8"."__t" AS "__t1",
                                       CASE
                                         WHEN (
-                                          "t10"."__ct" - "t10"."__t1"
-                                        ) <= 2592000000000
-                                        THEN "t10"."__ct"
+                                          "t8"."__nk" = 2
+                                        )
+                                        AND (
+                                          (
+                                            "t8"."__nt" - "t8"."__t"
+                                          ) <= 2592000000000
+                                        )
+                                        THEN "t8"."__nt"
                                         ELSE CAST(NULL AS Nullable(Int64))
                                       END AS "__t2"
                                     FROM (
                                       SELECT
-                                        "t9"."__e" AS "__e",
-                                        "t9"."__t1" AS "__t1",
-                                        "t9"."__mk" AS "__mk",
-                                        "t9"."__side" AS "__side",
-                                        CASE
-                                          WHEN isNull("t9"."__mk")
-                                          THEN CAST(NULL AS Nullable(Int64))
-                                          ELSE MIN("t9"."__ct") OVER (
-                                            PARTITION BY "t9"."__e"
-                                            ORDER BY "t9"."__mk" DESC, "t9"."__side" DESC
-                                            ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
-                                          )
-                                        END AS "__ct"
+                                        "t7"."__e" AS "__e",
+                                        "t7"."__t" AS "__t",
+                                        "t7"."__k" AS "__k",
+                                        leadInFrame("t7"."__k") OVER (
+                                          PARTITION BY "t7"."__e"
+                                          ORDER BY "t7"."__t" ASC, "t7"."__k" ASC
+                                          ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING
+                                        ) AS "__nk",
+                                        leadInFrame("t7"."__t") OVER (
+                                          PARTITION BY "t7"."__e"
+                                          ORDER BY "t7"."__t" ASC, "t7"."__k" ASC
+                                          ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING
+                                        ) AS "__nt"
                                       FROM (
                                         SELECT
                                           *
-                                        FROM (
-                                          SELECT
-                                            "t3"."__e" AS "__e",
-                                            "t3"."__t" AS "__t1",
-                                            "t3"."__t" AS "__mk",
-                                            0 AS "__side",
-                                            CAST(NULL AS Nullable(Int64)) AS "__ct"
-                                          FROM "t2" AS "t3"
-                                          WHERE
+                                        FROM "t2" AS "t3"
+                                        WHERE
+                                          (
                                             "t3"."__k" = 1
-                                        ) AS "t7"
-                                        UNION ALL
-                                        SELECT
-                                          *
-                                        FROM (
-                                          SELECT
-                                            "t3"."__e" AS "__e",
-                                            CAST(NULL AS Nullable(Int64)) AS "__t1",
-                                            "t3"."__t" AS "__mk",
-                                            1 AS "__side",
-                                            "t3"."__t" AS "__ct"
-                                          FROM "t2" AS "t3"
-                                          WHERE
+                                          ) OR (
                                             "t3"."__k" = 2
-                                        ) AS "t8"
-                                      ) AS "t9"
-                                    ) AS "t10"
+                                          )
+                                      ) AS "t7"
+                                    ) AS "t8"
                                     WHERE
-                                      "t10"."__side" = 0
-                                  ) AS "t11"
-                                ) AS "t12"
+                                      "t8"."__k" = 1 AND (
+                                        isNull("t8"."__nk") OR (
+                                          "t8"."__nk" <> 1
+                                        )
+                                      )
+                                  ) AS "t9"
+                                ) AS "t10"
                                 UNION ALL
                                 SELECT
                                   *
@@ -400,12 +391,12 @@ FROM (
                                   WHERE
                                     "t3"."__k" = 3
                                 ) AS "t6"
-                              ) AS "t13"
-                            ) AS "t14"
+                              ) AS "t11"
+                            ) AS "t12"
                             WHERE
-                              "t14"."__side" = 0
-                          ) AS "t15"
-                        ) AS "t16"
+                              "t12"."__side" = 0
+                          ) AS "t13"
+                        ) AS "t14"
                         UNION ALL
                         SELECT
                           *
@@ -422,12 +413,12 @@ FROM (
                           WHERE
                             "t3"."__k" = 4
                         ) AS "t5"
-                      ) AS "t17"
-                    ) AS "t18"
+                      ) AS "t15"
+                    ) AS "t16"
                     WHERE
-                      "t18"."__side" = 0
-                  ) AS "t19"
-                ) AS "t20"
+                      "t16"."__side" = 0
+                  ) AS "t17"
+                ) AS "t18"
                 UNION ALL
                 SELECT
                   *
@@ -445,17 +436,17 @@ FROM (
                   WHERE
                     "t3"."__k" = 5
                 ) AS "t4"
-              ) AS "t21"
-            ) AS "t22"
+              ) AS "t19"
+            ) AS "t20"
             WHERE
-              "t22"."__side" = 0 AND TRUE
-          ) AS "t23"
-        ) AS "t24"
+              "t20"."__side" = 0 AND TRUE
+          ) AS "t21"
+        ) AS "t22"
         WHERE
-          "t24"."__rn" = 0
-      ) AS "t25"
-    ) AS "t26"
-  ) AS "t27"
-) AS "t28"
+          "t22"."__rn" = 0
+      ) AS "t23"
+    ) AS "t24"
+  ) AS "t25"
+) AS "t26"
 ORDER BY
-  CAST("t28"."step" AS Nullable(Int64)) ASC
+  CAST("t26"."step" AS Nullable(Int64)) ASC

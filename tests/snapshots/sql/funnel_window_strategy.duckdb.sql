@@ -42,174 +42,174 @@ WITH "t2" AS (
   ) AS "t1"
 )
 SELECT
-  CAST("t28"."step" AS BIGINT) AS "step",
+  CAST("t26"."step" AS BIGINT) AS "step",
   CASE
-    WHEN CAST("t28"."step" AS BIGINT) = 1
+    WHEN CAST("t26"."step" AS BIGINT) = 1
     THEN 'signup'
-    WHEN CAST("t28"."step" AS BIGINT) = 2
+    WHEN CAST("t26"."step" AS BIGINT) = 2
     THEN 'profile_completed'
-    WHEN CAST("t28"."step" AS BIGINT) = 3
+    WHEN CAST("t26"."step" AS BIGINT) = 3
     THEN 'application'
-    WHEN CAST("t28"."step" AS BIGINT) = 4
+    WHEN CAST("t26"."step" AS BIGINT) = 4
     THEN 'task_accepted'
-    WHEN CAST("t28"."step" AS BIGINT) = 5
+    WHEN CAST("t26"."step" AS BIGINT) = 5
     THEN 'task_completed'
     ELSE CAST(NULL AS TEXT)
   END AS "step_name",
   CASE
-    WHEN CAST("t28"."step" AS BIGINT) = 1
-    THEN "t28"."__n1"
-    WHEN CAST("t28"."step" AS BIGINT) = 2
-    THEN "t28"."__n2"
-    WHEN CAST("t28"."step" AS BIGINT) = 3
-    THEN "t28"."__n3"
-    WHEN CAST("t28"."step" AS BIGINT) = 4
-    THEN "t28"."__n4"
-    WHEN CAST("t28"."step" AS BIGINT) = 5
-    THEN "t28"."__n5"
+    WHEN CAST("t26"."step" AS BIGINT) = 1
+    THEN "t26"."__n1"
+    WHEN CAST("t26"."step" AS BIGINT) = 2
+    THEN "t26"."__n2"
+    WHEN CAST("t26"."step" AS BIGINT) = 3
+    THEN "t26"."__n3"
+    WHEN CAST("t26"."step" AS BIGINT) = 4
+    THEN "t26"."__n4"
+    WHEN CAST("t26"."step" AS BIGINT) = 5
+    THEN "t26"."__n5"
     ELSE CAST(NULL AS BIGINT)
   END AS "entities",
   CAST(CASE
-    WHEN CAST("t28"."step" AS BIGINT) = 1
-    THEN "t28"."__n1"
-    WHEN CAST("t28"."step" AS BIGINT) = 2
-    THEN "t28"."__n2"
-    WHEN CAST("t28"."step" AS BIGINT) = 3
-    THEN "t28"."__n3"
-    WHEN CAST("t28"."step" AS BIGINT) = 4
-    THEN "t28"."__n4"
-    WHEN CAST("t28"."step" AS BIGINT) = 5
-    THEN "t28"."__n5"
+    WHEN CAST("t26"."step" AS BIGINT) = 1
+    THEN "t26"."__n1"
+    WHEN CAST("t26"."step" AS BIGINT) = 2
+    THEN "t26"."__n2"
+    WHEN CAST("t26"."step" AS BIGINT) = 3
+    THEN "t26"."__n3"
+    WHEN CAST("t26"."step" AS BIGINT) = 4
+    THEN "t26"."__n4"
+    WHEN CAST("t26"."step" AS BIGINT) = 5
+    THEN "t26"."__n5"
     ELSE CAST(NULL AS BIGINT)
-  END AS DOUBLE) / NULLIF(CAST("t28"."__n1" AS DOUBLE), 0) AS "conversion",
+  END AS DOUBLE) / NULLIF(CAST("t26"."__n1" AS DOUBLE), 0) AS "conversion",
   CAST(CASE
-    WHEN CAST("t28"."step" AS BIGINT) = 1
-    THEN "t28"."__n1"
-    WHEN CAST("t28"."step" AS BIGINT) = 2
-    THEN "t28"."__n2"
-    WHEN CAST("t28"."step" AS BIGINT) = 3
-    THEN "t28"."__n3"
-    WHEN CAST("t28"."step" AS BIGINT) = 4
-    THEN "t28"."__n4"
-    WHEN CAST("t28"."step" AS BIGINT) = 5
-    THEN "t28"."__n5"
+    WHEN CAST("t26"."step" AS BIGINT) = 1
+    THEN "t26"."__n1"
+    WHEN CAST("t26"."step" AS BIGINT) = 2
+    THEN "t26"."__n2"
+    WHEN CAST("t26"."step" AS BIGINT) = 3
+    THEN "t26"."__n3"
+    WHEN CAST("t26"."step" AS BIGINT) = 4
+    THEN "t26"."__n4"
+    WHEN CAST("t26"."step" AS BIGINT) = 5
+    THEN "t26"."__n5"
     ELSE CAST(NULL AS BIGINT)
   END AS DOUBLE) / NULLIF(
     CASE
-      WHEN CAST("t28"."step" AS BIGINT) = 1
-      THEN CAST("t28"."__n1" AS DOUBLE)
-      WHEN CAST("t28"."step" AS BIGINT) = 2
-      THEN CAST("t28"."__n1" AS DOUBLE)
-      WHEN CAST("t28"."step" AS BIGINT) = 3
-      THEN CAST("t28"."__n2" AS DOUBLE)
-      WHEN CAST("t28"."step" AS BIGINT) = 4
-      THEN CAST("t28"."__n3" AS DOUBLE)
-      WHEN CAST("t28"."step" AS BIGINT) = 5
-      THEN CAST("t28"."__n4" AS DOUBLE)
+      WHEN CAST("t26"."step" AS BIGINT) = 1
+      THEN CAST("t26"."__n1" AS DOUBLE)
+      WHEN CAST("t26"."step" AS BIGINT) = 2
+      THEN CAST("t26"."__n1" AS DOUBLE)
+      WHEN CAST("t26"."step" AS BIGINT) = 3
+      THEN CAST("t26"."__n2" AS DOUBLE)
+      WHEN CAST("t26"."step" AS BIGINT) = 4
+      THEN CAST("t26"."__n3" AS DOUBLE)
+      WHEN CAST("t26"."step" AS BIGINT) = 5
+      THEN CAST("t26"."__n4" AS DOUBLE)
       ELSE CAST(NULL AS DOUBLE)
     END,
     0
   ) AS "step_conversion",
   CASE
-    WHEN CAST("t28"."step" AS BIGINT) = 2
-    THEN "t28"."__med2"
-    WHEN CAST("t28"."step" AS BIGINT) = 3
-    THEN "t28"."__med3"
-    WHEN CAST("t28"."step" AS BIGINT) = 4
-    THEN "t28"."__med4"
-    WHEN CAST("t28"."step" AS BIGINT) = 5
-    THEN "t28"."__med5"
+    WHEN CAST("t26"."step" AS BIGINT) = 2
+    THEN "t26"."__med2"
+    WHEN CAST("t26"."step" AS BIGINT) = 3
+    THEN "t26"."__med3"
+    WHEN CAST("t26"."step" AS BIGINT) = 4
+    THEN "t26"."__med4"
+    WHEN CAST("t26"."step" AS BIGINT) = 5
+    THEN "t26"."__med5"
     ELSE CAST(NULL AS DOUBLE)
   END AS "median_seconds",
   CASE
-    WHEN CAST("t28"."step" AS BIGINT) = 2
-    THEN "t28"."__avg2"
-    WHEN CAST("t28"."step" AS BIGINT) = 3
-    THEN "t28"."__avg3"
-    WHEN CAST("t28"."step" AS BIGINT) = 4
-    THEN "t28"."__avg4"
-    WHEN CAST("t28"."step" AS BIGINT) = 5
-    THEN "t28"."__avg5"
+    WHEN CAST("t26"."step" AS BIGINT) = 2
+    THEN "t26"."__avg2"
+    WHEN CAST("t26"."step" AS BIGINT) = 3
+    THEN "t26"."__avg3"
+    WHEN CAST("t26"."step" AS BIGINT) = 4
+    THEN "t26"."__avg4"
+    WHEN CAST("t26"."step" AS BIGINT) = 5
+    THEN "t26"."__avg5"
     ELSE CAST(NULL AS DOUBLE)
   END AS "avg_seconds"
 FROM (
   SELECT
-    "t27"."__n1",
-    "t27"."__n2",
-    "t27"."__med2",
-    "t27"."__avg2",
-    "t27"."__n3",
-    "t27"."__med3",
-    "t27"."__avg3",
-    "t27"."__n4",
-    "t27"."__med4",
-    "t27"."__avg4",
-    "t27"."__n5",
-    "t27"."__med5",
-    "t27"."__avg5",
+    "t25"."__n1",
+    "t25"."__n2",
+    "t25"."__med2",
+    "t25"."__avg2",
+    "t25"."__n3",
+    "t25"."__med3",
+    "t25"."__avg3",
+    "t25"."__n4",
+    "t25"."__med4",
+    "t25"."__avg4",
+    "t25"."__n5",
+    "t25"."__med5",
+    "t25"."__avg5",
     UNNEST(CAST([1, 2, 3, 4, 5] AS TINYINT[])) AS "step"
   FROM (
     SELECT
       COALESCE(COUNT(*) FILTER(WHERE
-        "t26"."__depth" >= 1), 0) AS "__n1",
+        "t24"."__depth" >= 1), 0) AS "__n1",
       COALESCE(COUNT(*) FILTER(WHERE
-        "t26"."__depth" >= 2), 0) AS "__n2",
-      QUANTILE_CONT(CAST("t26"."__t2" - "t26"."__t1" AS DOUBLE) / 1000000, 0.5) AS "__med2",
-      AVG(CAST("t26"."__t2" - "t26"."__t1" AS DOUBLE) / 1000000) AS "__avg2",
+        "t24"."__depth" >= 2), 0) AS "__n2",
+      QUANTILE_CONT(CAST("t24"."__t2" - "t24"."__t1" AS DOUBLE) / 1000000, 0.5) AS "__med2",
+      AVG(CAST("t24"."__t2" - "t24"."__t1" AS DOUBLE) / 1000000) AS "__avg2",
       COALESCE(COUNT(*) FILTER(WHERE
-        "t26"."__depth" >= 3), 0) AS "__n3",
-      QUANTILE_CONT(CAST("t26"."__t3" - "t26"."__t2" AS DOUBLE) / 1000000, 0.5) AS "__med3",
-      AVG(CAST("t26"."__t3" - "t26"."__t2" AS DOUBLE) / 1000000) AS "__avg3",
+        "t24"."__depth" >= 3), 0) AS "__n3",
+      QUANTILE_CONT(CAST("t24"."__t3" - "t24"."__t2" AS DOUBLE) / 1000000, 0.5) AS "__med3",
+      AVG(CAST("t24"."__t3" - "t24"."__t2" AS DOUBLE) / 1000000) AS "__avg3",
       COALESCE(COUNT(*) FILTER(WHERE
-        "t26"."__depth" >= 4), 0) AS "__n4",
-      QUANTILE_CONT(CAST("t26"."__t4" - "t26"."__t3" AS DOUBLE) / 1000000, 0.5) AS "__med4",
-      AVG(CAST("t26"."__t4" - "t26"."__t3" AS DOUBLE) / 1000000) AS "__avg4",
+        "t24"."__depth" >= 4), 0) AS "__n4",
+      QUANTILE_CONT(CAST("t24"."__t4" - "t24"."__t3" AS DOUBLE) / 1000000, 0.5) AS "__med4",
+      AVG(CAST("t24"."__t4" - "t24"."__t3" AS DOUBLE) / 1000000) AS "__avg4",
       COALESCE(COUNT(*) FILTER(WHERE
-        "t26"."__depth" >= 5), 0) AS "__n5",
-      QUANTILE_CONT(CAST("t26"."__t5" - "t26"."__t4" AS DOUBLE) / 1000000, 0.5) AS "__med5",
-      AVG(CAST("t26"."__t5" - "t26"."__t4" AS DOUBLE) / 1000000) AS "__avg5"
+        "t24"."__depth" >= 5), 0) AS "__n5",
+      QUANTILE_CONT(CAST("t24"."__t5" - "t24"."__t4" AS DOUBLE) / 1000000, 0.5) AS "__med5",
+      AVG(CAST("t24"."__t5" - "t24"."__t4" AS DOUBLE) / 1000000) AS "__avg5"
     FROM (
       SELECT
-        "t25".*
+        "t23".*
         EXCLUDE ("__rn")
       FROM (
         SELECT
           *
         FROM (
           SELECT
-            "t23"."__e",
-            "t23"."__t1",
-            "t23"."__t2",
-            "t23"."__t3",
-            "t23"."__t4",
-            "t23"."__t5",
-            "t23"."__depth",
-            "t23"."__clean",
+            "t21"."__e",
+            "t21"."__t1",
+            "t21"."__t2",
+            "t21"."__t3",
+            "t21"."__t4",
+            "t21"."__t5",
+            "t21"."__depth",
+            "t21"."__clean",
             ROW_NUMBER() OVER (
-              PARTITION BY "t23"."__e"
-              ORDER BY "t23"."__depth" DESC, COALESCE("t23"."__t5", "t23"."__t4", "t23"."__t3", "t23"."__t2", "t23"."__t1") ASC, "t23"."__t1" DESC, "t23"."__t2" DESC, "t23"."__t3" DESC, "t23"."__t4" DESC
+              PARTITION BY "t21"."__e"
+              ORDER BY "t21"."__depth" DESC, COALESCE("t21"."__t5", "t21"."__t4", "t21"."__t3", "t21"."__t2", "t21"."__t1") ASC, "t21"."__t1" DESC
               ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING
             ) - 1 AS "__rn"
           FROM (
             SELECT
-              "t22"."__e",
-              "t22"."__t1",
-              "t22"."__t2",
-              "t22"."__t3",
-              "t22"."__t4",
+              "t20"."__e",
+              "t20"."__t1",
+              "t20"."__t2",
+              "t20"."__t3",
+              "t20"."__t4",
               CASE
                 WHEN (
-                  "t22"."__ct" - "t22"."__t1"
+                  "t20"."__ct" - "t20"."__t1"
                 ) <= 2592000000000
-                THEN "t22"."__ct"
+                THEN "t20"."__ct"
                 ELSE CAST(NULL AS BIGINT)
               END AS "__t5",
-              1 + CAST(CASE WHEN "t22"."__t2" IS NOT NULL THEN 1 ELSE 0 END AS BIGINT) + CAST(CASE WHEN "t22"."__t3" IS NOT NULL THEN 1 ELSE 0 END AS BIGINT) + CAST(CASE WHEN "t22"."__t4" IS NOT NULL THEN 1 ELSE 0 END AS BIGINT) + CAST(CASE
+              1 + CAST(CASE WHEN "t20"."__t2" IS NOT NULL THEN 1 ELSE 0 END AS BIGINT) + CAST(CASE WHEN "t20"."__t3" IS NOT NULL THEN 1 ELSE 0 END AS BIGINT) + CAST(CASE WHEN "t20"."__t4" IS NOT NULL THEN 1 ELSE 0 END AS BIGINT) + CAST(CASE
                 WHEN CASE
                   WHEN (
-                    "t22"."__ct" - "t22"."__t1"
+                    "t20"."__ct" - "t20"."__t1"
                   ) <= 2592000000000
-                  THEN "t22"."__ct"
+                  THEN "t20"."__ct"
                   ELSE CAST(NULL AS BIGINT)
                 END IS NOT NULL
                 THEN 1
@@ -218,19 +218,19 @@ FROM (
               TRUE AS "__clean"
             FROM (
               SELECT
-                "t21"."__e",
-                "t21"."__t1",
-                "t21"."__t2",
-                "t21"."__t3",
-                "t21"."__t4",
-                "t21"."__mk",
-                "t21"."__side",
+                "t19"."__e",
+                "t19"."__t1",
+                "t19"."__t2",
+                "t19"."__t3",
+                "t19"."__t4",
+                "t19"."__mk",
+                "t19"."__side",
                 CASE
-                  WHEN "t21"."__mk" IS NULL
+                  WHEN "t19"."__mk" IS NULL
                   THEN CAST(NULL AS BIGINT)
-                  ELSE MIN("t21"."__ct") OVER (
-                    PARTITION BY "t21"."__e"
-                    ORDER BY "t21"."__mk" DESC, "t21"."__side" DESC
+                  ELSE MIN("t19"."__ct") OVER (
+                    PARTITION BY "t19"."__e"
+                    ORDER BY "t19"."__mk" DESC, "t19"."__side" DESC
                     ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
                   )
                 END AS "__ct"
@@ -239,41 +239,41 @@ FROM (
                   *
                 FROM (
                   SELECT
-                    "t19"."__e",
-                    "t19"."__t1",
-                    "t19"."__t2",
-                    "t19"."__t3",
-                    "t19"."__t4",
-                    "t19"."__t4" AS "__mk",
+                    "t17"."__e",
+                    "t17"."__t1",
+                    "t17"."__t2",
+                    "t17"."__t3",
+                    "t17"."__t4",
+                    "t17"."__t4" AS "__mk",
                     0 AS "__side",
                     CAST(NULL AS BIGINT) AS "__ct"
                   FROM (
                     SELECT
-                      "t18"."__e",
-                      "t18"."__t1",
-                      "t18"."__t2",
-                      "t18"."__t3",
+                      "t16"."__e",
+                      "t16"."__t1",
+                      "t16"."__t2",
+                      "t16"."__t3",
                       CASE
                         WHEN (
-                          "t18"."__ct" - "t18"."__t1"
+                          "t16"."__ct" - "t16"."__t1"
                         ) <= 2592000000000
-                        THEN "t18"."__ct"
+                        THEN "t16"."__ct"
                         ELSE CAST(NULL AS BIGINT)
                       END AS "__t4"
                     FROM (
                       SELECT
-                        "t17"."__e",
-                        "t17"."__t1",
-                        "t17"."__t2",
-                        "t17"."__t3",
-                        "t17"."__mk",
-                        "t17"."__side",
+                        "t15"."__e",
+                        "t15"."__t1",
+                        "t15"."__t2",
+                        "t15"."__t3",
+                        "t15"."__mk",
+                        "t15"."__side",
                         CASE
-                          WHEN "t17"."__mk" IS NULL
+                          WHEN "t15"."__mk" IS NULL
                           THEN CAST(NULL AS BIGINT)
-                          ELSE MIN("t17"."__ct") OVER (
-                            PARTITION BY "t17"."__e"
-                            ORDER BY "t17"."__mk" DESC, "t17"."__side" DESC
+                          ELSE MIN("t15"."__ct") OVER (
+                            PARTITION BY "t15"."__e"
+                            ORDER BY "t15"."__mk" DESC, "t15"."__side" DESC
                             ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
                           )
                         END AS "__ct"
@@ -282,38 +282,38 @@ FROM (
                           *
                         FROM (
                           SELECT
-                            "t15"."__e",
-                            "t15"."__t1",
-                            "t15"."__t2",
-                            "t15"."__t3",
-                            "t15"."__t3" AS "__mk",
+                            "t13"."__e",
+                            "t13"."__t1",
+                            "t13"."__t2",
+                            "t13"."__t3",
+                            "t13"."__t3" AS "__mk",
                             0 AS "__side",
                             CAST(NULL AS BIGINT) AS "__ct"
                           FROM (
                             SELECT
-                              "t14"."__e",
-                              "t14"."__t1",
-                              "t14"."__t2",
+                              "t12"."__e",
+                              "t12"."__t1",
+                              "t12"."__t2",
                               CASE
                                 WHEN (
-                                  "t14"."__ct" - "t14"."__t1"
+                                  "t12"."__ct" - "t12"."__t1"
                                 ) <= 2592000000000
-                                THEN "t14"."__ct"
+                                THEN "t12"."__ct"
                                 ELSE CAST(NULL AS BIGINT)
                               END AS "__t3"
                             FROM (
                               SELECT
-                                "t13"."__e",
-                                "t13"."__t1",
-                                "t13"."__t2",
-                                "t13"."__mk",
-                                "t13"."__side",
+                                "t11"."__e",
+                                "t11"."__t1",
+                                "t11"."__t2",
+                                "t11"."__mk",
+                                "t11"."__side",
                                 CASE
-                                  WHEN "t13"."__mk" IS NULL
+                                  WHEN "t11"."__mk" IS NULL
                                   THEN CAST(NULL AS BIGINT)
-                                  ELSE MIN("t13"."__ct") OVER (
-                                    PARTITION BY "t13"."__e"
-                                    ORDER BY "t13"."__mk" DESC, "t13"."__side" DESC
+                                  ELSE MIN("t11"."__ct") OVER (
+                                    PARTITION BY "t11"."__e"
+                                    ORDER BY "t11"."__mk" DESC, "t11"."__side" DESC
                                     ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
                                   )
                                 END AS "__ct"
@@ -322,72 +322,66 @@ FROM (
                                   *
                                 FROM (
                                   SELECT
-                                    "t11"."__e",
-                                    "t11"."__t1",
-                                    "t11"."__t2",
-                                    "t11"."__t2" AS "__mk",
+                                    "t9"."__e",
+                                    "t9"."__t1",
+                                    "t9"."__t2",
+                                    "t9"."__t2" AS "__mk",
                                     0 AS "__side",
                                     CAST(NULL AS BIGINT) AS "__ct"
                                   FROM (
                                     SELECT
-                                      "t10"."__e",
-                                      "t10"."__t1",
+                                      "t8"."__e",
+                                      "t8"."__t" AS "__t1",
                                       CASE
                                         WHEN (
-                                          "t10"."__ct" - "t10"."__t1"
-                                        ) <= 2592000000000
-                                        THEN "t10"."__ct"
+                                          "t8"."__nk" = 2
+                                        )
+                                        AND (
+                                          (
+                                            "t8"."__nt" - "t8"."__t"
+                                          ) <= 2592000000000
+                                        )
+                                        THEN "t8"."__nt"
                                         ELSE CAST(NULL AS BIGINT)
                                       END AS "__t2"
                                     FROM (
                                       SELECT
-                                        "t9"."__e",
-                                        "t9"."__t1",
-                                        "t9"."__mk",
-                                        "t9"."__side",
-                                        CASE
-                                          WHEN "t9"."__mk" IS NULL
-                                          THEN CAST(NULL AS BIGINT)
-                                          ELSE MIN("t9"."__ct") OVER (
-                                            PARTITION BY "t9"."__e"
-                                            ORDER BY "t9"."__mk" DESC, "t9"."__side" DESC
-                                            ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
-                                          )
-                                        END AS "__ct"
+                                        "t7"."__e",
+                                        "t7"."__t",
+                                        "t7"."__k",
+                                        LEAD("t7"."__k") OVER (
+                                          PARTITION BY "t7"."__e"
+                                          ORDER BY "t7"."__t" ASC, "t7"."__k" ASC
+                                          ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING
+                                        ) AS "__nk",
+                                        LEAD("t7"."__t") OVER (
+                                          PARTITION BY "t7"."__e"
+                                          ORDER BY "t7"."__t" ASC, "t7"."__k" ASC
+                                          ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING
+                                        ) AS "__nt"
                                       FROM (
                                         SELECT
                                           *
-                                        FROM (
-                                          SELECT
-                                            "t3"."__e",
-                                            "t3"."__t" AS "__t1",
-                                            "t3"."__t" AS "__mk",
-                                            0 AS "__side",
-                                            CAST(NULL AS BIGINT) AS "__ct"
-                                          FROM "t2" AS "t3"
-                                          WHERE
+                                        FROM "t2" AS "t3"
+                                        WHERE
+                                          (
                                             "t3"."__k" = 1
-                                        ) AS "t7"
-                                        UNION ALL
-                                        SELECT
-                                          *
-                                        FROM (
-                                          SELECT
-                                            "t3"."__e",
-                                            CAST(NULL AS BIGINT) AS "__t1",
-                                            "t3"."__t" AS "__mk",
-                                            1 AS "__side",
-                                            "t3"."__t" AS "__ct"
-                                          FROM "t2" AS "t3"
-                                          WHERE
+                                          ) OR (
                                             "t3"."__k" = 2
-                                        ) AS "t8"
-                                      ) AS "t9"
-                                    ) AS "t10"
+                                          )
+                                      ) AS "t7"
+                                    ) AS "t8"
                                     WHERE
-                                      "t10"."__side" = 0
-                                  ) AS "t11"
-                                ) AS "t12"
+                                      "t8"."__k" = 1
+                                      AND (
+                                        (
+                                          "t8"."__nk" IS NULL
+                                        ) OR (
+                                          "t8"."__nk" <> 1
+                                        )
+                                      )
+                                  ) AS "t9"
+                                ) AS "t10"
                                 UNION ALL
                                 SELECT
                                   *
@@ -403,12 +397,12 @@ FROM (
                                   WHERE
                                     "t3"."__k" = 3
                                 ) AS "t6"
-                              ) AS "t13"
-                            ) AS "t14"
+                              ) AS "t11"
+                            ) AS "t12"
                             WHERE
-                              "t14"."__side" = 0
-                          ) AS "t15"
-                        ) AS "t16"
+                              "t12"."__side" = 0
+                          ) AS "t13"
+                        ) AS "t14"
                         UNION ALL
                         SELECT
                           *
@@ -425,12 +419,12 @@ FROM (
                           WHERE
                             "t3"."__k" = 4
                         ) AS "t5"
-                      ) AS "t17"
-                    ) AS "t18"
+                      ) AS "t15"
+                    ) AS "t16"
                     WHERE
-                      "t18"."__side" = 0
-                  ) AS "t19"
-                ) AS "t20"
+                      "t16"."__side" = 0
+                  ) AS "t17"
+                ) AS "t18"
                 UNION ALL
                 SELECT
                   *
@@ -448,17 +442,17 @@ FROM (
                   WHERE
                     "t3"."__k" = 5
                 ) AS "t4"
-              ) AS "t21"
-            ) AS "t22"
+              ) AS "t19"
+            ) AS "t20"
             WHERE
-              "t22"."__side" = 0 AND TRUE
-          ) AS "t23"
-        ) AS "t24"
+              "t20"."__side" = 0 AND TRUE
+          ) AS "t21"
+        ) AS "t22"
         WHERE
-          "t24"."__rn" = 0
-      ) AS "t25"
-    ) AS "t26"
-  ) AS "t27"
-) AS "t28"
+          "t22"."__rn" = 0
+      ) AS "t23"
+    ) AS "t24"
+  ) AS "t25"
+) AS "t26"
 ORDER BY
-  CAST("t28"."step" AS BIGINT) ASC
+  CAST("t26"."step" AS BIGINT) ASC

@@ -38,168 +38,168 @@ WITH "t1" AS (
     )
 )
 SELECT
-  CAST("t27"."step" AS BIGINT) AS "step",
+  CAST("t25"."step" AS BIGINT) AS "step",
   CASE
-    WHEN CAST("t27"."step" AS BIGINT) = 1
+    WHEN CAST("t25"."step" AS BIGINT) = 1
     THEN 'signup'
-    WHEN CAST("t27"."step" AS BIGINT) = 2
+    WHEN CAST("t25"."step" AS BIGINT) = 2
     THEN 'profile_completed'
-    WHEN CAST("t27"."step" AS BIGINT) = 3
+    WHEN CAST("t25"."step" AS BIGINT) = 3
     THEN 'application'
-    WHEN CAST("t27"."step" AS BIGINT) = 4
+    WHEN CAST("t25"."step" AS BIGINT) = 4
     THEN 'task_accepted'
-    WHEN CAST("t27"."step" AS BIGINT) = 5
+    WHEN CAST("t25"."step" AS BIGINT) = 5
     THEN 'task_completed'
     ELSE CAST(NULL AS VARCHAR)
   END AS "step_name",
   CASE
-    WHEN CAST("t27"."step" AS BIGINT) = 1
-    THEN "t27"."__n1"
-    WHEN CAST("t27"."step" AS BIGINT) = 2
-    THEN "t27"."__n2"
-    WHEN CAST("t27"."step" AS BIGINT) = 3
-    THEN "t27"."__n3"
-    WHEN CAST("t27"."step" AS BIGINT) = 4
-    THEN "t27"."__n4"
-    WHEN CAST("t27"."step" AS BIGINT) = 5
-    THEN "t27"."__n5"
+    WHEN CAST("t25"."step" AS BIGINT) = 1
+    THEN "t25"."__n1"
+    WHEN CAST("t25"."step" AS BIGINT) = 2
+    THEN "t25"."__n2"
+    WHEN CAST("t25"."step" AS BIGINT) = 3
+    THEN "t25"."__n3"
+    WHEN CAST("t25"."step" AS BIGINT) = 4
+    THEN "t25"."__n4"
+    WHEN CAST("t25"."step" AS BIGINT) = 5
+    THEN "t25"."__n5"
     ELSE CAST(NULL AS BIGINT)
   END AS "entities",
   CAST(CASE
-    WHEN CAST("t27"."step" AS BIGINT) = 1
-    THEN "t27"."__n1"
-    WHEN CAST("t27"."step" AS BIGINT) = 2
-    THEN "t27"."__n2"
-    WHEN CAST("t27"."step" AS BIGINT) = 3
-    THEN "t27"."__n3"
-    WHEN CAST("t27"."step" AS BIGINT) = 4
-    THEN "t27"."__n4"
-    WHEN CAST("t27"."step" AS BIGINT) = 5
-    THEN "t27"."__n5"
+    WHEN CAST("t25"."step" AS BIGINT) = 1
+    THEN "t25"."__n1"
+    WHEN CAST("t25"."step" AS BIGINT) = 2
+    THEN "t25"."__n2"
+    WHEN CAST("t25"."step" AS BIGINT) = 3
+    THEN "t25"."__n3"
+    WHEN CAST("t25"."step" AS BIGINT) = 4
+    THEN "t25"."__n4"
+    WHEN CAST("t25"."step" AS BIGINT) = 5
+    THEN "t25"."__n5"
     ELSE CAST(NULL AS BIGINT)
-  END AS DOUBLE) / NULLIF(CAST("t27"."__n1" AS DOUBLE), 0) AS "conversion",
+  END AS DOUBLE) / NULLIF(CAST("t25"."__n1" AS DOUBLE), 0) AS "conversion",
   CAST(CASE
-    WHEN CAST("t27"."step" AS BIGINT) = 1
-    THEN "t27"."__n1"
-    WHEN CAST("t27"."step" AS BIGINT) = 2
-    THEN "t27"."__n2"
-    WHEN CAST("t27"."step" AS BIGINT) = 3
-    THEN "t27"."__n3"
-    WHEN CAST("t27"."step" AS BIGINT) = 4
-    THEN "t27"."__n4"
-    WHEN CAST("t27"."step" AS BIGINT) = 5
-    THEN "t27"."__n5"
+    WHEN CAST("t25"."step" AS BIGINT) = 1
+    THEN "t25"."__n1"
+    WHEN CAST("t25"."step" AS BIGINT) = 2
+    THEN "t25"."__n2"
+    WHEN CAST("t25"."step" AS BIGINT) = 3
+    THEN "t25"."__n3"
+    WHEN CAST("t25"."step" AS BIGINT) = 4
+    THEN "t25"."__n4"
+    WHEN CAST("t25"."step" AS BIGINT) = 5
+    THEN "t25"."__n5"
     ELSE CAST(NULL AS BIGINT)
   END AS DOUBLE) / NULLIF(
     CASE
-      WHEN CAST("t27"."step" AS BIGINT) = 1
-      THEN CAST("t27"."__n1" AS DOUBLE)
-      WHEN CAST("t27"."step" AS BIGINT) = 2
-      THEN CAST("t27"."__n1" AS DOUBLE)
-      WHEN CAST("t27"."step" AS BIGINT) = 3
-      THEN CAST("t27"."__n2" AS DOUBLE)
-      WHEN CAST("t27"."step" AS BIGINT) = 4
-      THEN CAST("t27"."__n3" AS DOUBLE)
-      WHEN CAST("t27"."step" AS BIGINT) = 5
-      THEN CAST("t27"."__n4" AS DOUBLE)
+      WHEN CAST("t25"."step" AS BIGINT) = 1
+      THEN CAST("t25"."__n1" AS DOUBLE)
+      WHEN CAST("t25"."step" AS BIGINT) = 2
+      THEN CAST("t25"."__n1" AS DOUBLE)
+      WHEN CAST("t25"."step" AS BIGINT) = 3
+      THEN CAST("t25"."__n2" AS DOUBLE)
+      WHEN CAST("t25"."step" AS BIGINT) = 4
+      THEN CAST("t25"."__n3" AS DOUBLE)
+      WHEN CAST("t25"."step" AS BIGINT) = 5
+      THEN CAST("t25"."__n4" AS DOUBLE)
       ELSE CAST(NULL AS DOUBLE)
     END,
     0
   ) AS "step_conversion",
   CASE
-    WHEN CAST("t27"."step" AS BIGINT) = 2
-    THEN "t27"."__med2"
-    WHEN CAST("t27"."step" AS BIGINT) = 3
-    THEN "t27"."__med3"
-    WHEN CAST("t27"."step" AS BIGINT) = 4
-    THEN "t27"."__med4"
-    WHEN CAST("t27"."step" AS BIGINT) = 5
-    THEN "t27"."__med5"
+    WHEN CAST("t25"."step" AS BIGINT) = 2
+    THEN "t25"."__med2"
+    WHEN CAST("t25"."step" AS BIGINT) = 3
+    THEN "t25"."__med3"
+    WHEN CAST("t25"."step" AS BIGINT) = 4
+    THEN "t25"."__med4"
+    WHEN CAST("t25"."step" AS BIGINT) = 5
+    THEN "t25"."__med5"
     ELSE CAST(NULL AS DOUBLE)
   END AS "median_seconds",
   CASE
-    WHEN CAST("t27"."step" AS BIGINT) = 2
-    THEN "t27"."__avg2"
-    WHEN CAST("t27"."step" AS BIGINT) = 3
-    THEN "t27"."__avg3"
-    WHEN CAST("t27"."step" AS BIGINT) = 4
-    THEN "t27"."__avg4"
-    WHEN CAST("t27"."step" AS BIGINT) = 5
-    THEN "t27"."__avg5"
+    WHEN CAST("t25"."step" AS BIGINT) = 2
+    THEN "t25"."__avg2"
+    WHEN CAST("t25"."step" AS BIGINT) = 3
+    THEN "t25"."__avg3"
+    WHEN CAST("t25"."step" AS BIGINT) = 4
+    THEN "t25"."__avg4"
+    WHEN CAST("t25"."step" AS BIGINT) = 5
+    THEN "t25"."__avg5"
     ELSE CAST(NULL AS DOUBLE)
   END AS "avg_seconds"
 FROM (
   SELECT
-    "t26"."__n1",
-    "t26"."__n2",
-    "t26"."__med2",
-    "t26"."__avg2",
-    "t26"."__n3",
-    "t26"."__med3",
-    "t26"."__avg3",
-    "t26"."__n4",
-    "t26"."__med4",
-    "t26"."__avg4",
-    "t26"."__n5",
-    "t26"."__med5",
-    "t26"."__avg5",
+    "t24"."__n1",
+    "t24"."__n2",
+    "t24"."__med2",
+    "t24"."__avg2",
+    "t24"."__n3",
+    "t24"."__med3",
+    "t24"."__avg3",
+    "t24"."__n4",
+    "t24"."__med4",
+    "t24"."__avg4",
+    "t24"."__n5",
+    "t24"."__med5",
+    "t24"."__avg5",
     CAST(NULLIF(IFF(_u.pos = _u_2.pos_2, _u_2."step", NULL), '') AS TINYINT) AS "step"
   FROM (
     SELECT
-      COALESCE(COUNT_IF("t25"."__depth" >= 1), 0) AS "__n1",
-      COALESCE(COUNT_IF("t25"."__depth" >= 2), 0) AS "__n2",
-      MEDIAN(CAST("t25"."__t2" - "t25"."__t1" AS DOUBLE) / 1000000) AS "__med2",
-      AVG(CAST("t25"."__t2" - "t25"."__t1" AS DOUBLE) / 1000000) AS "__avg2",
-      COALESCE(COUNT_IF("t25"."__depth" >= 3), 0) AS "__n3",
-      MEDIAN(CAST("t25"."__t3" - "t25"."__t2" AS DOUBLE) / 1000000) AS "__med3",
-      AVG(CAST("t25"."__t3" - "t25"."__t2" AS DOUBLE) / 1000000) AS "__avg3",
-      COALESCE(COUNT_IF("t25"."__depth" >= 4), 0) AS "__n4",
-      MEDIAN(CAST("t25"."__t4" - "t25"."__t3" AS DOUBLE) / 1000000) AS "__med4",
-      AVG(CAST("t25"."__t4" - "t25"."__t3" AS DOUBLE) / 1000000) AS "__avg4",
-      COALESCE(COUNT_IF("t25"."__depth" >= 5), 0) AS "__n5",
-      MEDIAN(CAST("t25"."__t5" - "t25"."__t4" AS DOUBLE) / 1000000) AS "__med5",
-      AVG(CAST("t25"."__t5" - "t25"."__t4" AS DOUBLE) / 1000000) AS "__avg5"
+      COALESCE(COUNT_IF("t23"."__depth" >= 1), 0) AS "__n1",
+      COALESCE(COUNT_IF("t23"."__depth" >= 2), 0) AS "__n2",
+      MEDIAN(CAST("t23"."__t2" - "t23"."__t1" AS DOUBLE) / 1000000) AS "__med2",
+      AVG(CAST("t23"."__t2" - "t23"."__t1" AS DOUBLE) / 1000000) AS "__avg2",
+      COALESCE(COUNT_IF("t23"."__depth" >= 3), 0) AS "__n3",
+      MEDIAN(CAST("t23"."__t3" - "t23"."__t2" AS DOUBLE) / 1000000) AS "__med3",
+      AVG(CAST("t23"."__t3" - "t23"."__t2" AS DOUBLE) / 1000000) AS "__avg3",
+      COALESCE(COUNT_IF("t23"."__depth" >= 4), 0) AS "__n4",
+      MEDIAN(CAST("t23"."__t4" - "t23"."__t3" AS DOUBLE) / 1000000) AS "__med4",
+      AVG(CAST("t23"."__t4" - "t23"."__t3" AS DOUBLE) / 1000000) AS "__avg4",
+      COALESCE(COUNT_IF("t23"."__depth" >= 5), 0) AS "__n5",
+      MEDIAN(CAST("t23"."__t5" - "t23"."__t4" AS DOUBLE) / 1000000) AS "__med5",
+      AVG(CAST("t23"."__t5" - "t23"."__t4" AS DOUBLE) / 1000000) AS "__avg5"
     FROM (
       SELECT
-        "t24".*
+        "t22".*
         EXCLUDE ("__rn")
       FROM (
         SELECT
           *
         FROM (
           SELECT
-            "t22"."__e",
-            "t22"."__t1",
-            "t22"."__t2",
-            "t22"."__t3",
-            "t22"."__t4",
-            "t22"."__t5",
-            "t22"."__depth",
-            "t22"."__clean",
+            "t20"."__e",
+            "t20"."__t1",
+            "t20"."__t2",
+            "t20"."__t3",
+            "t20"."__t4",
+            "t20"."__t5",
+            "t20"."__depth",
+            "t20"."__clean",
             ROW_NUMBER() OVER (
-              PARTITION BY "t22"."__e"
-              ORDER BY "t22"."__depth" DESC NULLS LAST, COALESCE("t22"."__t5", "t22"."__t4", "t22"."__t3", "t22"."__t2", "t22"."__t1") ASC, "t22"."__t1" DESC NULLS LAST, "t22"."__t2" DESC NULLS LAST, "t22"."__t3" DESC NULLS LAST, "t22"."__t4" DESC NULLS LAST
+              PARTITION BY "t20"."__e"
+              ORDER BY "t20"."__depth" DESC NULLS LAST, COALESCE("t20"."__t5", "t20"."__t4", "t20"."__t3", "t20"."__t2", "t20"."__t1") ASC, "t20"."__t1" DESC NULLS LAST
             ) - 1 AS "__rn"
           FROM (
             SELECT
-              "t21"."__e",
-              "t21"."__t1",
-              "t21"."__t2",
-              "t21"."__t3",
-              "t21"."__t4",
+              "t19"."__e",
+              "t19"."__t1",
+              "t19"."__t2",
+              "t19"."__t3",
+              "t19"."__t4",
               IFF(
                 (
-                  "t21"."__ct" - "t21"."__t1"
+                  "t19"."__ct" - "t19"."__t1"
                 ) <= 2592000000000,
-                "t21"."__ct",
+                "t19"."__ct",
                 CAST(NULL AS BIGINT)
               ) AS "__t5",
-              1 + CAST(IFF("t21"."__t2" IS NOT NULL, 1, 0) AS BIGINT) + CAST(IFF("t21"."__t3" IS NOT NULL, 1, 0) AS BIGINT) + CAST(IFF("t21"."__t4" IS NOT NULL, 1, 0) AS BIGINT) + CAST(IFF(
+              1 + CAST(IFF("t19"."__t2" IS NOT NULL, 1, 0) AS BIGINT) + CAST(IFF("t19"."__t3" IS NOT NULL, 1, 0) AS BIGINT) + CAST(IFF("t19"."__t4" IS NOT NULL, 1, 0) AS BIGINT) + CAST(IFF(
                 IFF(
                   (
-                    "t21"."__ct" - "t21"."__t1"
+                    "t19"."__ct" - "t19"."__t1"
                   ) <= 2592000000000,
-                  "t21"."__ct",
+                  "t19"."__ct",
                   CAST(NULL AS BIGINT)
                 ) IS NOT NULL,
                 1,
@@ -208,19 +208,19 @@ FROM (
               TRUE AS "__clean"
             FROM (
               SELECT
-                "t20"."__e",
-                "t20"."__t1",
-                "t20"."__t2",
-                "t20"."__t3",
-                "t20"."__t4",
-                "t20"."__mk",
-                "t20"."__side",
+                "t18"."__e",
+                "t18"."__t1",
+                "t18"."__t2",
+                "t18"."__t3",
+                "t18"."__t4",
+                "t18"."__mk",
+                "t18"."__side",
                 IFF(
-                  "t20"."__mk" IS NULL,
+                  "t18"."__mk" IS NULL,
                   CAST(NULL AS BIGINT),
-                  MIN("t20"."__ct") OVER (
-                    PARTITION BY "t20"."__e"
-                    ORDER BY "t20"."__mk" DESC NULLS LAST, "t20"."__side" DESC NULLS LAST
+                  MIN("t18"."__ct") OVER (
+                    PARTITION BY "t18"."__e"
+                    ORDER BY "t18"."__mk" DESC NULLS LAST, "t18"."__side" DESC NULLS LAST
                     ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
                   )
                 ) AS "__ct"
@@ -229,41 +229,41 @@ FROM (
                   *
                 FROM (
                   SELECT
-                    "t18"."__e",
-                    "t18"."__t1",
-                    "t18"."__t2",
-                    "t18"."__t3",
-                    "t18"."__t4",
-                    "t18"."__t4" AS "__mk",
+                    "t16"."__e",
+                    "t16"."__t1",
+                    "t16"."__t2",
+                    "t16"."__t3",
+                    "t16"."__t4",
+                    "t16"."__t4" AS "__mk",
                     0 AS "__side",
                     CAST(NULL AS BIGINT) AS "__ct"
                   FROM (
                     SELECT
-                      "t17"."__e",
-                      "t17"."__t1",
-                      "t17"."__t2",
-                      "t17"."__t3",
+                      "t15"."__e",
+                      "t15"."__t1",
+                      "t15"."__t2",
+                      "t15"."__t3",
                       IFF(
                         (
-                          "t17"."__ct" - "t17"."__t1"
+                          "t15"."__ct" - "t15"."__t1"
                         ) <= 2592000000000,
-                        "t17"."__ct",
+                        "t15"."__ct",
                         CAST(NULL AS BIGINT)
                       ) AS "__t4"
                     FROM (
                       SELECT
-                        "t16"."__e",
-                        "t16"."__t1",
-                        "t16"."__t2",
-                        "t16"."__t3",
-                        "t16"."__mk",
-                        "t16"."__side",
+                        "t14"."__e",
+                        "t14"."__t1",
+                        "t14"."__t2",
+                        "t14"."__t3",
+                        "t14"."__mk",
+                        "t14"."__side",
                         IFF(
-                          "t16"."__mk" IS NULL,
+                          "t14"."__mk" IS NULL,
                           CAST(NULL AS BIGINT),
-                          MIN("t16"."__ct") OVER (
-                            PARTITION BY "t16"."__e"
-                            ORDER BY "t16"."__mk" DESC NULLS LAST, "t16"."__side" DESC NULLS LAST
+                          MIN("t14"."__ct") OVER (
+                            PARTITION BY "t14"."__e"
+                            ORDER BY "t14"."__mk" DESC NULLS LAST, "t14"."__side" DESC NULLS LAST
                             ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
                           )
                         ) AS "__ct"
@@ -272,38 +272,38 @@ FROM (
                           *
                         FROM (
                           SELECT
-                            "t14"."__e",
-                            "t14"."__t1",
-                            "t14"."__t2",
-                            "t14"."__t3",
-                            "t14"."__t3" AS "__mk",
+                            "t12"."__e",
+                            "t12"."__t1",
+                            "t12"."__t2",
+                            "t12"."__t3",
+                            "t12"."__t3" AS "__mk",
                             0 AS "__side",
                             CAST(NULL AS BIGINT) AS "__ct"
                           FROM (
                             SELECT
-                              "t13"."__e",
-                              "t13"."__t1",
-                              "t13"."__t2",
+                              "t11"."__e",
+                              "t11"."__t1",
+                              "t11"."__t2",
                               IFF(
                                 (
-                                  "t13"."__ct" - "t13"."__t1"
+                                  "t11"."__ct" - "t11"."__t1"
                                 ) <= 2592000000000,
-                                "t13"."__ct",
+                                "t11"."__ct",
                                 CAST(NULL AS BIGINT)
                               ) AS "__t3"
                             FROM (
                               SELECT
-                                "t12"."__e",
-                                "t12"."__t1",
-                                "t12"."__t2",
-                                "t12"."__mk",
-                                "t12"."__side",
+                                "t10"."__e",
+                                "t10"."__t1",
+                                "t10"."__t2",
+                                "t10"."__mk",
+                                "t10"."__side",
                                 IFF(
-                                  "t12"."__mk" IS NULL,
+                                  "t10"."__mk" IS NULL,
                                   CAST(NULL AS BIGINT),
-                                  MIN("t12"."__ct") OVER (
-                                    PARTITION BY "t12"."__e"
-                                    ORDER BY "t12"."__mk" DESC NULLS LAST, "t12"."__side" DESC NULLS LAST
+                                  MIN("t10"."__ct") OVER (
+                                    PARTITION BY "t10"."__e"
+                                    ORDER BY "t10"."__mk" DESC NULLS LAST, "t10"."__side" DESC NULLS LAST
                                     ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
                                   )
                                 ) AS "__ct"
@@ -312,68 +312,58 @@ FROM (
                                   *
                                 FROM (
                                   SELECT
-                                    "t10"."__e",
-                                    "t10"."__t1",
-                                    "t10"."__t2",
-                                    "t10"."__t2" AS "__mk",
+                                    "t8"."__e",
+                                    "t8"."__t1",
+                                    "t8"."__t2",
+                                    "t8"."__t2" AS "__mk",
                                     0 AS "__side",
                                     CAST(NULL AS BIGINT) AS "__ct"
                                   FROM (
                                     SELECT
-                                      "t9"."__e",
-                                      "t9"."__t1",
-                                      IFF((
-                                        "t9"."__ct" - "t9"."__t1"
-                                      ) <= 2592000000000, "t9"."__ct", CAST(NULL AS BIGINT)) AS "__t2"
+                                      "t7"."__e",
+                                      "t7"."__t" AS "__t1",
+                                      IFF(
+                                        (
+                                          "t7"."__nk" = 2
+                                        )
+                                        AND (
+                                          (
+                                            "t7"."__nt" - "t7"."__t"
+                                          ) <= 2592000000000
+                                        ),
+                                        "t7"."__nt",
+                                        CAST(NULL AS BIGINT)
+                                      ) AS "__t2"
                                     FROM (
                                       SELECT
-                                        "t8"."__e",
-                                        "t8"."__t1",
-                                        "t8"."__mk",
-                                        "t8"."__side",
-                                        IFF(
-                                          "t8"."__mk" IS NULL,
-                                          CAST(NULL AS BIGINT),
-                                          MIN("t8"."__ct") OVER (
-                                            PARTITION BY "t8"."__e"
-                                            ORDER BY "t8"."__mk" DESC NULLS LAST, "t8"."__side" DESC NULLS LAST
-                                            ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
-                                          )
-                                        ) AS "__ct"
+                                        "t6"."__e",
+                                        "t6"."__t",
+                                        "t6"."__k",
+                                        LEAD("t6"."__k") OVER (PARTITION BY "t6"."__e" ORDER BY "t6"."__t" ASC, "t6"."__k" ASC) AS "__nk",
+                                        LEAD("t6"."__t") OVER (PARTITION BY "t6"."__e" ORDER BY "t6"."__t" ASC, "t6"."__k" ASC) AS "__nt"
                                       FROM (
                                         SELECT
                                           *
-                                        FROM (
-                                          SELECT
-                                            "t2"."__e",
-                                            "t2"."__t" AS "__t1",
-                                            "t2"."__t" AS "__mk",
-                                            0 AS "__side",
-                                            CAST(NULL AS BIGINT) AS "__ct"
-                                          FROM "t1" AS "t2"
-                                          WHERE
+                                        FROM "t1" AS "t2"
+                                        WHERE
+                                          (
                                             "t2"."__k" = 1
-                                        ) AS "t6"
-                                        UNION ALL
-                                        SELECT
-                                          *
-                                        FROM (
-                                          SELECT
-                                            "t2"."__e",
-                                            CAST(NULL AS BIGINT) AS "__t1",
-                                            "t2"."__t" AS "__mk",
-                                            1 AS "__side",
-                                            "t2"."__t" AS "__ct"
-                                          FROM "t1" AS "t2"
-                                          WHERE
+                                          ) OR (
                                             "t2"."__k" = 2
-                                        ) AS "t7"
-                                      ) AS "t8"
-                                    ) AS "t9"
+                                          )
+                                      ) AS "t6"
+                                    ) AS "t7"
                                     WHERE
-                                      "t9"."__side" = 0
-                                  ) AS "t10"
-                                ) AS "t11"
+                                      "t7"."__k" = 1
+                                      AND (
+                                        (
+                                          "t7"."__nk" IS NULL
+                                        ) OR (
+                                          "t7"."__nk" <> 1
+                                        )
+                                      )
+                                  ) AS "t8"
+                                ) AS "t9"
                                 UNION ALL
                                 SELECT
                                   *
@@ -389,12 +379,12 @@ FROM (
                                   WHERE
                                     "t2"."__k" = 3
                                 ) AS "t5"
-                              ) AS "t12"
-                            ) AS "t13"
+                              ) AS "t10"
+                            ) AS "t11"
                             WHERE
-                              "t13"."__side" = 0
-                          ) AS "t14"
-                        ) AS "t15"
+                              "t11"."__side" = 0
+                          ) AS "t12"
+                        ) AS "t13"
                         UNION ALL
                         SELECT
                           *
@@ -411,12 +401,12 @@ FROM (
                           WHERE
                             "t2"."__k" = 4
                         ) AS "t4"
-                      ) AS "t16"
-                    ) AS "t17"
+                      ) AS "t14"
+                    ) AS "t15"
                     WHERE
-                      "t17"."__side" = 0
-                  ) AS "t18"
-                ) AS "t19"
+                      "t15"."__side" = 0
+                  ) AS "t16"
+                ) AS "t17"
                 UNION ALL
                 SELECT
                   *
@@ -434,17 +424,17 @@ FROM (
                   WHERE
                     "t2"."__k" = 5
                 ) AS "t3"
-              ) AS "t20"
-            ) AS "t21"
+              ) AS "t18"
+            ) AS "t19"
             WHERE
-              "t21"."__side" = 0 AND TRUE
-          ) AS "t22"
-        ) AS "t23"
+              "t19"."__side" = 0 AND TRUE
+          ) AS "t20"
+        ) AS "t21"
         WHERE
-          "t23"."__rn" = 0
-      ) AS "t24"
-    ) AS "t25"
-  ) AS "t26"
+          "t21"."__rn" = 0
+      ) AS "t22"
+    ) AS "t23"
+  ) AS "t24"
   CROSS JOIN TABLE(FLATTEN(INPUT => ARRAY_GENERATE_RANGE(
     0,
     (
@@ -482,6 +472,6 @@ FROM (
         ) - 1
       )
     )
-) AS "t27"
+) AS "t25"
 ORDER BY
-  CAST("t27"."step" AS BIGINT) ASC
+  CAST("t25"."step" AS BIGINT) ASC
