@@ -11,7 +11,7 @@ DEMO_EVENTS ?= 1000000
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev,postgres,spark]"
+	$(BIN)/python -m pip install --quiet -e ".[dev,postgres,spark,service]"
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -22,9 +22,12 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
+LINT_PATHS := metrics_layer tests benchmarks
+
 lint: $(STAMP)
-	$(BIN)/ruff check metrics_layer tests benchmarks
-	$(BIN)/ruff format --check metrics_layer tests benchmarks
+	$(BIN)/ruff check $(LINT_PATHS)
+	$(BIN)/ruff format --check $(LINT_PATHS)
+	$(BIN)/mypy metrics_layer
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from metrics_layer import limits  # ml.limits.MAX_...: the bounds on work, set at start-up
 from metrics_layer.errors import (
     ConnectionError,
     DefinitionError,
@@ -31,6 +32,8 @@ __all__ = [
     "Result",
     "SchemaError",
     "__version__",
+    "import_metricflow",
+    "limits",
     "load",
 ]
 
@@ -41,6 +44,10 @@ def __getattr__(name: str) -> Any:
         from metrics_layer import layer
 
         return getattr(layer, name)
+    if name == "import_metricflow":
+        from metrics_layer.interchange.metricflow import import_metricflow
+
+        return import_metricflow
     if name == "Result":
         from metrics_layer.result import Result
 

@@ -19,11 +19,21 @@ def check_timezone(tz: str) -> str:
         raise QueryError(f"timezone must be an IANA name such as 'Europe/Paris', got {tz!r}")
     if tz.upper() == "UTC":
         return "UTC"
+    if tz in _MACHINE_ZONES or tz.startswith(("posix/", "right/", "/")):
+        # names of this machine's files, not zones: buckets must not depend on where a query
+        # runs, and the engines reject them
+        raise QueryError(
+            f"timezone {tz!r} is not an IANA zone name: name the zone, such as 'UTC' or "
+            "'Europe/Berlin'"
+        )
     try:
         ZoneInfo(tz)
     except Exception:  # noqa: BLE001 - ZoneInfo raises several kinds of errors for bad names
         raise QueryError(f"unknown timezone {tz!r}{suggest(tz, available_timezones())}") from None
     return tz
+
+
+_MACHINE_ZONES = frozenset({"localtime", "posixrules", "Factory", ""})
 
 
 def parse_bound(value: object, name: str, tz: str = "UTC") -> _dt.datetime | None:

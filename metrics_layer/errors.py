@@ -31,7 +31,13 @@ class Location:
 
 
 class MetricsLayerError(Exception):
-    """Base of every error raised by metrics_layer."""
+    """Base of every error raised by metrics_layer. Its message is one line, whatever the
+    cause was worded as (engines and drivers often answer in several)."""
+
+    def __init__(self, *args: Any) -> None:
+        if args and isinstance(args[0], str):
+            args = (_one_line(args[0]), *args[1:])
+        super().__init__(*args)
 
 
 class DefinitionError(MetricsLayerError):
@@ -86,6 +92,11 @@ class ExpressionError(MetricsLayerError):
     """An expression uses syntax outside the allowed SQL-expression grammar."""
 
 
+class ExpressionTooLarge(ExpressionError, QueryError):
+    """An expression over a size limit (metrics_layer.limits): a QueryError in a request, and
+    an ExpressionError, so that a definition's expression is reported at its file and line."""
+
+
 class SchemaError(DefinitionError):
     """Definitions name a table or column that the connection does not have."""
 
@@ -105,7 +116,27 @@ def guarded(build: Callable[[], T], what: str) -> T:
     except MetricsLayerError:
         raise
     except Exception as exc:  # noqa: BLE001 - ibis raises many kinds of type errors
-        raise QueryError(f"cannot build {what}: {type(exc).__name__}: {exc}") from exc
+        raise QueryError(f"cannot build {what}: {plain_reason(exc)}") from exc
+
+
+_NO_METHOD = re.compile(r"'(\w*?)(?:Column|Scalar|Value)' object has no attribute '(\w+)'")
+
+
+def plain_reason(exc: BaseException) -> str:
+    """What went wrong in the user's terms: the first line of the cause, without the
+    expression-tree dumps and class names of the library that raised it."""
+    text = str(exc).strip()
+    first = text.splitlines()[0] if text else ""
+    missing = _NO_METHOD.search(first)
+    if missing:
+        kind = missing.group(1).lower() or "this"
+        return f"{missing.group(2)} does not apply to {kind} values"
+    if type(exc).__name__ == "SignatureValidationError" or "(r0 :=" in first:
+        return (
+            "an argument has the wrong type (a filter that is not a condition, or numbers "
+            "and text mixed)"
+        )
+    return first or type(exc).__name__
 
 
 def suggest(name: str, candidates: Iterable[str], n: int = 3) -> str:

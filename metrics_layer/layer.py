@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import ibis.expr.types as ir
 
 from metrics_layer.compile.kpi import Context, compile_plan
-from metrics_layer.compile.timegrain import check_timezone
+from metrics_layer.compile.timegrain import check_timezone, check_week_start
 from metrics_layer.connection import backend_name, connect
 from metrics_layer.definitions import load_project
+from metrics_layer.engine import Engine, shape_of
+from metrics_layer.engine.meta import LazyMeta
 from metrics_layer.errors import guarded
 from metrics_layer.planner.plan import Plan, Planner
 from metrics_layer.planner.request import Request
@@ -19,20 +21,31 @@ from metrics_layer.registry import Registry
 from metrics_layer.registry.schemas import Schemas, schemas_for
 from metrics_layer.result import Result
 
+if TYPE_CHECKING:
+    from metrics_layer.analysis.experiment_result import ExperimentResult
+
 
 class Layer:
     """Metric definitions bound to an ibis connection."""
 
     def __init__(
-        self, registry: Registry, con: Any, *, timezone: str = "UTC", path: str | None = None
+        self,
+        registry: Registry,
+        con: Any,
+        *,
+        timezone: str = "UTC",
+        path: str | None = None,
+        week_start: str | int | None = None,
     ) -> None:
         self.registry = registry
         self.con = con
         self.backend = backend_name(con)
         self.timezone = check_timezone(timezone)
+        self.week_start = check_week_start(week_start)  # 0 = Monday … 6 = Sunday
         self.path = path
         self._tables: dict[str, ir.Table] = {}
         self.planner = Planner(registry)
+        self.engine = Engine(con, self.backend)
 
     # ---------------------------------------------------------------- tables
     def table(self, source: str) -> ir.Table:
@@ -44,7 +57,7 @@ class Layer:
             if src.calendar is not None:
                 from metrics_layer.calendar import calendar_table
 
-                t = calendar_table(src.calendar)
+                t = calendar_table(src.calendar, self.week_start)
             else:
                 t = self.schemas.table(self.registry, source)
             t = self._tables.setdefault(source, t)
@@ -58,13 +71,32 @@ class Layer:
             found = self.registry.schemas = Schemas(self.con, connected=True).bind(self.registry)
         return found
 
-    def context(self) -> Context:
-        return Context(self.registry, self.table, self.backend, self.timezone)
+    def context(self, timezone: str | None = None, week_start: int | None = None) -> Context:
+        """What compilation needs; a call's timezone / week start override the layer's."""
+        return Context(
+            self.registry,
+            self.table,
+            self.backend,
+            self.timezone if timezone is None else timezone,
+            self.week_start if week_start is None else week_start,
+        )
+
+    def time_settings(self, timezone: Any = None, week_start: Any = None) -> tuple[str, int]:
+        """The effective (timezone, week start) of a call: its own values, else the layer's."""
+        tz = self.timezone if timezone is None else check_timezone(timezone)
+        ws = self.week_start if week_start is None else check_week_start(week_start)
+        return tz, ws
 
     # ---------------------------------------------------------------- catalog
     def metrics(self) -> list[str]:
         """Names of the declared metrics."""
         return list(self.registry.project.metrics)
+
+    def definitions(self) -> dict[str, Any]:
+        """The definitions as data (the YAML structure); `ml.load()` of it gives this layer."""
+        from metrics_layer.interchange.as_data import project_data
+
+        return project_data(self.registry.project)
 
     def dimensions(self, source: str) -> list[str]:
         """Dimension names reachable from a source (by path of join roles)."""
@@ -73,7 +105,8 @@ class Layer:
 
     # ---------------------------------------------------------------- KPI queries
     def plan(self, metrics: str | Sequence[str], **kwargs: Any) -> Plan:
-        request = Request.build(metrics, timezone=self.timezone, **kwargs)
+        tz, ws = self.time_settings(kwargs.pop("timezone", None), kwargs.pop("week_start", None))
+        request = Request.build(metrics, timezone=tz, week_start=ws, **kwargs)
         return self.planner.plan(request)
 
     def query(
@@ -88,13 +121,50 @@ class Layer:
         limit: int | None = None,
         fill: str | None = None,
         as_of: Any = None,
+        timezone: str | None = None,
+        week_start: str | int | None = None,
+        fill_days: str | None = None,
     ) -> Result:
         """KPIs × dimensions × grain, as one ibis expression (nothing runs until you ask).
 
         fill="zero"|"null" yields every period of the range; as_of="current" or a date pins the
         version of SCD Type 2 dimensions (default: the version valid at each fact's time).
+        timezone / week_start override the layer's for this query; fill_days="business" makes
+        a day-grain fill span only the calendar's business days (docs/time.md).
         """
-        plan = self.plan(
+        from metrics_layer.interchange.aliases import rename_order, resolve
+        from metrics_layer.interchange.metric_time import split_metric_time
+
+        metrics, renames = resolve(self.registry.project, metrics)
+        by, grain, time_name = split_metric_time(by, grain)
+        if time_name is not None and grain is not None:
+            renames = {**renames, time_name: grain}
+        if renames and order_by is not None:
+            order_by = rename_order(order_by, renames)
+        from metrics_layer.interchange.fill import fill_nulls, query_fill
+        from metrics_layer.interchange.period_agg import period_agg_metrics, query_with_period_agg
+
+        fill = query_fill(self.registry.project, metrics, grain, fill)
+
+        special = period_agg_metrics(self.registry.project, metrics, grain)
+        if special and grain is not None:
+            return query_with_period_agg(
+                self,
+                metrics,
+                special,
+                by=by,
+                grain=grain,
+                where=where,
+                start=start,
+                end=end,
+                order_by=order_by,
+                limit=limit,
+                fill=fill,
+                as_of=as_of,
+                renames=renames,
+            )
+        tz, ws = self.time_settings(timezone, week_start)
+        request = Request.build(
             metrics,
             by=by,
             grain=grain,
@@ -105,11 +175,35 @@ class Layer:
             limit=limit,
             fill=fill,
             as_of=as_of,
+            timezone=tz,
+            week_start=ws,
+            fill_days=fill_days,
         )
-        expr = guarded(lambda: compile_plan(self.context(), plan), "the query")
+
+        def build(req: Request) -> ir.Table:
+            expr = self._compile_request(req)
+            expr = fill_nulls(self.registry.project, expr, req.metrics)
+            if renames:  # the result keeps the names that were asked
+                expr = expr.rename({alias: target for alias, target in renames.items()})
+            return expr
+
+        # the names asked (aliases, metric_time) are part of what a compiled query answers
+        kind = f"query{sorted(renames.items())}" if renames else "query"
+        prepared = self.engine.prepare(kind, shape_of(request), request, build)
+        meta = LazyMeta(plan=lambda: self.planner.plan(request))
         return Result(
-            expr, explain=plan.explain, backend=self.backend, kind="query", meta={"plan": plan}
+            explain=lambda: meta["plan"].explain(),
+            backend=self.backend,
+            kind="query",
+            meta=meta,
+            prepared=prepared,
+            engine=self.engine,
         )
+
+    def _compile_request(self, request: Request) -> ir.Table:
+        plan = self.planner.plan(request)
+        ctx = self.context(request.timezone, request.week_start)
+        return guarded(lambda: compile_plan(ctx, plan), "the query")
 
     def sql(self, metrics: str | Sequence[str], dialect: str | None = None, **kwargs: Any) -> str:
         return self.query(metrics, **kwargs).sql(dialect=dialect)
@@ -125,6 +219,8 @@ class Layer:
         start: Any = None,
         end: Any = None,
         as_of: Any = None,
+        timezone: str | None = None,
+        week_start: str | int | None = None,
     ) -> Result:
         """Cohort retention (see docs/retention.md): a RetentionResult with pivot(),
         average_curve() and plot(). periods=None returns every observed period."""
@@ -140,6 +236,8 @@ class Layer:
             start=start,
             end=end,
             as_of=as_of,
+            timezone=timezone,
+            week_start=week_start,
         )
 
     def funnel(
@@ -152,6 +250,8 @@ class Layer:
         window: Any = None,
         grain: str | None = None,
         strategy: str | None = None,
+        timezone: str | None = None,
+        week_start: str | int | None = None,
     ) -> Result:
         """Conversion funnel with windowFunnel semantics (see docs/funnels.md).
 
@@ -170,6 +270,33 @@ class Layer:
             window=window,
             grain=grain,
             strategy=strategy,
+            timezone=timezone,
+            week_start=week_start,
+        )
+
+    def experiment(
+        self,
+        name: str,
+        start: Any = None,
+        end: Any = None,
+        metrics: str | Sequence[str] | None = None,
+        alpha: float = 0.05,
+        relative: bool = True,
+        cuped: Any = None,
+    ) -> ExperimentResult:
+        """A/B readout of an `experiments:` definition (see docs/experiments.md): an
+        ExperimentResult with to_pandas(), srm, multiple_exposures, explain(), sql() and plot()."""
+        from metrics_layer.analysis.experiment import experiment
+
+        return experiment(
+            self,
+            name,
+            start=start,
+            end=end,
+            metrics=metrics,
+            alpha=alpha,
+            relative=relative,
+            cuped=cuped,
         )
 
     def check(
@@ -233,12 +360,18 @@ class Layer:
         return impact(self.registry, table_or_column)
 
     def docs(
-        self, out: str | Path, formats: Sequence[str] = ("html", "md"), real_sql: bool | None = None
+        self,
+        out: str | Path,
+        formats: Sequence[str] = ("html", "md"),
+        real_sql: bool | None = None,
+        force: bool = False,
     ) -> Path:
-        """Render the data dictionary (HTML and Markdown) into `out`; returns its index path."""
+        """Render the data dictionary (HTML and Markdown) into `out`; returns its index path.
+
+        `out` must be new, empty or a catalog written before; `force` replaces other content."""
         from metrics_layer.catalog import build_catalog
 
-        return build_catalog(self, out, formats=formats, real_sql=real_sql)
+        return build_catalog(self, out, formats=formats, real_sql=real_sql, force=force)
 
     def __repr__(self) -> str:
         reg = self.registry.project
@@ -249,17 +382,19 @@ class Layer:
 
 
 def load(
-    path: str | Path,
+    path: str | Path | Mapping[str, Any],
     con: Any = None,
     vars: Mapping[str, Any] | None = None,
     timezone: str = "UTC",
     check_schema: bool | None = None,
     strict: bool = False,
     read_only: bool = True,
+    week_start: str | int | None = None,
     audit: str | Path | None = None,
     cache_ttl: float = 0.0,
 ) -> Layer:
-    """Load definitions from a folder or file and bind them to a connection.
+    """Load definitions from a folder or file (or a dict of the YAML structure) and bind them
+    to a connection.
 
     With a connection given, every table and column the definitions use is checked against the
     real schema now, so a typo fails at load time (check_schema=False skips it). Without one,
@@ -268,19 +403,39 @@ def load(
     strict=True resolves the names of requests (by, where) to declared dimensions only.
     A DuckDB file or URL given as `con` is opened read-only (so other processes can read it
     too) unless read_only=False; connections passed in are used as they are.
+    timezone (IANA name) and week_start (weekday, default monday) are the defaults of every
+    call, which may override them (docs/time.md).
     audit=PATH appends one JSON line per call; cache_ttl=SECONDS keeps answers that long
     (off by default); see docs/service.md.
     """
-    project, origins = load_project(path, vars)
+    if not isinstance(path, str | Path):  # a dict of the YAML structure (anything else: an error)
+        from metrics_layer.interchange.as_data import load_data
+
+        project, origins = load_data(path)
+        folder: str | Path | None = None
+    else:
+        project, origins = load_project(path, vars)
+        folder = path
     given = con is not None
     backend = connect(con, read_only=read_only)
-    schemas = schemas_for(backend, path, connected=given)
+    schemas = schemas_for(backend, folder, connected=given)
     registry = Registry(project, origins, schemas.schema_of, strict=strict)
+    from metrics_layer.interchange.aliases import check_aliases
+
+    check_aliases(project, origins)
     registry.schemas = schemas.bind(registry)
     from metrics_layer.access.validate import check_access
+    from metrics_layer.analysis.experiment_defs import check_all_experiments
 
     check_access(registry, resolve_names=False)
-    layer = Layer(registry, backend, timezone=timezone, path=str(path))
+    check_all_experiments(registry)  # unknown metrics, untestable kinds: fail at load
+    layer = Layer(
+        registry,
+        backend,
+        timezone=timezone,
+        path=None if folder is None else str(folder),
+        week_start=week_start,
+    )
     if check_schema if check_schema is not None else given:
         from metrics_layer.analysis.funnel_defs import check_all_funnels
         from metrics_layer.analysis.retention_defs import check_all_retention

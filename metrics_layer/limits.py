@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from metrics_layer.errors import DefinitionError, Location, QueryError
+from metrics_layer.errors import DefinitionError, ExpressionTooLarge, Location, QueryError
 
 # Definition files
 MAX_RENDER_SECONDS = 5.0  # time to render one file's Jinja template
@@ -24,7 +24,7 @@ MAX_YAML_NODES = 500_000  # values in one file once aliases are expanded
 # Requests
 MAX_SPINE_PERIODS = 1_000_000  # periods of a fill= spine (hours of 114 years)
 MAX_EXPRESSION_CHARS = 100_000  # length of one expression text (where=, expr, filter)
-MAX_EXPRESSION_NODES = 5_000  # syntax nodes of one expression (an IN list of 5,000 items)
+MAX_EXPRESSION_NODES = 10_000  # syntax nodes of one expression (an IN list of ~10,000 items)
 PARSE_CACHE_BYTES = 16 * 1024 * 1024  # texts kept by the expression parse cache
 MAX_ROW_LIMIT = 2**63 - 1  # limit= of a query (a signed 64-bit count on every engine)
 MAX_WINDOW_SECONDS = 100 * 366 * 86400  # a funnel's conversion window
@@ -39,36 +39,54 @@ def definition_limit(name: str, what: str, location: Location | None = None) -> 
     return DefinitionError(f"{what} {how_to_raise(name)}", location)
 
 
-def query_limit(name: str, what: str) -> QueryError:
+def query_limit(name: str, what: str, cls: type[QueryError] = QueryError) -> QueryError:
     """The error for a request over a limit."""
-    return QueryError(f"{what} {how_to_raise(name)}")
+    return cls(f"{what} {how_to_raise(name)}")
 
 
-def check_spine(periods: int, grain: str) -> None:
-    """A fill= spine is built row by row: count its periods before building it."""
+def check_spine(start: Any, end: Any, grain: str) -> None:
+    """A spine of periods is generated row by row: count them from the bounds before building it."""
+    periods = spine_periods(start, end, grain)
     if periods > MAX_SPINE_PERIODS:
         raise query_limit(
             "MAX_SPINE_PERIODS",
-            f"fill= over this range needs {periods:,} {grain} periods; narrow start/end or "
-            "use a coarser grain",
+            f"a spine of every {grain} from {start} to {end} has {periods:,} periods; "
+            "narrow start/end or use a coarser grain",
         )
 
 
-def spine_periods(start: Any, end: Any, grain: str) -> int:
-    """An upper bound of the number of `grain` periods in [start, end), computed, not built."""
-    import pandas as pd
+def spine_periods(lo: Any, hi: Any, grain: str) -> int:
+    """The exact number of rows of a spine: period starts lo, lo + step, ... before hi.
 
-    s, e = pd.Timestamp(start), pd.Timestamp(end)
-    seconds = max((e - s).total_seconds(), 0.0)
-    per = {
-        "hour": 3600.0,
-        "day": 86400.0,
-        "week": 7 * 86400.0,
-        "month": 28 * 86400.0,
-        "quarter": 89 * 86400.0,
-        "year": 365 * 86400.0,
-    }.get(grain, 3600.0)
-    return int(seconds // per) + 2
+    `lo` is a period start (as the spine requires); computed from the calendar, not built.
+    """
+    import datetime as _dt
+
+    s, e = _as_datetime(lo), _as_datetime(hi)
+    if e <= s:
+        return 0
+    months = {"month": 1, "quarter": 3, "year": 12}.get(grain)
+    if months is None:
+        step = _dt.timedelta(hours=1) if grain == "hour" else _dt.timedelta(days=1)
+        if grain == "week":
+            step *= 7
+        whole, rest = divmod(e - s, step)
+        return int(whole) + (1 if rest else 0)
+    # lo is the first instant of a month: lo + k steps < hi counts whole months up to hi's
+    # month, plus hi's own month when hi lies after its first instant
+    n = (e.year - s.year) * 12 + e.month - s.month
+    past_start = e > e.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    return int(-(-n // months) + (1 if past_start and n % months == 0 else 0))
+
+
+def _as_datetime(value: Any) -> Any:
+    import datetime as _dt
+
+    if isinstance(value, _dt.datetime):
+        return value.replace(tzinfo=None)
+    if isinstance(value, _dt.date):
+        return _dt.datetime(value.year, value.month, value.day)
+    return _dt.datetime.fromisoformat(str(value)).replace(tzinfo=None)
 
 
 def check_row_limit(limit: Any) -> None:
@@ -81,18 +99,29 @@ def check_row_limit(limit: Any) -> None:
         raise query_limit("MAX_ROW_LIMIT", f"limit={limit} is larger than any engine can count")
 
 
-def check_timezone_name(tz: Any) -> str:
-    """A timezone is an IANA name as text; names that mean 'this machine' are refused, since a
-    query's buckets must not depend on where it runs (and engines reject them)."""
-    if not isinstance(tz, str):
-        raise QueryError(
-            f"timezone must be an IANA name such as 'UTC' or 'Europe/Berlin', got {tz!r}"
+def check_window(seconds: int, text: str) -> None:
+    """A funnel window is added to timestamps in microseconds: keep it within the calendar."""
+    if seconds > MAX_WINDOW_SECONDS:
+        raise query_limit("MAX_WINDOW_SECONDS", f"window {text!r} is {seconds:,} seconds long")
+
+
+def check_expression_text(text: str) -> None:
+    """Parsing is linear in the text but not free: refuse huge texts before tokenizing them."""
+    if len(text) > MAX_EXPRESSION_CHARS:
+        raise query_limit(
+            "MAX_EXPRESSION_CHARS",
+            f"expression of {len(text):,} characters ({text[:40]!r}...) is too long",
+            ExpressionTooLarge,
         )
-    if tz.strip().lower() in ("localtime", "posixrules", "factory", "") or tz.startswith(
-        ("posix/", "right/", "/")
-    ):
-        raise QueryError(
-            f"timezone {tz!r} is not an IANA zone name: name the zone, such as 'UTC' or "
-            "'Europe/Berlin'"
+
+
+def check_expression_nodes(nodes: int, text: str) -> None:
+    """Each syntax node becomes an ibis operation and SQL text: bound the work per expression."""
+    if nodes > MAX_EXPRESSION_NODES:
+        shown = text if len(text) <= 60 else text[:40] + "..."
+        raise query_limit(
+            "MAX_EXPRESSION_NODES",
+            f"expression {shown!r} has {nodes:,} syntax nodes (an IN list counts one per item); "
+            "filter on a dimension or a joined table instead of a long literal list",
+            ExpressionTooLarge,
         )
-    return tz

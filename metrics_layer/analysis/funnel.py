@@ -17,14 +17,16 @@ import datetime as _dt
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from metrics_layer import limits
 from metrics_layer.analysis.funnel_defs import check_funnel, event_kinds
 from metrics_layer.analysis.funnel_events import build_events
 from metrics_layer.analysis.funnel_overlap import overlap_groups
 from metrics_layer.analysis.funnel_result import FunnelResult
 from metrics_layer.analysis.funnel_spec import ORDERS, RESULT_COLUMNS, STRATEGIES, FunnelQuery
 from metrics_layer.analysis.funnel_summary import counted, summarize
-from metrics_layer.definitions.models import duration_seconds
+from metrics_layer.definitions.durations import duration_seconds
 from metrics_layer.dialects import dialect
+from metrics_layer.engine import shape_of
 from metrics_layer.errors import QueryError, guarded, suggest, unknown
 from metrics_layer.planner import validate
 from metrics_layer.planner.validate import output_names
@@ -47,6 +49,8 @@ def funnel(
     grain: str | None = None,
     strategy: str | None = None,
     overlap: str = "auto",
+    timezone: Any = None,
+    week_start: Any = None,
 ) -> FunnelResult:
     """The funnel `name` as a lazy FunnelResult (one ibis expression).
 
@@ -65,10 +69,23 @@ def funnel(
         grain=grain,
         strategy=strategy,
         overlap=overlap,
+        timezone=timezone,
+        week_start=week_start,
     )
-    expr = guarded(lambda: compile_funnel(layer.context(), q), f"funnel {name!r}")
+
+    def build(query: FunnelQuery) -> ir.Table:
+        ctx = layer.context(query.timezone, query.week_start)
+        return guarded(lambda: compile_funnel(ctx, query), f"funnel {name!r}")
+
+    # `end` is compiled in: the horizon end + window is computed from it in Python
+    shape = shape_of(q, bounds=("start",), where=False)
     return FunnelResult(
-        expr, explain=q.explain(), backend=layer.backend, kind="funnel", meta={"query": q}
+        explain=q.explain,
+        backend=layer.backend,
+        kind="funnel",
+        meta={"query": q},
+        prepared=layer.engine.prepare("funnel", shape, q, build),
+        engine=layer.engine,
     )
 
 
@@ -94,9 +111,12 @@ def build_query(
     grain: str | None,
     strategy: str | None,
     overlap: str = "auto",
+    timezone: Any = None,
+    week_start: Any = None,
 ) -> FunnelQuery:
     """Check the arguments against the definition; every mistake is a QueryError."""
     reg = layer.registry
+    tz, ws = layer.time_settings(timezone, week_start)
     defs = reg.project.funnels
     if name not in defs:
         raise QueryError(unknown("funnel", name, defs))
@@ -115,7 +135,7 @@ def build_query(
             "order='any' has no 'between' steps"
         )
     win_text, win_seconds = _window(d.window if window is None else window)
-    validate.grain(grain)
+    validate.grain(grain, fiscal=False)
     by_cols = output_names(validate.names(d.by if by is None else by, "by", "dimension"))
     validate.no_clash(
         (c for c, _ in by_cols),
@@ -124,7 +144,7 @@ def build_query(
         f"name the dimension by its path (e.g. {d.source}.{{column}})",
     )
     by_refs = validate.single_valued(reg, d.source, by_cols)
-    b_start, b_end = validate.bounds(start, end, layer.timezone)
+    b_start, b_end = validate.bounds(start, end, tz)
     if overlap not in ("auto", "assume"):
         raise QueryError(f"overlap must be 'auto' or 'assume', got {overlap!r}")
     groups = overlap_groups(steps)
@@ -139,13 +159,15 @@ def build_query(
         exclusions=exclusions,
         window=win_text,
         window_seconds=win_seconds,
+        exclusive=d.window_boundary == "exclusive",
         order=chosen_order,
         by=tuple(by_cols),
         by_refs=tuple(by_refs),
         start=b_start,
         end=b_end,
         grain=grain,
-        timezone=layer.timezone,
+        timezone=tz,
+        week_start=ws,
         backend=layer.backend,
         strategy=_strategy(strategy, layer.backend),
         disjoint=all(len(g) == 1 for g in groups),
@@ -181,6 +203,7 @@ def _window(value: Any) -> tuple[str, int]:
     if isinstance(value, int):
         if value <= 0:
             raise QueryError(f"window must be longer than 0 seconds, got {value}")
+        limits.check_window(value, f"{value} seconds")
         return f"{value} seconds", value
     if not isinstance(value, str):
         raise QueryError(f"window must be a duration such as '7 days', got {value!r}")
@@ -190,4 +213,5 @@ def _window(value: Any) -> tuple[str, int]:
         raise QueryError(f"window: {exc}") from None
     if seconds <= 0:
         raise QueryError(f"window {value!r} must be longer than 0 seconds")
+    limits.check_window(seconds, value)
     return value, seconds

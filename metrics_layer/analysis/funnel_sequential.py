@@ -63,7 +63,7 @@ def starts(ev: ir.Table, q: FunnelQuery) -> ir.Table:
 
 
 def with_period(rows: ir.Table, q: FunnelQuery) -> dict[str, ir.Value]:
-    return {P: bucket(rows[LT], q.grain)} if q.grain else {}
+    return {P: bucket(rows[LT], q.period)} if q.period else {}
 
 
 def sequential_attempts(ev: ir.Table, q: FunnelQuery) -> ir.Table:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as _dt
 from dataclasses import dataclass
 
+from metrics_layer.grain import Grain
 from metrics_layer.registry import FieldRef
 
 ORDERS = ("sequential", "strict", "any")
@@ -70,6 +71,14 @@ class FunnelQuery:
     strategy: str  # "asof" | "window"
     disjoint: bool  # no event can match two steps (fast path)
     overlap_groups: tuple[tuple[int, ...], ...]  # steps (1-based) whose filters may overlap
+    week_start: int = 0  # 0 = Monday … 6 = Sunday, for grain="week"
+
+    @property
+    def period(self) -> Grain | None:
+        """The grain of step 1's period, its weeks starting on the call's week start."""
+        return Grain.of(self.grain, self.week_start) if self.grain else None
+
+    exclusive: bool = False  # window_boundary: exclusive (a step at exactly `window` fails)
 
     @property
     def n_steps(self) -> int:
@@ -77,7 +86,8 @@ class FunnelQuery:
 
     @property
     def window_us(self) -> int:
-        return self.window_seconds * 1_000_000
+        # times are microseconds on every backend: `<= window - 1 µs` is `< window`
+        return self.window_seconds * 1_000_000 - (1 if self.exclusive else 0)
 
     @property
     def step_names(self) -> list[str]:
@@ -93,7 +103,7 @@ class FunnelQuery:
         lines = [
             f"funnel {self.name!r} on source {self.source!r} ({self.order} order), "
             f"window {self.window} = {self.window_seconds} s from each attempt's step 1 "
-            "(boundary inclusive)",
+            f"(boundary {'exclusive' if self.exclusive else 'inclusive'})",
             f"  entity: {self.entity} (rows with a NULL entity ignored); time: {self.time}",
         ]
         for i, s in enumerate(self.steps, 1):
@@ -138,7 +148,7 @@ class FunnelQuery:
             lines.append(f"  plan: {plan}; {ties}")
         lines.append(
             "  entity counted once, at its furthest step over its clean attempts"
-            + (f", per {self.grain} of step 1" if self.grain else "")
+            + (f", per {self.period.describe()} of step 1" if self.period else "")
         )
         if self.by:
             lines.append(

@@ -15,13 +15,19 @@ from typing import TYPE_CHECKING, Any
 from metrics_layer.analysis.retention_compile import COLUMNS, compile_retention
 from metrics_layer.analysis.retention_defs import check_retention, time_field
 from metrics_layer.analysis.retention_result import RetentionResult
-from metrics_layer.compile.timegrain import parse_bound
+from metrics_layer.compile.fiscal import Fiscal, FiscalPeriod
+from metrics_layer.compile.timegrain import grain_of, parse_bound
+from metrics_layer.engine import shape_of
 from metrics_layer.errors import QueryError, guarded, suggest, unknown
+from metrics_layer.grain import WEEKDAYS, Grain
 from metrics_layer.planner import validate
 from metrics_layer.planner.validate import output_names
 from metrics_layer.registry import FieldRef
+from metrics_layer.retail import find_retail, is_fiscal
 
 if TYPE_CHECKING:
+    import ibis.expr.types as ir
+
     from metrics_layer.layer import Layer
 
 MODES = ("exact", "rolling")
@@ -39,7 +45,7 @@ class RetentionQuery:
     activity: str
     time: str
     time_ref: FieldRef
-    period: str
+    period: Grain | FiscalPeriod  # weeks start on the call's week start
     cohort_type: str
     mode: str
     periods: int | None
@@ -64,7 +70,12 @@ class RetentionQuery:
         )
         lines = [
             f"retention {self.name!r} on source {self.source!r}, {self.period}ly cohorts "
-            f"in {self.timezone}",
+            f"in {self.timezone}"
+            + (
+                f", weeks starting {WEEKDAYS[self.period.week_start]}"
+                if self.period.week_start
+                else ""
+            ),
             f"  entity: {self.entity} (rows with a NULL entity ignored)",
             f"  cohort event: {self.cohort}; entry = {first}"
             + (f"; entry bounded by {bounds}" if bounds else ""),
@@ -97,6 +108,8 @@ def retention(
     start: Any = None,
     end: Any = None,
     as_of: Any = None,
+    timezone: Any = None,
+    week_start: Any = None,
 ) -> RetentionResult:
     """Cohort retention of the definition `name` as a lazy RetentionResult (one ibis expression)."""
     q = build_query(
@@ -109,11 +122,31 @@ def retention(
         start=start,
         end=end,
         as_of=as_of,
+        timezone=timezone,
+        week_start=week_start,
     )
-    expr = guarded(lambda: compile_retention(layer.context(), q), f"retention {name!r}")
+
+    def build(query: RetentionQuery) -> ir.Table:
+        ctx = layer.context(query.timezone, query.period.week_start)
+        return guarded(lambda: compile_retention(ctx, query), f"retention {name!r}")
+
+    # as_of is compiled in: the last observed period index is computed from it in Python
+    shape = shape_of(q, bounds=("start", "end"), where=False)
     return RetentionResult(
-        expr, explain=q.explain(), backend=layer.backend, kind="retention", meta={"query": q}
+        explain=q.explain,
+        backend=layer.backend,
+        kind="retention",
+        meta={"query": q},
+        prepared=layer.engine.prepare("retention", shape, q, build),
+        engine=layer.engine,
     )
+
+
+def _period(reg: Any, source: str, name: str, week_start: int) -> Grain | FiscalPeriod:
+    """The retention's period: a Grain, or a fiscal grain of the source's retail calendar."""
+    if is_fiscal(name):
+        return FiscalPeriod(Fiscal(find_retail(reg.sources, source)[1]), name)
+    return grain_of(name, week_start)
 
 
 def build_query(
@@ -127,9 +160,12 @@ def build_query(
     start: Any,
     end: Any,
     as_of: Any,
+    timezone: Any = None,
+    week_start: Any = None,
 ) -> RetentionQuery:
     """Check the arguments against the definition; every mistake is a QueryError."""
     reg = layer.registry
+    tz, ws = layer.time_settings(timezone, week_start)
     defs = reg.project.retention
     if name not in defs:
         raise QueryError(unknown("retention", name, defs))
@@ -158,8 +194,8 @@ def build_query(
         f"name the dimension by its path (e.g. {d.source}.{{column}})",
     )
     by_refs = validate.single_valued(reg, d.source, by_cols)
-    b_start, b_end = validate.bounds(start, end, layer.timezone)
-    b_as_of = parse_bound(as_of, "as_of", layer.timezone)
+    b_start, b_end = validate.bounds(start, end, tz)
+    b_as_of = parse_bound(as_of, "as_of", tz)
     time, time_ref = time_field(reg, name)
     return RetentionQuery(
         name=name,
@@ -169,7 +205,7 @@ def build_query(
         activity=d.activity,
         time=time,
         time_ref=time_ref,
-        period=d.period,
+        period=_period(reg, d.source, d.period, ws),
         cohort_type=kind,
         mode=mode,
         periods=periods,
@@ -178,5 +214,5 @@ def build_query(
         start=b_start,
         end=b_end,
         as_of=b_as_of,
-        timezone=layer.timezone,
+        timezone=tz,
     )

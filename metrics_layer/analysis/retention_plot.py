@@ -30,7 +30,7 @@ def _axes(ax: Any, size: tuple[float, float]) -> tuple[Figure, Axes]:
     return fig, fig.add_subplot()
 
 
-def _row_label(key: Any, by: list[str], period: str, sizes: pd.Series) -> str:
+def _row_label(key: Any, by: list[str], period: Any, sizes: pd.Series) -> str:
     parts = list(key) if isinstance(key, tuple) else [key]
     cohort = period_label(parts[-1], period)
     groups = " · ".join(

@@ -9,13 +9,14 @@ Mermaid text in `<pre class="mermaid">` blocks: nothing is fetched from the netw
 from __future__ import annotations
 
 import datetime as _dt
-import shutil
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import jinja2
+import markupsafe
 
+from metrics_layer.catalog.write import write_folder
 from metrics_layer.checks import fmt
 from metrics_layer.checks.metric_rules import rule_names
 from metrics_layer.definitions.models import Metric
@@ -37,18 +38,66 @@ def _env(kind: str) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        finalize=_md_text if kind == "md" else None,
     )
     env.filters["md"] = lambda v: (
         str(v if v is not None else "").replace("|", "\\|").replace("\n", " ")
     )
+    env.filters["code"] = _md_code
+    env.filters["fence"] = _md_fence
     return env
 
 
+def _md_text(value: Any) -> str:
+    """Markdown renders raw HTML: text from definitions (descriptions, owners, labels) is
+    shown as written, so its `<`, `>` and `&` become entities. Code spans and fences, where
+    entities would show literally, are built by the `code` and `fence` filters instead."""
+    if isinstance(value, markupsafe.Markup):
+        return str(value)
+    if value is None or isinstance(value, jinja2.Undefined):
+        return ""
+    return str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _md_code(value: Any, cell: bool = False) -> markupsafe.Markup:
+    """An inline code span that no backtick in the value can close (CommonMark: the fence is
+    longer than any run of backticks inside); in a table cell `|` is escaped."""
+    text = "" if value is None else str(value).replace("\n", " ")
+    if not text:
+        return markupsafe.Markup("")
+    if cell:
+        text = text.replace("|", "\\|")
+    ticks = "`" * (_longest_run(text, "`") + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return markupsafe.Markup(f"{ticks}{pad}{text}{pad}{ticks}")
+
+
+def _md_fence(value: Any, lang: str) -> markupsafe.Markup:
+    """A fenced code block that a run of backticks in the code (a string literal) cannot end."""
+    text = "" if value is None else str(value).rstrip("\n")
+    ticks = "`" * max(3, _longest_run(text, "`") + 1)
+    return markupsafe.Markup(f"{ticks}{lang}\n{text}\n{ticks}")
+
+
+def _longest_run(text: str, char: str) -> int:
+    longest = run = 0
+    for c in text:
+        run = run + 1 if c == char else 0
+        longest = max(longest, run)
+    return longest
+
+
 def build_catalog(
-    layer: Layer, out: str | Path, formats: Sequence[str] = FORMATS, real_sql: bool | None = None
+    layer: Layer,
+    out: str | Path,
+    formats: Sequence[str] = FORMATS,
+    real_sql: bool | None = None,
+    force: bool = False,
 ) -> Path:
     """Write the catalog into `out` and return the path of its index (HTML if rendered).
 
+    `out` must be new, empty or a catalog written before (catalog/write.py): its pages are
+    replaced as a whole, atomically; `force` replaces a folder holding other files.
     Each metric page shows the real compiler's SQL (real_sql is kept for compatibility: with or
     without a connection the SQL is compiled, from the types registry/schemas.py knows).
     """
@@ -57,23 +106,21 @@ def build_catalog(
         raise MetricsLayerError(
             f"unknown catalog format(s) {unknown or list(formats)}: use html and/or md"
         )
-    root = Path(out)
     model = _model(layer, real_sql)
+    files: dict[str, str | bytes] = {}
     for kind in formats:
         env = _env(kind)
-        pages = [("index", "", {}), ("analyses", "", {})]
+        pages: list[tuple[str, str, dict[str, Any]]] = [("index", "", {}), ("analyses", "", {})]
         pages += [("source", f"sources/{s['name']}", {"source": s}) for s in model["sources"]]
         pages += [("metric", f"metrics/{m['name']}", {"metric": m}) for m in model["metrics"]]
         for template, path, extra in pages:
-            target = root / f"{path or template}.{kind}"
-            target.parent.mkdir(parents=True, exist_ok=True)
             up = "../" if "/" in (path or template) else ""
-            text = env.get_template(f"{template}.{kind}.j2").render(
+            files[f"{path or template}.{kind}"] = env.get_template(f"{template}.{kind}.j2").render(
                 **model, **extra, root=up, ext=kind
             )
-            target.write_text(text, encoding="utf-8")
         if kind == "html":
-            shutil.copyfile(TEMPLATES / "style.css", root / "style.css")
+            files["style.css"] = (TEMPLATES / "style.css").read_bytes()
+    root = write_folder(out, files, force=force)
     return root / ("index.html" if "html" in formats else "index.md")
 
 

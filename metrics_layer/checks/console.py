@@ -7,7 +7,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, Literal
 
 from metrics_layer.checks.report import Report
 
@@ -74,14 +74,15 @@ def render(report: Report, fmt: str, samples: int = 5) -> None:
 
     console = Console(width=max(100, int(os.environ.get("COLUMNS", "140"))), highlight=False)
     table = Table(title="checks", show_lines=False)
-    for col, justify in (
+    columns: tuple[tuple[str, Literal["left", "right"]], ...] = (
         ("", "left"),
         ("kind", "left"),
         ("target", "left"),
         ("rule", "left"),
         ("failures", "right"),
         ("detail", "left"),
-    ):
+    )
+    for col, justify in columns:
         table.add_column(col, justify=justify, overflow="fold")
     for r in report.results:
         mark = (

@@ -28,9 +28,9 @@ def value(v: Any) -> str:
         return str(v)
     if isinstance(v, pd.Timestamp | _dt.datetime):
         ts = pd.Timestamp(v)
-        return ts.date().isoformat() if ts == ts.normalize() else ts.isoformat(sep=" ")
+        return str(ts.date().isoformat() if ts == ts.normalize() else ts.isoformat(sep=" "))
     if hasattr(v, "isoformat"):
-        return v.isoformat()
+        return str(v.isoformat())
     try:
         if pd.isna(v):
             return "NULL"

@@ -22,6 +22,7 @@ from metrics_layer.compile.timegrain import parse_bound
 from metrics_layer.definitions.models import Reconcile, Validation
 from metrics_layer.errors import MetricsLayerError
 from metrics_layer.expressions import compile_expression, parse_expression
+from metrics_layer.grain import Grain
 from metrics_layer.planner.plan import output_names
 
 if TYPE_CHECKING:
@@ -86,8 +87,8 @@ def check_metric(
         results.append(_max_change(s, v, n))
     if v.anomaly is not None:
         results.append(_anomaly(s, v, n))
-    for i, r in enumerate(v.reconciles):
-        results.append(_reconcile(s, r, i, n))
+    for i, rec in enumerate(v.reconciles):
+        results.append(_reconcile(s, rec, i, n))
     for r in results:
         r.severity = v.severity
     return results
@@ -97,12 +98,14 @@ def _evaluate(
     layer: Layer, name: str, v: Validation, grain: str, start: Any, end: Any, as_of: Any
 ) -> _Series:
     s, e = parse_bound(start, "start"), parse_bound(end, "end")
-    cutoff = series.floor(parse_bound(as_of, "as_of"), grain) if as_of is not None else None
+    g = Grain.of(grain, layer.week_start)  # the periods layer.query gives at this grain
+    bound = parse_bound(as_of, "as_of") if as_of is not None else None
+    cutoff = series.floor(bound, g) if bound is not None else None
     lookback = 1 if v.max_change is not None else 0
     if v.anomaly is not None:
         lookback = max(lookback, v.anomaly.window * (v.anomaly.seasonality or 1))
-    first = series.floor(s, grain) if s is not None else None
-    q_start = series.shift(first, grain, -lookback) if first is not None else None
+    first = series.floor(s, g) if s is not None else None
+    q_start = series.shift(first, g, -lookback) if first is not None else None
     spine_end = min(x for x in (e, cutoff) if x is not None) if (e or cutoff) else None
 
     targets: dict[str, list[str]] = {}
@@ -115,13 +118,13 @@ def _evaluate(
     column = dict((ref, out) for out, ref in output_names(tuple(names)))
     inputs = {n: (V if n == name else f"__in{i}") for i, n in enumerate(names)}
     t = expr.select(grain, *groups, **{inputs[n]: expr[column[n]] for n in names})
-    t = series.spine(t, grain, groups, grain, q_start, spine_end)
+    t = series.spine(t, grain, groups, g, q_start, spine_end)
     t = series.numbered(t, grain, groups)
     flags = _flags(t, v, grain, groups, inputs, targets)
     judged = flags
     if first is not None:
         judged = judged.filter(judged[grain] >= first)
-    frame = judged.order_by([grain, *groups]).execute()
+    frame = layer.engine.execute(judged.order_by([grain, *groups]))
     others = {target: f"__o{i}" for i, target in enumerate(targets)}
     return _Series(name, grain, groups, frame, others)
 
@@ -138,13 +141,10 @@ def _flags(
     x = t[V].cast(dt.float64)
     cols: dict[str, ir.Value] = {}
     if v.min is not None or v.max is not None:
-        low = (x < v.min) if v.min is not None else None
-        high = (x > v.max) if v.max is not None else None
-        out = (
-            low | high
-            if low is not None and high is not None
-            else (low if low is not None else high)
-        )
+        outside = [x < v.min] if v.min is not None else []
+        if v.max is not None:
+            outside.append(x > v.max)
+        out = outside[0] if len(outside) == 1 else outside[0] | outside[1]
         cols["__f_range"] = out.fill_null(False)
     if v.not_null:
         cols["__f_not_null"] = t[V].isnull()

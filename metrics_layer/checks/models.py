@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import difflib
-from typing import Annotated, Any, ClassVar, Literal, Union
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, Union
 
 from pydantic import (
     BaseModel,
@@ -300,10 +300,13 @@ def _explain(kind: str, exc: ValidationError) -> str:
     return f"{kind} check: {where}: {msg}"
 
 
-SourceCheck = Annotated[
-    Union[tuple(Annotated[cls, Tag(name)] for name, cls in CHECK_TYPES.items())],  # type: ignore[valid-type]  # noqa: UP007
-    Discriminator(_tag),
-]
+if TYPE_CHECKING:  # the union below is built at run time, so type checkers see the base
+    SourceCheck = _Check
+else:
+    SourceCheck = Annotated[
+        Union[tuple(Annotated[cls, Tag(name)] for name, cls in CHECK_TYPES.items())],  # noqa: UP007
+        Discriminator(_tag),
+    ]
 
 
 # The type of one item of `Source.checks`: shape errors first, then the typed check.
@@ -312,6 +315,6 @@ CheckItem = Annotated[SourceCheck, BeforeValidator(_check_item)]
 
 def freshness_limit(text: str) -> _dt.timedelta:
     """A max_age such as '2 days' or '6 hours' as a timedelta (a month is 31 days)."""
-    from metrics_layer.definitions.models import duration_seconds
+    from metrics_layer.definitions.durations import duration_seconds
 
     return _dt.timedelta(seconds=duration_seconds(text))

@@ -157,7 +157,7 @@ class Report:
         return f"<Report {self.summary()}>"
 
     def _repr_html_(self) -> str:
-        return f"<p><b>{self.summary()}</b></p>" + self.to_pandas().to_html(index=False)
+        return f"<p><b>{self.summary()}</b></p>" + str(self.to_pandas().to_html(index=False))
 
 
 def _records(df: pd.DataFrame) -> list[dict[str, Any]]:

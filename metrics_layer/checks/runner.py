@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from metrics_layer.checks import metric_rules, source_rules, source_table
+from metrics_layer.checks import quarantine as quarantine_tables
 from metrics_layer.checks.report import CheckError, Report, RuleResult
 from metrics_layer.compile.timegrain import parse_bound
 from metrics_layer.errors import unknown
@@ -104,7 +105,7 @@ def run_checks(
             if sources is not None
             else []
         )
-    validate.grain(grain)
+    validate.grain(grain, fiscal=False)
     s, e = validate.bounds(start, end, layer.timezone)
     ref = parse_bound(as_of, "as_of", layer.timezone)
     tasks = _tasks(layer, metric_names, source_names)
@@ -117,6 +118,7 @@ def run_checks(
         "failing_rows": {},
         "quarantine": {},
     }
+    to_quarantine: list[quarantine_tables.Target] = []
     for n, (kind, target, what) in enumerate(tasks):
         if progress:
             progress(n, len(tasks), _label(kind, target, what))
@@ -129,11 +131,15 @@ def run_checks(
                 results.append((_first_task(tasks, target), index, j, r))
             meta["failing_rows"][target] = source_rules.failing_rows(rc)
             if quarantine:
-                meta["quarantine"][target] = _quarantine(layer, target, rc)
+                to_quarantine.append(
+                    quarantine_tables.target(layer, target, meta["failing_rows"][target])
+                )
         else:
             index, check = what
             res = source_table.check_table(layer, target, index, check, s, e, ref)
             results.append((_first_task(tasks, target), index, 0, res))
+    if to_quarantine:  # after every check ran: a run writes all its tables or none
+        meta["quarantine"] = quarantine_tables.write_all(layer.con, to_quarantine)
     if progress:
         progress(len(tasks), len(tasks), "done")
     results.sort(key=lambda item: item[:3])
@@ -157,18 +163,6 @@ def _first_task(tasks: list[tuple[str, str, Any]], source: str) -> int:
     return next(
         i for i, (kind, target, _) in enumerate(tasks) if kind != "metric" and target == source
     )
-
-
-def _quarantine(layer: Layer, source: str, rc: source_rules.RowChecks) -> str:
-    """Write every failing row (with `_failed_checks`) to `<table>__quarantine`, replacing it."""
-    name = f"{layer.registry.table_name(source)}__quarantine"
-    try:
-        layer.con.create_table(name, source_rules.failing_rows(rc), overwrite=True)
-    except Exception as exc:  # noqa: BLE001 - backends raise their own errors
-        raise CheckError(
-            f"source {source!r}: cannot write the quarantine table {name!r}: {exc}"
-        ) from exc
-    return name
 
 
 def check_sources(

@@ -11,6 +11,7 @@ an ibis expression or written to a quarantine table.
 from __future__ import annotations
 
 import datetime as _dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -290,7 +291,9 @@ def _units(
     return out
 
 
-def _range(check: Range, v: ir.Value, as_of: _dt.datetime, now: _dt.datetime, unit: Any) -> Unit:
+def _range(
+    check: Range, v: ir.Value, as_of: _dt.datetime, now: _dt.datetime, unit: Callable[..., Unit]
+) -> Unit:
     spec = check.range
 
     def lit(bound: Any) -> ir.Value:
@@ -397,14 +400,14 @@ def evaluate(layer: Layer, rc: RowChecks) -> list[tuple[int, RuleResult]]:
     t = rc.table
     aggs = {f"__c{j}": u.flag.sum() for j, u in enumerate(rc.units)}
     aggs["__rows"] = t.count()
-    counts = t.aggregate(**aggs).execute().iloc[0]
+    counts = layer.engine.execute(t.aggregate(**aggs)).iloc[0]
     total = int(counts["__rows"])
     results = []
     for j, u in enumerate(rc.units):
         n = int(counts[f"__c{j}"] or 0) if not pd.isna(counts[f"__c{j}"]) else 0
         sample = pd.DataFrame(columns=u.columns)
         if n:
-            sample = _sample(rc, u)
+            sample = _sample(layer, rc, u)
         detail = (
             f"{u.ok_text} ({fmt.plural(total, 'row')} checked)"
             if n == 0
@@ -429,7 +432,7 @@ def evaluate(layer: Layer, rc: RowChecks) -> list[tuple[int, RuleResult]]:
     return results
 
 
-def _sample(rc: RowChecks, u: Unit) -> pd.DataFrame:
+def _sample(layer: Layer, rc: RowChecks, u: Unit) -> pd.DataFrame:
     t, flag = u.solo or (rc.table, u.flag)
     cols = list(
         dict.fromkeys([c for c in u.columns if c in rc.base.columns] + list(rc.base.columns))
@@ -438,7 +441,7 @@ def _sample(rc: RowChecks, u: Unit) -> pd.DataFrame:
     order = [c for c in u.columns if c in rc.base.columns] + [
         c for c in rc.order if c not in u.columns
     ]
-    df = bad.order_by(order).limit(SAMPLE).execute()
+    df = layer.engine.execute(bad.order_by(order).limit(SAMPLE))
     return df.rename(columns=u.extra)
 
 

@@ -58,7 +58,7 @@ def type_matches(declared: str, actual: dt.DataType) -> bool:
             f"unknown type {declared!r}: use a family ({', '.join(sorted(_FAMILIES))}) "
             "or an ibis type such as int64, decimal(12,2), timestamp('UTC')"
         ) from None
-    return wanted.copy(nullable=True) == actual.copy(nullable=True)
+    return bool(wanted.copy(nullable=True) == actual.copy(nullable=True))
 
 
 def check_table(
@@ -138,7 +138,8 @@ def _as_utc(v: Any) -> _dt.datetime | None:
     ts = pd.Timestamp(v)
     if ts.tzinfo is not None:
         ts = ts.tz_convert("UTC").tz_localize(None)
-    return ts.to_pydatetime()
+    out: _dt.datetime = ts.to_pydatetime()
+    return out
 
 
 def _freshness(
@@ -146,7 +147,7 @@ def _freshness(
 ) -> RuleResult:
     table = _filtered(layer, source, check, layer.table(source))
     value, column = _time_value(layer, source, check.freshness.column, table)
-    latest = _as_utc(table.aggregate(latest=value.max()).execute()["latest"].iloc[0])
+    latest = _as_utc(layer.engine.execute(table.aggregate(latest=value.max()))["latest"].iloc[0])
     ref = as_of or _dt.datetime.now(_dt.UTC).replace(tzinfo=None)
     limit = freshness_limit(check.freshness.max_age)
     age = ref - latest if latest is not None else None
@@ -217,7 +218,7 @@ def _volume(
     t = series.trailing(series.numbered(t, grain, []), "__v", spec, "__a_")
     if first is not None:
         t = t.filter(t[grain] >= first)
-    df = t.order_by(grain).execute()
+    df = layer.engine.execute(t.order_by(grain))
     bad = df[df["__a_flag"].astype(bool)]
     failing = (
         bad[[grain, "__v", "__a_expected", "__a_score"]]

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from metrics_layer.cli import (
     commands,  # noqa: F401 - registers the core commands
+    experiment,  # noqa: F401 - experiment
+    interchange,  # noqa: F401 - schema, diff, import metricflow
     schema,  # noqa: F401 - schema-snapshot
     service,  # noqa: F401 - serve, mcp
 )

@@ -240,12 +240,17 @@ def docs(
     connection: str | None = ConnOpt,
     var: list[str] | None = VarOpt,
     timezone: str = TzOpt,
+    force: bool = typer.Option(
+        False, "--force", help="Replace a folder that holds files the catalog did not write"
+    ),
 ) -> None:
-    """Render the data dictionary (static HTML and Markdown): sources, metrics, SQL, lineage."""
+    """Render the data dictionary (static HTML and Markdown): sources, metrics, SQL, lineage.
+
+    The folder must be new, empty or a catalog written before; it is replaced as a whole."""
 
     def body() -> None:
         layer = _layer(path, connection, var, timezone)
-        index = layer.docs(out, formats=format, real_sql=bool(connection))
+        index = layer.docs(out, formats=format, real_sql=bool(connection), force=force)
         typer.echo(f"catalog written to {index}")
 
     run(body)
@@ -259,8 +264,15 @@ def demo(
     events: int = typer.Option(1_000_000, "--events", help="Number of app events to generate"),
     defs: Path = typer.Option(Path("metric_defs"), "--defs", help="Definitions folder"),
     rebuild: bool = typer.Option(True, "--rebuild/--reuse", help="Regenerate the data set"),
+    force: bool = typer.Option(
+        False, "--force", help="Rebuild a DuckDB file the demo did not create (its tables are lost)"
+    ),
 ) -> None:
     """Build the gig-marketplace demo data set and run the main KPI job on it."""
     from metrics_layer.demo.job import run_demo
 
-    run(lambda: run_demo(db=db, events=events, defs=defs, rebuild=rebuild, echo=typer.echo))
+    run(
+        lambda: run_demo(
+            db=db, events=events, defs=defs, rebuild=rebuild, echo=typer.echo, force=force
+        )
+    )

@@ -108,4 +108,4 @@ def mcp(
         return build_server(layer, max_rows=max_rows, audit=AuditLog(audit) if audit else None)
 
     server = run(build)
-    server.run("stdio")  # type: ignore[attr-defined]
+    server.run("stdio")

@@ -68,8 +68,17 @@ class Frame:
         return resolve
 
 
+_TRUNCATE = {"day": "D", "week": "W", "month": "M", "quarter": "Q", "year": "Y"}
+
+
 def field_value(registry: Registry, table: ir.Table, ref: FieldRef) -> ir.Value:
-    """A field of `ref.source` computed on a table holding that source's raw columns."""
+    """A field of `ref.source` computed on a table holding that source's raw columns; a
+    `<field>__<grain>` reference is the field truncated to the start of its period."""
+    if ref.grain is not None:
+        from dataclasses import replace
+
+        value = field_value(registry, table, replace(ref, grain=None))
+        return value.truncate(_TRUNCATE[ref.grain]).name(f"{ref.name}__{ref.grain}")
     if ref.kind == "column":
         return table[ref.name]
     dim = registry.sources[ref.source].dimensions[ref.name]

@@ -21,10 +21,12 @@ import ibis.expr.types as ir
 
 from metrics_layer.compile.aggregates import reduce
 from metrics_layer.compile.filters import where_names, where_predicate
+from metrics_layer.compile.fiscal import Fiscal, is_fiscal
 from metrics_layer.compile.frames import Frame, TableOf, build_frame
-from metrics_layer.compile.timegrain import bucket, time_range, to_local
+from metrics_layer.compile.timegrain import bucket, grain_of, time_range, to_local
 from metrics_layer.errors import QueryError
 from metrics_layer.expressions import compile_expression
+from metrics_layer.grain import Grain
 from metrics_layer.planner.nodes import (
     Col,
     Derived,
@@ -42,9 +44,11 @@ from metrics_layer.planner.nodes import (
     Share,
     ShareTotal,
     Shift,
+    scans,
 )
 from metrics_layer.planner.plan import Plan
 from metrics_layer.registry import FieldRef, Registry
+from metrics_layer.retail import find_calendar, find_retail
 
 TIME = "__t"
 PERIOD = "__p"
@@ -52,12 +56,22 @@ PERIOD = "__p"
 
 @dataclass
 class Context:
-    """What compilation needs from the layer: definitions, tables, backend and timezone."""
+    """What compilation needs from the layer: definitions, tables, backend, and the call's
+    effective timezone and week start."""
 
     registry: Registry
     table_of: TableOf
     backend: str
     timezone: str
+    week_start: int = 0
+
+    def grain(self, name: str | Grain) -> Grain:
+        """The Grain named `name`, its weeks starting on this call's week start."""
+        return grain_of(name, self.week_start)
+
+    def fiscal(self, source: str | None) -> Fiscal:
+        """The retail calendar a query on `source` uses for fiscal grains."""
+        return Fiscal(find_retail(self.registry.sources, source)[1])
 
 
 class _Compiler:
@@ -72,7 +86,12 @@ class _Compiler:
 
     def scan(self, scan: Scan) -> ir.Table:
         """One pass over one source: joined, filtered, grouped, each measure a filtered aggregate."""
-        from metrics_layer.compile.windows import cumulative_rows, snapshot_rows
+        from metrics_layer.compile.windows import (
+            UTC_TIME,
+            cumulative_rows,
+            elapsed_window,
+            snapshot_rows,
+        )
 
         ctx, lead = self.ctx, scan.lead
         fields = list(scan.fields)
@@ -89,21 +108,24 @@ class _Compiler:
         )
         t = frame.table
         if scan.time is not None:
-            t = t.mutate(**{TIME: to_local(frame.value(scan.time, t), ctx.timezone, ctx.backend)})
+            raw = frame.value(scan.time, t)
+            t = t.mutate(**{TIME: to_local(raw, ctx.timezone, ctx.backend)})
+            if elapsed_window(lead.window, ctx.timezone) and raw.type().is_timestamp():
+                t = t.mutate(**{UTC_TIME: to_local(raw, "UTC", ctx.backend)})
         preds: list[ir.BooleanValue] = []
         if scan.where is not None:
             preds.append(where_predicate(ctx, frame, t, scan.where))
         if scan.time is not None and (scan.grain or lead.cumulative):
             preds.append(t[TIME].notnull())  # a row without a time belongs to no period
         if lead.cumulative:
-            t = cumulative_rows(t.filter(*preds) if preds else t, scan)
+            t = cumulative_rows(t.filter(*preds) if preds else t, scan, ctx)
         else:
             if scan.time is not None:
                 preds += time_range(t[TIME], scan.start, scan.end)
             if preds:
                 t = t.filter(*preds)
             if scan.grain:
-                t = t.mutate(**{PERIOD: bucket(t[TIME], scan.grain)})
+                t = period_column(ctx, scan, t)
         if lead.snapshot:
             groupings = [frame.value(ref, t) for ref in scan.snapshot_by]
             t = snapshot_rows(t, lead, groupings, bool(scan.grain))
@@ -135,12 +157,23 @@ class _Compiler:
     def shift(self, node: Shift) -> ir.Table:
         from metrics_layer.compile.windows import shifted
 
-        return shifted(node, self.visit(node.input))
+        if is_fiscal(node.grain):
+            fiscal = self.ctx.fiscal(scans(node.input)[0].source)
+            return shifted(node, self.visit(node.input), None, fiscal)
+        return shifted(node, self.visit(node.input), self.ctx.grain(node.grain), None)
 
     def fill(self, node: Fill) -> ir.Table:
         from metrics_layer.compile.windows import fill_periods
 
-        return fill_periods(self.visit(node.input), node)
+        if is_fiscal(node.grain):
+            fiscal = self.ctx.fiscal(scans(node.input)[0].source)
+            return fill_periods(self.visit(node.input), node, None, fiscal)
+        calendar = None
+        if node.business_days:
+            calendar = find_calendar(self.ctx.registry.sources, scans(node.input)[0].source)[1]
+        return fill_periods(
+            self.visit(node.input), node, self.ctx.grain(node.grain), calendar=calendar
+        )
 
     def share_total(self, node: ShareTotal) -> ir.Table:
         from metrics_layer.compile.windows import share_totals
@@ -166,6 +199,14 @@ _METHODS: dict[type, str] = {
     ShareTotal: "share_total",
     Output: "output",
 }
+
+
+def period_column(ctx: Context, scan: Scan, t: ir.Table) -> ir.Table:
+    """`t` with PERIOD, the start of the scan's grain period holding TIME."""
+    assert scan.grain is not None
+    if is_fiscal(scan.grain):
+        return ctx.fiscal(scan.source).bucket(t, TIME, scan.grain, PERIOD)
+    return t.mutate(**{PERIOD: bucket(t[TIME], ctx.grain(scan.grain))})
 
 
 def _deferred_fields(ctx: Context, scan: Scan) -> list[FieldRef]:

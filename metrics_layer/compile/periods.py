@@ -14,8 +14,10 @@ import ibis.expr.datatypes as dt
 import ibis.expr.operations as ops
 import ibis.expr.types as ir
 
-from metrics_layer.definitions.models import parse_duration
+from metrics_layer import limits
+from metrics_layer.definitions.durations import parse_duration, parse_offset
 from metrics_layer.errors import QueryError
+from metrics_layer.grain import Grain
 
 _GRAIN_STEP = {
     "hour": (1, "hour"),
@@ -63,10 +65,9 @@ def shift(moment: _dt.datetime, text: str, sign: int = 1) -> _dt.datetime:
     return moment + _dt.timedelta(seconds=n * seconds)
 
 
-def next_period(moment: _dt.datetime, grain: str) -> _dt.datetime:
+def next_period(moment: _dt.datetime, grain: str | Grain) -> _dt.datetime:
     """The start of the period after the one starting at `moment`."""
-    n, unit = _GRAIN_STEP[grain]
-    return shift(moment, f"{n} {unit}")
+    return Grain.of(grain).shift(moment, 1)
 
 
 _FIXED = {"second": 1, "minute": 60, "hour": 3600, "day": 86400, "week": 604800}
@@ -79,7 +80,18 @@ def check_offset(text: str, grain: str, metric: str) -> None:
     Calendar offsets (months, quarters, years) are also accepted at hour/day/week grain: at week
     grain the shifted period is the week holding P - offset ("the same week a year ago").
     """
-    n, unit = parse_duration(text)
+    n, unit = parse_offset(text)
+    if unit.startswith("fiscal_") or grain.startswith("fiscal_"):
+        if grain.startswith("fiscal_") and unit in (grain, "fiscal_year"):
+            return
+        raise QueryError(
+            f"an offset of {text!r} on metric {metric!r} does not line up with {grain} periods: "
+            + (
+                f"at a fiscal grain offset by whole {grain}s or fiscal_years"
+                if grain.startswith("fiscal_")
+                else "fiscal offsets need a fiscal grain (e.g. grain='fiscal_week')"
+            )
+        )
     if grain in _MONTHS:
         if unit in _MONTHS and (n * _MONTHS[unit]) % _MONTHS[grain] == 0:
             return
@@ -92,37 +104,36 @@ def check_offset(text: str, grain: str, metric: str) -> None:
     )
 
 
-def truncate_literal(moment: _dt.datetime, grain: str) -> _dt.datetime:
-    """The start of the grain period holding a Python datetime (ISO weeks start on Monday)."""
-    if grain == "hour":
-        return moment.replace(minute=0, second=0, microsecond=0)
-    day = moment.replace(hour=0, minute=0, second=0, microsecond=0)
-    if grain == "day":
-        return day
-    if grain == "week":
-        return day - _dt.timedelta(days=day.weekday())
-    if grain == "month":
-        return day.replace(day=1)
-    if grain == "quarter":
-        return day.replace(month=3 * ((day.month - 1) // 3) + 1, day=1)
-    return day.replace(month=1, day=1)
+def truncate_literal(moment: _dt.datetime, grain: str | Grain) -> _dt.datetime:
+    """The start of the grain period holding a Python datetime (a Grain's own week start;
+    a grain name: weeks start on Monday)."""
+    return Grain.of(grain).floor_literal(moment)
 
 
-def spine(source: ir.Table, lo: ir.Value, hi: ir.Value, grain: str, name: str) -> ir.Table:
+def spine(source: ir.Table, lo: ir.Value, hi: ir.Value, grain: str | Grain, name: str) -> ir.Table:
     """One row per period start in [lo, hi) (lo must be a period start).
 
     lo/hi may be literals or reductions of `source`: the bounds are computed by one aggregate of
     `source` (a single row), so the range is unnested exactly once.
     """
+    lo_value, hi_value = _literal_value(lo), _literal_value(hi)
+    if lo_value is not None and hi_value is not None:
+        limits.check_spine(lo_value, hi_value, grain if isinstance(grain, str) else grain.name)
     ends = {"__lo": lo.cast(dt.timestamp), "__hi": hi.cast(dt.timestamp)}
     reduced = {k: v for k, v in ends.items() if not _constant(v)}
     if not reduced:
-        periods = ibis.range(ends["__lo"], ends["__hi"], grain_step(grain))
+        periods = ibis.range(ends["__lo"], ends["__hi"], Grain.of(grain).interval())
         return periods.unnest().name(name).as_table()
     bounds = source.aggregate(**reduced)
     bounds = bounds.mutate(**{k: v for k, v in ends.items() if k not in reduced})
-    periods = ibis.range(bounds["__lo"], bounds["__hi"], grain_step(grain))
+    periods = ibis.range(bounds["__lo"], bounds["__hi"], Grain.of(grain).interval())
     return bounds.select(**{name: periods.unnest()})
+
+
+def _literal_value(value: ir.Value) -> object | None:
+    """The Python value of a literal bound (None when the bound is computed from data)."""
+    op = value.op()
+    return op.value if isinstance(op, ops.Literal) else None
 
 
 def _constant(value: ir.Value) -> bool:

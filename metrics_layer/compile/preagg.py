@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import ibis.expr.types as ir
 
 from metrics_layer.compile.filters import where_predicate
+from metrics_layer.compile.fiscal import is_fiscal
 from metrics_layer.compile.frames import Frame, build_frame
 from metrics_layer.compile.timegrain import bucket, time_range, to_local
 
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
 
 def eager_aggregate(ctx: Context, node: EagerAggregate) -> ir.Table:
     """The source's aggregate computed below its joins (the joins see partial rows only)."""
-    from metrics_layer.compile.kpi import PERIOD, TIME, measure
+    from metrics_layer.compile.kpi import PERIOD, TIME, measure, period_column
 
     reg, scan = ctx.registry, node.scan
     how = dict(node.reaggregate)
@@ -41,9 +42,11 @@ def eager_aggregate(ctx: Context, node: EagerAggregate) -> ir.Table:
         preds += time_range(t[TIME], scan.start, scan.end)
     if preds:
         t = t.filter(*preds)
+    if scan.grain and is_fiscal(scan.grain):
+        t = period_column(ctx, scan, t)  # a join to the retail calendar's weeks
     pkeys: dict[str, ir.Value] = {k: t[k] for k in node.join_keys}
     if scan.grain:
-        pkeys[PERIOD] = bucket(t[TIME], scan.grain)
+        pkeys[PERIOD] = t[PERIOD] if PERIOD in t.columns else bucket(t[TIME], ctx.grain(scan.grain))
     own_dims = {}
     for i, (out, ref) in enumerate(scan.keys):
         if not ref.path:

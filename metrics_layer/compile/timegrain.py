@@ -7,6 +7,7 @@ Periods are `metrics_layer.grain.Grain` values and engine formulations live in
 from __future__ import annotations
 
 import datetime as _dt
+from typing import Any
 
 import ibis
 import ibis.expr.datatypes as dt
@@ -78,11 +79,14 @@ def epoch_us(value: ir.Value, backend: str) -> ir.IntegerValue:
     engine = dialect(backend)
     if engine.name == "generic":  # EXTRACT(epoch) is exact to the microsecond as a decimal
         engine = dialect("postgres")
-    return engine.epoch_micros(value)  # type: ignore[return-value]
+    return engine.epoch_micros(value)
 
 
-def bucket(value: ir.Value, grain: str | Grain) -> ir.Value:
-    """First instant of the grain period holding `value`, as a timestamp."""
+def bucket(value: ir.Value, grain: Any) -> ir.Value:
+    """First instant of the grain period holding `value`, as a timestamp (a fiscal period
+    object of compile/fiscal.py buckets by itself)."""
+    if not isinstance(grain, (str, Grain)):
+        return grain.bucket(value)
     g = grain_of(grain)
     try:
         return g.bucket(value)

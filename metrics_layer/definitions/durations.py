@@ -23,6 +23,17 @@ def parse_duration(text: str) -> tuple[int, str]:
     return int(m.group(1)), m.group(2).lower()
 
 
+_FISCAL_OFFSET = re.compile(r"^\s*(\d+)\s*(fiscal_(?:week|month|quarter|year))s?\s*$", re.I)
+
+
+def parse_offset(text: str) -> tuple[int, str]:
+    """An offset: a duration, or whole periods of a retail calendar ('1 fiscal_year')."""
+    m = _FISCAL_OFFSET.match(str(text))
+    if m:
+        return int(m.group(1)), m.group(2).lower()
+    return parse_duration(text)
+
+
 def _duration_hint(text: str) -> str:
     """' (did you mean '7 days'?)' for a misspelt unit such as '7 dayz'."""
     m = re.match(r"^\s*(\d+)\s*([A-Za-z]+)\s*$", text)

@@ -21,7 +21,7 @@ from metrics_layer.definitions.templates import render_template
 from metrics_layer.definitions.yaml_lines import Path_, YamlSyntaxError, line_of, load_with_lines
 from metrics_layer.errors import DefinitionError, FieldProblem, Location, suggest
 
-SECTIONS = ("sources", "metrics", "retention", "funnels")
+SECTIONS = ("sources", "metrics", "retention", "funnels", "experiments")
 
 
 @dataclass
@@ -241,7 +241,7 @@ def _union_alternatives(
 
 
 def _friendly(err: Any, loc: tuple[Any, ...], data: Any) -> str:
-    kind, msg = err["type"], err["msg"]
+    kind, msg = err["type"], str(err["msg"])
     if kind == "extra_forbidden":
         known = _known_fields(loc)
         what = "top-level section" if len(loc) == 1 else "field"
@@ -314,6 +314,7 @@ def _literal_hint(err: Any) -> str:
 
 def _known_fields(loc: tuple[Any, ...]) -> list[str]:
     """Field names valid at a location, for 'did you mean' on misspelt keys."""
+    from metrics_layer.definitions import experiments as x
     from metrics_layer.definitions import models as m
 
     chain: dict[str, type] = {
@@ -331,6 +332,8 @@ def _known_fields(loc: tuple[Any, ...]) -> list[str]:
         "anomaly": m.Anomaly,
         "non_additive": m.NonAdditive,
         "reconcile": m.Reconcile,
+        "experiments": x.Experiment,
+        "cuped": x.Cuped,
         "access": m.Access,
         "policies": m.Policy,
     }
@@ -345,7 +348,7 @@ def load_project(
     path: str | Path, variables: Mapping[str, Any] | None = None
 ) -> tuple[Project, Origins]:
     """Load every definition file under `path` and merge them; duplicates name both files."""
-    variables = dict(variables or {})
+    variables = _variables(variables)
     root = Path(path)
     origins = Origins()
     merged: dict[str, dict[str, Any]] = {s: {} for s in SECTIONS}
@@ -374,3 +377,18 @@ def _display(file: Path) -> str:
         return str(file.resolve().relative_to(Path.cwd().resolve()))
     except ValueError:
         return str(file)
+
+
+def _variables(variables: Any) -> dict[str, Any]:
+    """vars= is a mapping of template names to values (vars={"schema": "analytics"})."""
+    if variables is None:
+        return {}
+    if not isinstance(variables, Mapping):
+        raise DefinitionError(
+            f"vars must map names to values, such as vars={{'schema': 'analytics'}}; "
+            f"got a {type(variables).__name__}"
+        )
+    bad = [k for k in variables if not isinstance(k, str) or not k.isidentifier()]
+    if bad:
+        raise DefinitionError(f"vars names must be identifiers (template names), got {bad[0]!r}")
+    return dict(variables)

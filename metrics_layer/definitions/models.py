@@ -14,15 +14,17 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from metrics_layer.checks.models import CheckItem, TrailingWindow
-from metrics_layer.definitions.access import Access
+from metrics_layer.definitions.access import Access as Access
 from metrics_layer.definitions.access import Policy as Policy
 from metrics_layer.definitions.columns import Columns
-from metrics_layer.definitions.durations import duration_seconds, parse_duration
+from metrics_layer.definitions.durations import duration_seconds, parse_duration, parse_offset
+from metrics_layer.definitions.experiments import Experiment
 from metrics_layer.definitions.tables import split_table
 from metrics_layer.errors import FieldProblem, suggest
 from metrics_layer.grain import GRAIN_NAMES
 
 Grain = Literal["hour", "day", "week", "month", "quarter", "year"]
+FiscalGrain = Literal["fiscal_week", "fiscal_month", "fiscal_quarter", "fiscal_year"]
 GRAINS: tuple[str, ...] = GRAIN_NAMES
 Aggregation = Literal["count", "count_distinct", "sum", "avg", "min", "max", "median", "percentile"]
 AGGREGATIONS: tuple[str, ...] = (
@@ -115,6 +117,31 @@ class Scd(Strict):
     valid_to: str
 
 
+class Retail(Strict):
+    """A retail (4-4-5 / 4-5-4 / 5-4-4) fiscal calendar: rules in metrics_layer/retail.py."""
+
+    pattern: Literal["4-4-5", "4-5-4", "5-4-4"] = "4-5-4"
+    year_end_month: int = Field(default=1, ge=1, le=12)
+    weekday: str = "saturday"
+    rule: Literal["nearest", "last"] = "nearest"
+    year_label: Literal["start", "end"] = "start"
+
+    @field_validator("weekday")
+    @classmethod
+    def _weekday(cls, value: str) -> str:
+        from metrics_layer.grain import WEEKDAYS, weekday_number
+
+        return WEEKDAYS[weekday_number(value)]  # a GrainError is a ValueError: a field error
+
+    def rules(self) -> Any:
+        """The pure calendar rules (metrics_layer.retail.RetailCalendar)."""
+        from metrics_layer.retail import RetailCalendar
+
+        return RetailCalendar(
+            self.pattern, self.year_end_month, self.weekday, self.rule, self.year_label
+        )
+
+
 class Calendar(Strict):
     """A generated date dimension (time spine): one row per day in [start, end)."""
 
@@ -122,6 +149,7 @@ class Calendar(Strict):
     end: date
     fiscal_year_start_month: int = Field(default=1, ge=1, le=12)
     holidays: list[date] = Field(default_factory=list)
+    retail: Retail | None = None
 
     @model_validator(mode="after")
     def _range(self) -> Calendar:
@@ -228,7 +256,7 @@ class Metric(Strict):
     filter: str | None = None
     metric: str | None = None
     window: str | None = None
-    grain_to_date: Grain | None = None
+    grain_to_date: Grain | FiscalGrain | None = None
     offset: str | None = None
     share_of: list[str] | None = None
     grains: list[Grain] | None = None
@@ -237,6 +265,23 @@ class Metric(Strict):
     description: str | None = None
     owner: str | None = None
     validation: Validation | None = None
+    aliases: list[Name] = Field(default_factory=list)  # former names (interchange/aliases.py)
+    deprecated: str | None = None  # why not to use it; queries warn with this reason
+    # a cumulative metric at a grain coarser than day: the first / last / mean daily value
+    # of the period (MetricFlow's period_agg; interchange/period_agg.py). Default: last.
+    period_agg: Literal["first", "last", "average"] | None = None
+    # per-metric fill (MetricFlow's options; interchange/fill.py): NULL values of this metric
+    # become fill_nulls_with; join_to_timespine gives it every period of the query's range
+    fill_nulls_with: float | None = None
+    join_to_timespine: bool = False
+
+    @model_validator(mode="after")
+    def _period_agg_on_cumulative(self) -> Metric:
+        if self.period_agg is not None and self.kind != "cumulative":
+            raise FieldProblem(
+                "period_agg", f"period_agg applies to cumulative metrics, not {self.kind}"
+            )
+        return self
 
     @model_validator(mode="after")
     def _check_shape(self) -> Metric:
@@ -281,7 +326,7 @@ class Metric(Strict):
         for f in ("window", "offset"):
             if getattr(self, f) is not None:
                 try:
-                    parse_duration(getattr(self, f))
+                    (parse_duration if f == "window" else parse_offset)(getattr(self, f))
                 except ValueError as exc:
                     raise FieldProblem(f, str(exc)) from None
         return self
@@ -316,7 +361,7 @@ class Retention(Strict):
     entity: str
     cohort: str
     activity: str
-    period: Literal["day", "week", "month", "quarter"] = "month"
+    period: Literal["day", "week", "month", "quarter"] | FiscalGrain = "month"
     by: list[str] = Field(default_factory=list)
     cohort_type: Literal["first_time", "recurring"] = "first_time"
     time: str | None = None
@@ -416,6 +461,8 @@ class Funnel(Strict):
     window: str = "14 days"
     steps: list[FunnelStep] = Field(min_length=2)
     order: Literal["sequential", "strict", "any"] = "sequential"
+    # exclusive: a step exactly `window` after step 1 does not count (MetricFlow's conversions)
+    window_boundary: Literal["inclusive", "exclusive"] = "inclusive"
     exclusions: list[FunnelExclusion] = Field(default_factory=list)
     by: list[str] = Field(default_factory=list)
     time: str | None = None
@@ -488,4 +535,5 @@ class Project(Strict):
     metrics: dict[Name, Metric] = Field(default_factory=dict)
     retention: dict[Name, Retention] = Field(default_factory=dict)
     funnels: dict[Name, Funnel] = Field(default_factory=dict)
+    experiments: dict[Name, Experiment] = Field(default_factory=dict)
     access: Access = Field(default_factory=Access)

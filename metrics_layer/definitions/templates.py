@@ -60,6 +60,7 @@ class _Environment(SandboxedEnvironment):
             finalize=self._finalize,
         )
         self.values: list[Any] = []
+        self.value_bytes = 0
         self.filters = {k: _keep_text(k, f) for k, f in self.filters.items()}
         self.globals["range"] = _bounded_range
 
@@ -68,6 +69,10 @@ class _Environment(SandboxedEnvironment):
             return value
         if isinstance(value, jinja2.Undefined):
             str(value)  # StrictUndefined raises here, inside the template's frame
+        # values are kept aside until the text is rendered: they count towards its size
+        self.value_bytes += len(value) if isinstance(value, str | bytes) else 32
+        if self.value_bytes > limits.MAX_RENDERED_BYTES:
+            raise _TooBig(f"rendered text of more than {limits.MAX_RENDERED_BYTES:,} characters")
         self.values.append(value)
         return f"{_VALUE_OPEN}{len(self.values) - 1}{_VALUE_CLOSE}"
 
@@ -143,7 +148,7 @@ def render_template(text: str, file: str, variables: Mapping[str, Any]) -> tuple
     env = _Environment()
     tree = env.parse(text)
     _mark_lines(tree)
-    template = env.from_string(tree)  # type: ignore[arg-type]
+    template = env.from_string(tree)
     chunks = _with_deadline(lambda: _generate(template, variables), file)
     return _insert_values("".join(chunks), env.values, file)
 

@@ -9,7 +9,7 @@ import yaml
 try:  # libyaml is ~10x faster; loading 1,000 metrics must stay well under half a second
     from yaml import CSafeLoader as _Loader
 except ImportError:  # pragma: no cover - pure-Python fallback
-    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+    from yaml import SafeLoader as _Loader
 
 Path_ = tuple[str | int, ...]
 

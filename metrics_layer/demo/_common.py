@@ -120,7 +120,8 @@ def day_probabilities(growth: float) -> np.ndarray:
     """Per-day probabilities with linear growth (1 -> 1+growth) and weekly seasonality."""
     d = np.arange(N_DAYS)
     w = (1.0 + growth * d / max(N_DAYS - 1, 1)) * WEEKDAY_W[weekday(START + d * DAY)]
-    return w / w.sum()
+    out: np.ndarray = w / w.sum()
+    return out
 
 
 def time_of_day(rng: np.random.Generator, n: int) -> np.ndarray:
@@ -133,12 +134,14 @@ def sample_times(rng: np.random.Generator, n: int, growth: float = 2.0) -> np.nd
     """Timestamps in [START, END) following growth, weekly and daily seasonality."""
     cdf = np.cumsum(day_probabilities(growth))
     days = np.minimum(np.searchsorted(cdf, rng.random(n), side="right"), N_DAYS - 1)
-    return START + days.astype(np.int64) * DAY + time_of_day(rng, n)
+    out: np.ndarray = START + days.astype(np.int64) * DAY + time_of_day(rng, n)
+    return out
 
 
 def weekday_keep(rng: np.random.Generator, ts: np.ndarray) -> np.ndarray:
     """Thinning mask that imprints weekly seasonality on otherwise flat timestamps."""
-    return rng.random(len(ts)) < WEEKDAY_W[weekday(ts)] / WEEKDAY_W.max()
+    keep: np.ndarray = rng.random(len(ts)) < WEEKDAY_W[weekday(ts)] / WEEKDAY_W.max()
+    return keep
 
 
 KEEP_RATE = float(WEEKDAY_W.mean() / WEEKDAY_W.max())  # expected share kept by weekday_keep

@@ -43,6 +43,7 @@ import pyarrow as pa
 
 from ._common import COUNTRIES, EVENT_TYPES, LEVELS, PLATFORMS, REGIONS, SKILLS, TIERS, rng_for
 from ._events import Events, make_events
+from ._experiments import write_experiment_tables
 from ._marketplace import History, Work, Workers, make_history, make_work, make_workers
 
 _TABLES = ["workers", "worker_history", "tasks", "assignments", "payments", "events"]
@@ -155,16 +156,26 @@ _CASTS = {
 }
 
 
+MARKER = "_metrics_layer_demo"  # a one-row table: this file was written by `generate`
+
+
 def generate(
     path: str | Path,
     events: int = 1_000_000,
     seed: int = 7,
     plant_issues: bool = True,
     progress: Callable[[str], None] | None = None,
+    force: bool = False,
 ) -> dict[str, int]:
-    """Write the demo tables into a DuckDB file at `path` (replacing them) and return row counts per table."""
+    """Write the demo tables into a DuckDB file at `path` and return row counts per table.
+
+    The file must be new or one this function wrote (it holds the MARKER table): the user's
+    own database is never rebuilt unless `force`, and a file that is not a DuckDB database is
+    never touched (ValueError; the CLI shows it as one line).
+    """
     if events < 100:
         raise ValueError(f"events must be at least 100, got {events}")
+    check_target(Path(path), force)
     say = progress or (lambda _msg: None)
     n_workers = max(events // 50, 10)
     n_first = max(events // 50, 8)  # filled tasks; ~25% more are posted but never filled
@@ -211,7 +222,43 @@ def generate(
             con.unregister("_demo_frame")
             counts[name] = frame.num_rows
             say(f"{name}: {frame.num_rows:,} rows")
+        write_experiment_tables(con, w.signup, seed)  # demo A/B tests (metric_defs/experiments.yml)
+        con.execute(
+            f"CREATE OR REPLACE TABLE {MARKER} AS SELECT 'metrics-layer demo' AS written_by, "
+            "current_timestamp AS written_at"
+        )
         con.execute("CHECKPOINT")
     finally:
         con.close()
     return counts
+
+
+def check_target(path: Path, force: bool) -> None:
+    """Refuse to rebuild a file the demo did not write (see `generate`)."""
+    if path.is_symlink() or (path.exists() and not path.is_file()):
+        raise ValueError(f"{path} is not a regular file; give the path of a .duckdb file")
+    if not path.exists():
+        return
+    with path.open("rb") as f:
+        header = f.read(16)
+    if len(header) == 0:
+        if force:
+            return
+        raise ValueError(f"{path} is an empty file the demo did not create; use --force")
+    if header[8:12] != b"DUCK":
+        raise ValueError(f"{path} is not a DuckDB database; choose another path for the demo data")
+    try:
+        con = duckdb.connect(str(path), read_only=True)
+        try:
+            found = con.execute(
+                "SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [MARKER]
+            ).fetchall()[0][0]
+        finally:
+            con.close()
+    except duckdb.Error as exc:
+        raise ValueError(f"cannot open {path}: {str(exc).splitlines()[0]}") from None
+    if not found and not force:
+        raise ValueError(
+            f"{path} is a DuckDB database the demo did not create; its tables would be "
+            "replaced: choose another path, or use --force"
+        )

@@ -4,36 +4,54 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import ibis
-
+from metrics_layer.connection import connect
 from metrics_layer.errors import MetricsLayerError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from metrics_layer.analysis.experiment_result import ExperimentResult
 
 HEADLINE = ["active_workers", "revenue", "hours", "revenue_per_active_worker", "task_fill_rate"]
 
 
-def run_demo(db: Path, events: int, defs: Path, rebuild: bool, echo: Callable[[str], None]) -> None:
-    """Generate (or reuse) the DuckDB file, then run KPIs, retention, funnel and checks on it."""
+def run_demo(
+    db: Path,
+    events: int,
+    defs: Path,
+    rebuild: bool,
+    echo: Callable[[str], None],
+    force: bool = False,
+) -> None:
+    """Generate (or reuse) the DuckDB file, then run KPIs, retention, funnel and checks on it.
+
+    Only a new file or one the demo wrote is rebuilt, unless `force` (see demo.generate)."""
     from metrics_layer.cli import emit
     from metrics_layer.demo import generate
+    from metrics_layer.demo.generate import check_target
     from metrics_layer.layer import load
 
     db = Path(db)
     if rebuild or not db.exists():
+        try:
+            check_target(db, force)
+        except ValueError as exc:
+            raise MetricsLayerError(f"cannot build the demo data set: {exc}") from None
         echo(f"building demo data set ({events:,} events) in {db} ...")
         t0 = time.perf_counter()
         try:
-            counts = generate(db, events=events, progress=lambda msg: echo(f"  {msg}"))
+            counts = generate(db, events=events, progress=lambda msg: echo(f"  {msg}"), force=force)
         except ValueError as exc:
             raise MetricsLayerError(f"cannot build the demo data set: {exc}") from None
         echo(
             f"  done in {time.perf_counter() - t0:.1f}s: "
             + ", ".join(f"{k} {v:,}" for k, v in counts.items())
         )
-    con = ibis.duckdb.connect(str(db))
-    layer = load(defs, con=con)
+    layer = load(defs, con=connect(f"duckdb:///{db.resolve()}"))
     echo(f"\n{layer!r}\n")
 
     def show(title: str, build: Callable[[], Any]) -> None:
@@ -94,10 +112,20 @@ def run_demo(db: Path, events: int, defs: Path, rebuild: bool, echo: Callable[[s
         res = layer.retention(name, periods=7, start="2024-07-01", end="2025-01-01")
         show(
             f"Retention {name} (cohorts 2024 H2, share of cohort active in month k)",
-            lambda res=res: _triangle(res),
+            partial(_triangle, res),
         )
     for name in project.funnels:
-        show(f"Funnel {name}", lambda name=name: layer.funnel(name).to_pandas())
+        show(f"Funnel {name}", layer.funnel(name).to_pandas)
+    for name in project.experiments:
+        res = layer.experiment(name)
+        show(f"Experiment {name} (lift of each arm against control)", partial(_lifts, res))
+        srm = res.srm
+        units = ", ".join(f"{arm} {n:,}" for arm, n in srm.units.items())
+        echo(
+            f"  units: {units}; SRM p = {srm.p_value:.3g}"
+            + ("  <- sample ratio mismatch: do not trust these lifts" if srm.mismatch else "")
+            + f"; entities in two arms dropped: {res.multiple_exposures:,}"
+        )
     try:
         from metrics_layer.checks import demo_summary
     except ImportError:
@@ -114,3 +142,9 @@ def _triangle(res: Any) -> Any:
     table = table.reset_index()
     table.columns = [str(c) for c in table.columns]
     return table
+
+
+def _lifts(res: ExperimentResult) -> pd.DataFrame:
+    """The readout with p-values at three significant digits."""
+    df = res.to_pandas()
+    return df.assign(p_value=[f"{p:.3g}" for p in df["p_value"]])

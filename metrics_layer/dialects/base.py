@@ -34,6 +34,14 @@ class Dialect:
             f"formulation for {self.label}; use timezone='UTC' there"
         )
 
+    def utc_of(self, wall: ir.Value, zone: str | ir.StringValue) -> ir.Value:
+        """The naive UTC timestamp of a naive wall-clock time in `zone`: the inverse of
+        `wall_clock`, used where elapsed time counts (rolling windows in hours)."""
+        raise QueryError(
+            f"converting wall-clock times of {zone!r} to UTC has no verified formulation for "
+            f"{self.label}; use timezone='UTC' there"
+        )
+
     def utc_naive(self, ts: ir.Value) -> ir.Value:
         """A timestamp with a zone as the naive UTC timestamp (wall clock in UTC)."""
         return self.wall_clock(ts, "UTC", naive=False)

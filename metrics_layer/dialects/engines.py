@@ -30,6 +30,9 @@ class DuckDB(Dialect):
         # it) would use the session's TimeZone, the machine's zone on a default DuckDB
         return fn.pg_wall(zone, fn.pg_instant("UTC", ts) if naive else ts.cast(UTC))
 
+    def utc_of(self, wall: ir.Value, zone: str | ir.StringValue) -> ir.Value:
+        return fn.pg_wall("UTC", fn.pg_instant(zone, wall.cast(dt.timestamp)))
+
     def epoch_micros(self, ts: ir.Value) -> ir.Value:
         return fn.duck_epoch_us(ts)
 
@@ -42,6 +45,7 @@ class Postgres(Dialect):
     exact_median = True
     functions: ClassVar[frozenset[str]] = frozenset({"timezone"})
     wall_clock = DuckDB.wall_clock
+    utc_of = DuckDB.utc_of
 
     def epoch_micros(self, ts: ir.Value) -> ir.Value:
         # EXTRACT(EPOCH ...) is an exact numeric
@@ -53,11 +57,16 @@ class Spark(Dialect):
     backends = ("pyspark", "databricks")
     compiler = "pyspark"
     exact_median = True
-    functions: ClassVar[frozenset[str]] = frozenset({"from_utc_timestamp", "unix_micros"})
+    functions: ClassVar[frozenset[str]] = frozenset(
+        {"from_utc_timestamp", "to_utc_timestamp", "unix_micros"}
+    )
 
     def wall_clock(self, ts: ir.Value, zone: str | ir.StringValue, naive: bool) -> ir.Value:
         # TIMESTAMPs are instants shown in the session zone, UTC
         return fn.spark_wall(ts.cast(dt.timestamp), zone)
+
+    def utc_of(self, wall: ir.Value, zone: str | ir.StringValue) -> ir.Value:
+        return fn.spark_utc(wall.cast(dt.timestamp), zone)
 
     def utc_naive(self, ts: ir.Value) -> ir.Value:
         return ts.cast(UTC).cast(dt.timestamp)
@@ -74,6 +83,9 @@ class BigQuery(Dialect):
 
     def wall_clock(self, ts: ir.Value, zone: str | ir.StringValue, naive: bool) -> ir.Value:
         return fn.bq_wall(fn.bq_instant(ts, "UTC") if naive else ts, zone)
+
+    def utc_of(self, wall: ir.Value, zone: str | ir.StringValue) -> ir.Value:
+        return fn.bq_wall(fn.bq_instant(wall, zone), "UTC")
 
     def epoch_micros(self, ts: ir.Value) -> ir.Value:
         naive = ts.type().timezone is None
@@ -94,6 +106,9 @@ class Snowflake(Dialect):
             return fn.sf_wall_ntz("UTC", zone, ts)
         return fn.sf_wall_tz(zone, ts).cast(dt.timestamp)
 
+    def utc_of(self, wall: ir.Value, zone: str | ir.StringValue) -> ir.Value:
+        return fn.sf_wall_ntz(zone, "UTC", wall)
+
     def epoch_micros(self, ts: ir.Value) -> ir.Value:
         # DATEDIFF(MICROSECOND, epoch, ntz)
         naive = ts.type().timezone is None
@@ -111,6 +126,9 @@ class Trino(Dialect):
         # TIMESTAMP alone would be TIMESTAMP(3): milliseconds
         instant = fn.trino_instant(ts, "UTC") if naive else ts
         return fn.trino_at(instant, zone).cast(dt.Timestamp(scale=6))
+
+    def utc_of(self, wall: ir.Value, zone: str | ir.StringValue) -> ir.Value:
+        return fn.trino_at(fn.trino_instant(wall, zone), "UTC").cast(dt.Timestamp(scale=6))
 
     def epoch_micros(self, ts: ir.Value) -> ir.Value:
         # a double holds today's epoch to < 0.5 µs: rounding makes it exact

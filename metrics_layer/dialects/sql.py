@@ -34,6 +34,10 @@ def render_sql(expr: ir.Table, built: str | None, target: str | None, pretty: bo
     """
     from metrics_layer.dialects import GENERIC, canonical, dialect, family
 
+    if target is not None and (not isinstance(target, str) or not target.strip()):
+        raise QueryError(f"dialect must be a name such as 'duckdb' or 'postgres', got {target!r}")
+    if not isinstance(pretty, bool):
+        raise QueryError(f"pretty must be True or False, got {pretty!r}")
     origin = built or "duckdb"
     built_family = family(origin) or origin
     to = canonical(target or origin)
@@ -103,9 +107,18 @@ def _builtin(node: Any) -> str | None:
     name = node.__func_name__.lower()
     if name == "timezone":
         return "instant" if node.dtype.timezone is not None else "wall"
-    return {"from_utc_timestamp": "spark_wall", "epoch_us": "epoch", "unix_micros": "epoch"}.get(
-        name, "other"
-    )
+    kinds = {
+        "from_utc_timestamp": "spark_wall",
+        "to_utc_timestamp": "spark_utc",
+        "epoch_us": "epoch",
+        "unix_micros": "epoch",
+    }
+    return kinds.get(name, "other")
+
+
+def _literal(node: Any) -> Any:
+    """The value of a literal op (a zone name), else None."""
+    return getattr(node, "value", None) if isinstance(node, ops.Literal) else None
 
 
 def backend_specific(expr: ir.Table) -> list[str]:
@@ -141,12 +154,22 @@ def portable(expr: ir.Table, built: str, target: str) -> ir.Table:
         if kind == "wall":
             zone, ts = (a.to_expr() for a in new.args)
             inner = ts.op()
-            if _builtin(inner) == "instant":  # timezone(z, timezone('UTC', naive))
-                return to.wall_clock(inner.args[1].to_expr(), zone, naive=True).op()
+            if _builtin(inner) == "instant":  # timezone(z, timezone(z0, naive wall in z0))
+                wall = inner.args[1].to_expr()
+                source = _literal(inner.args[0])
+                if source != "UTC":
+                    utc = to.utc_of(wall, inner.args[0].to_expr())
+                    if _literal(new.args[0]) == "UTC":
+                        return utc.op()
+                    return to.wall_clock(utc, zone, naive=True).op()
+                return to.wall_clock(wall, zone, naive=True).op()
             return to.wall_clock(ts, zone, naive=False).op()
         if kind == "spark_wall":
             ts, zone = (a.to_expr() for a in new.args)
             return to.wall_clock(ts, zone, naive=True).op()
+        if kind == "spark_utc":
+            ts, zone = (a.to_expr() for a in new.args)
+            return to.utc_of(ts, zone).op()
         if kind == "epoch":
             return to.epoch_micros(new.args[0].to_expr()).op()
         return new

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from metrics_layer.grain import GRAIN_NAMES, Grain
 from metrics_layer.planner.nodes import (
     Col,
     Derived,
@@ -43,7 +44,8 @@ def explain(plan: Plan) -> str:
     if r.by:
         lines.append(f"  by: {', '.join(r.by)}")
     if r.grain:
-        lines.append(f"  grain: {r.grain} (periods bucketed in {r.timezone})")
+        shown = Grain.of(r.grain, r.week_start).describe() if r.grain in GRAIN_NAMES else r.grain
+        lines.append(f"  grain: {shown} (periods bucketed in {r.timezone})")
     if r.where is not None:
         lines.append(f"  where: {r.where}")
     if r.start or r.end:
@@ -109,8 +111,9 @@ class _Printer:
         elif isinstance(node, Fill):
             self._walk(node.input, step, indent)
             dims = " x the dimension values seen" if node.dims else ""
+            every = "business day" if node.business_days else node.grain
             emit(
-                f"fill: a spine of every {node.grain} of {_range(node.start, node.end)}{dims}, "
+                f"fill: a spine of every {every} of {_range(node.start, node.end)}{dims}, "
                 "left-joined to the aggregates"
             )
             if node.zero:

@@ -194,6 +194,7 @@ class Fill:
     end: _dt.datetime | None
     zero: tuple[str, ...]
     mode: str
+    business_days: bool = False  # the spine holds only the calendar's business days
 
 
 @dataclass(frozen=True)

@@ -15,9 +15,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from metrics_layer.compile.periods import check_offset, next_period, shift, truncate_literal
-from metrics_layer.definitions.models import GRAINS, Metric
+from metrics_layer.definitions.durations import parse_offset
+from metrics_layer.definitions.models import Metric
 from metrics_layer.errors import QueryError, unknown
 from metrics_layer.expressions import parse_expression
+from metrics_layer.grain import Grain
+from metrics_layer.planner import validate
 from metrics_layer.planner.nodes import (
     Col,
     Derived,
@@ -40,6 +43,7 @@ from metrics_layer.planner.request import Request
 from metrics_layer.planner.scans import build_scan, eager, own_names
 from metrics_layer.planner.validate import output_names
 from metrics_layer.registry import JoinStep, MeasureRef, Registry
+from metrics_layer.retail import find_calendar, find_retail, is_fiscal
 
 __all__ = [
     "Col",
@@ -106,6 +110,10 @@ class _Build:
         formulas: dict[str, Formula] = {}
         for name in request.metrics:
             formulas[name] = self._formula(name, (), name)
+        if is_fiscal(request.grain):
+            find_retail(self.registry.sources, self._source())  # a QueryError without one
+        if request.fill_days == "business":
+            find_calendar(self.registry.sources, self._source())
         dim_columns = output_names(request.by)
         metric_columns = output_names(request.metrics)
         if request.grain and request.grain in {c for c, _ in dim_columns}:
@@ -145,6 +153,7 @@ class _Build:
                 request.end,
                 tuple(zero),
                 request.fill,
+                request.fill_days == "business",
             )
         for share in self._shares.values():
             merged = self._share_total(merged, share, dim_columns)
@@ -172,13 +181,16 @@ class _Build:
         req = self.request
         grain = req.grain or "month"
         start = end = None
-        if req.start:
-            start = truncate_literal(
-                shift(truncate_literal(req.start, grain), off.offset, -1), grain
-            )
-        if req.end:
-            last = truncate_literal(req.end - _dt.timedelta(microseconds=1), grain)
-            end = next_period(truncate_literal(shift(last, off.offset, -1), grain), grain)
+        if is_fiscal(grain):
+            start, end = self._fiscal_shift_range(off.offset)
+            g = None
+        else:
+            g = Grain.of(grain, req.week_start)
+        if g is not None and req.start:
+            start = truncate_literal(shift(truncate_literal(req.start, g), off.offset, -1), g)
+        if g is not None and req.end:
+            last = truncate_literal(req.end - _dt.timedelta(microseconds=1), g)
+            end = next_period(truncate_literal(shift(last, off.offset, -1), g), g)
         sub = self._sub(metrics=(off.metric,), start=start, end=end, fill=req.fill)
         assert isinstance(sub.root, Formulas)
         return Shift(
@@ -193,6 +205,33 @@ class _Build:
             end=req.end,
             input=sub.root,
         )
+
+    def _fiscal_shift_range(self, offset: str) -> tuple[_dt.datetime | None, _dt.datetime | None]:
+        """Whole fiscal years covering every period an offset at a fiscal grain may read: a
+        year boundary is a boundary of every fiscal period, so the sub-plan's periods are whole."""
+        req = self.request
+        rules = find_retail(self.registry.sources, self._source())[1].retail.rules()
+        n, unit = parse_offset(offset)
+        back = {"fiscal_week": n // 52 + 1, "fiscal_month": n // 12 + 1}.get(unit, n)
+        back = max(back, n // 4 + 1) if unit == "fiscal_quarter" else back
+
+        def day(moment: _dt.datetime) -> _dt.datetime:
+            return _dt.datetime(moment.year, moment.month, moment.day)
+
+        start = end = None
+        if req.start:
+            first = rules.year_bounds(rules.closing_year(req.start.date()) - back)[0]
+            start = day(_dt.datetime.combine(first, _dt.time()))
+        if req.end:
+            last = (req.end - _dt.timedelta(microseconds=1)).date()
+            stop = rules.year_bounds(rules.closing_year(last))[1]
+            end = day(_dt.datetime.combine(stop, _dt.time()))
+        return start, end
+
+    def _source(self) -> str | None:
+        """The source of the request's first measure (which retail calendar it joins)."""
+        node = next(iter(self._nodes.values()), None)
+        return node.source if node is not None else None
 
     def _share_total(self, merged: Node, share: Share, dims: list[tuple[str, str]]) -> ShareTotal:
         """The metric's total within the `share_of` groups (same filters, same periods)."""
@@ -245,10 +284,8 @@ class _Build:
             if request.grain is None:
                 raise QueryError(f"cumulative metric {name!r} needs a grain (e.g. grain='day')")
             to_date = m.grain_to_date
-            if to_date and GRAINS.index(to_date) < GRAINS.index(request.grain):
-                raise QueryError(
-                    f"{to_date}-to-date cannot be shown at the coarser grain {request.grain!r}"
-                )
+            if to_date:
+                validate.to_date(to_date, request.grain)
             ref = self.registry.find_measure(m.measure or "")
             assert ref is not None
             return Col(

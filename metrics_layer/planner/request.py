@@ -7,7 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from metrics_layer.compile.timegrain import parse_bound
+from metrics_layer import limits
+from metrics_layer.compile.timegrain import check_timezone, check_week_start, parse_bound
 from metrics_layer.errors import QueryError
 from metrics_layer.planner import validate
 
@@ -25,6 +26,8 @@ class Request:
     timezone: str = "UTC"
     fill: str | None = None  # "zero" | "null": every period of the range, even without data
     as_of: Any = None  # SCD joins: None = point in time, "current", or a date
+    week_start: int = 0  # 0 = Monday … 6 = Sunday: the first day of the week grain
+    fill_days: str = "all"  # "business": a day-grain fill spans the calendar's business days
 
     @classmethod
     def build(
@@ -41,6 +44,8 @@ class Request:
         timezone: str = "UTC",
         fill: str | None = None,
         as_of: Any = None,
+        week_start: str | int | None = None,
+        fill_days: str | None = None,
     ) -> Request:
         """Validate the shape of a request (names are checked later against the registry)."""
         ms = validate.names(metrics, "metrics", "metric")
@@ -48,11 +53,9 @@ class Request:
             raise QueryError("ask for at least one metric")
         dims = validate.names(by, "by", "dimension")
         validate.grain(grain)
+        timezone = check_timezone(timezone)
         s, e = validate.bounds(start, end, timezone)
-        if limit is not None and (
-            not isinstance(limit, int) or isinstance(limit, bool) or limit < 0
-        ):
-            raise QueryError(f"limit must be a non-negative integer, got {limit!r}")
+        limits.check_row_limit(limit)
         if where is not None and not isinstance(where, str) and not _is_deferred(where):
             raise QueryError(
                 "where must be SQL-expression text or an ibis deferred expression "
@@ -62,6 +65,10 @@ class Request:
             raise QueryError(f"fill must be 'zero' or 'null', got {fill!r}")
         if fill is not None and grain is None:
             raise QueryError("fill needs a grain: it yields every period of the range")
+        if fill_days not in (None, "all", "business"):
+            raise QueryError(f"fill_days must be 'all' or 'business', got {fill_days!r}")
+        if fill_days == "business" and (fill is None or grain != "day"):
+            raise QueryError("fill_days='business' needs fill= and grain='day'")
         if as_of is not None and as_of != "current":
             as_of = parse_bound(as_of, "as_of")
         return cls(
@@ -76,6 +83,8 @@ class Request:
             timezone,
             fill,
             as_of,
+            check_week_start(week_start),
+            fill_days or "all",
         )
 
 

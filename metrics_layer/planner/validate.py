@@ -17,6 +17,7 @@ from metrics_layer.definitions.models import GRAINS
 from metrics_layer.errors import QueryError, suggest
 from metrics_layer.grain import GRAIN_NAMES as GRAIN_UNITS
 from metrics_layer.registry import FieldRef, Registry
+from metrics_layer.retail import FISCAL_GRAINS
 
 
 def names(value: str | Sequence[str] | None, what: str, kind: str = "name") -> tuple[str, ...]:
@@ -45,13 +46,36 @@ def bounds(
     return s, e
 
 
-def grain(value: str | None) -> str | None:
-    """A grain name (or None); an unknown one suggests the closest."""
-    if value is not None and value not in GRAIN_UNITS:
+def grain(value: str | None, fiscal: bool = True) -> str | None:
+    """A grain name (or None); an unknown one suggests the closest. `fiscal`: whether the
+    retail calendar's grains (fiscal_week … fiscal_year) are accepted here."""
+    known = (*GRAINS, *FISCAL_GRAINS)
+    if value is not None and value not in known:
         raise QueryError(
-            f"unknown grain {value!r}{suggest(str(value), GRAINS)}; use one of {', '.join(GRAINS)}"
+            f"unknown grain {value!r}{suggest(str(value), known)}; use one of {', '.join(known)}"
         )
+    if not fiscal and value in FISCAL_GRAINS:
+        raise QueryError(f"grain {value!r} is for KPI queries; use one of {', '.join(GRAINS)}")
     return value
+
+
+_RANK = {
+    **{g: i for i, g in enumerate(GRAIN_UNITS)},
+    **{f"fiscal_{g}": GRAIN_UNITS.index(g) for g in ("week", "month", "quarter", "year")},
+}
+
+
+def to_date(period: str, grain: str) -> None:
+    """A to-date period must hold whole periods of the grain: not finer, and fiscal periods
+    hold whole days and fiscal periods, never calendar weeks or months (and vice versa)."""
+    if _RANK[period] < _RANK[grain]:
+        raise QueryError(f"{period}-to-date cannot be shown at the coarser grain {grain!r}")
+    fine = grain in ("hour", "day") or grain == period
+    if not fine and (period in FISCAL_GRAINS) != (grain in FISCAL_GRAINS):
+        raise QueryError(
+            f"{period}-to-date does not line up with {grain} periods: ask it at grain 'day' "
+            f"or at a {'fiscal' if period in FISCAL_GRAINS else 'calendar'} grain"
+        )
 
 
 def no_clash(columns: Iterable[str], reserved: Iterable[str | None], what: str, hint: str) -> None:

@@ -29,6 +29,7 @@ class FieldRef:
     source: str
     name: str
     kind: str  # "dimension" or "column"
+    grain: str | None = None  # `<name>__<grain>`: a time field truncated to the grain's start
 
     @property
     def roles(self) -> tuple[str, ...]:
@@ -36,7 +37,8 @@ class FieldRef:
 
     @property
     def full_name(self) -> str:
-        return ".".join((self.base, *self.roles, self.name))
+        name = f"{self.name}__{self.grain}" if self.grain else self.name
+        return ".".join((self.base, *self.roles, name))
 
     @property
     def fans_out(self) -> bool:

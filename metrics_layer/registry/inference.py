@@ -136,7 +136,8 @@ class _Walker:
             ):
                 return self.dimension(base, name, kind)
             return self.column(base, name, kind)  # a source's own names are its columns first
-        dims, cols = [], []
+        dims: list[str] = []
+        cols: list[str] = []
         for path, target in self.reg.join_paths(base):
             roles = tuple(s.role for s in path)
             if suffix_matches((base, *roles, parts[-1]), parts):
@@ -184,7 +185,7 @@ class _Walker:
             go(node.this, kind)
         elif isinstance(node, exp.Add | exp.Sub):
             interval = any(isinstance(c, exp.Interval) for c in (node.this, node.expression))
-            k = "time" if interval or kind in ("time", "date") else "number"
+            k: str | None = "time" if interval or kind in ("time", "date") else "number"
             go(node.this, k)
             go(node.expression, k)
         elif isinstance(node, (*_ARITHMETIC, exp.Neg)):
@@ -256,6 +257,33 @@ class _Walker:
                 self.expr(source, step.time or reg.sources[source].time, "time")
             for x in fun.exclusions:
                 self.expr(fun.source, x.filter, "boolean")
+        for xp in reg.project.experiments.values():
+            self.expr(xp.source, xp.entity, None)
+            self.expr(xp.source, xp.variant, "string")
+            self.expr(xp.source, xp.time or reg.sources[xp.source].time, "time")
+            for source in self.metric_sources(xp.metrics):  # each reaches the entity
+                self.expr(source, xp.entity, None)
+
+    def metric_sources(self, names: Iterable[str]) -> list[str]:
+        """Sources of the measures of simple and ratio metrics (what an experiment reads)."""
+        out: list[str] = []
+        todo, seen = list(names), set()
+        while todo:
+            name = todo.pop()
+            if name in seen:  # a cycle is reported by the registry, not here
+                continue
+            seen.add(name)
+            metric = self.reg.project.metrics.get(name)
+            if metric is not None:
+                todo += [n for n in (metric.measure, metric.numerator, metric.denominator) if n]
+                continue
+            try:
+                ref = self.reg.find_measure(name)
+            except MetricsLayerError:
+                ref = None
+            if ref is not None and ref.source not in out:
+                out.append(ref.source)
+        return out
 
     def names(self, base: str, names: Iterable[str]) -> None:
         for n in names:

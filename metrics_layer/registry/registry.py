@@ -8,7 +8,7 @@ located DefinitionError or QueryError (with close-match suggestions) when the an
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -200,6 +200,8 @@ class Registry:
                 "share": ["metric"],
             }.get(kind, ["expr"])
             deps = self.metric_dependencies(name)
+            if kind == "derived":
+                self._check_formula(name, m.expr or "", deps)
             for field, dep in zip(
                 fields * len(deps) if kind == "derived" else fields, deps, strict=False
             ):
@@ -210,6 +212,34 @@ class Registry:
                         self.locate("metrics", name, field),
                     )
         self._check_cycles()
+
+    def _check_formula(self, name: str, text: str, deps: list[str]) -> None:
+        """A derived metric is a number computed from metrics: typed here with every metric a
+        number, so a constant or a text result fails at load, not inside the query."""
+        import ibis
+
+        from metrics_layer.expressions.compile import compile_expression
+
+        where = self.locate("metrics", name, "expr")
+        if not deps:
+            raise DefinitionError(
+                f"derived metric {name!r}: expr {text!r} uses no metric or measure; a derived "
+                "metric is a formula of other metrics",
+                where,
+            )
+        frame = ibis.table({f"m{i}": "float64" for i in range(len(deps))}, name="metrics")
+        columns = {d: frame[f"m{i}"] for i, d in enumerate(deps)}
+        try:
+            kind = compile_expression(
+                self.parse(text, "metrics", name, "expr"), columns.__getitem__
+            )
+        except ExpressionError as exc:
+            raise DefinitionError(str(exc), where) from None
+        if not (kind.type().is_numeric() or kind.type().is_boolean()):
+            raise DefinitionError(
+                f"derived metric {name!r}: expr {text!r} gives a {kind.type()} value, not a number",
+                where,
+            )
 
     def _safe_find_measure(self, ref: str, metric: str, field: str) -> MeasureRef | None:
         try:
@@ -353,6 +383,10 @@ class Registry:
                 f"raw columns are not visible){hint}"
             )
         if not matches:
+            at_grain = self._at_grain(base, parts, prefer_columns, declared_only)
+            if at_grain is not None:
+                self._field_cache[key] = at_grain
+                return at_grain
             raise QueryError(
                 unknown("dimension", ref, self.field_names(base))
                 + f" for source {base!r}"
@@ -365,6 +399,25 @@ class Registry:
             )
         self._field_cache[key] = matches[0]
         return matches[0]
+
+    def _at_grain(
+        self, base: str, parts: tuple[str, ...], prefer_columns: bool, declared_only: bool
+    ) -> FieldRef | None:
+        """`<time field>__<grain>` (MetricFlow's naming, e.g. `customer.ds__month`): the field
+        truncated to the start of its period, for any time dimension or column."""
+        name, sep, grain = parts[-1].rpartition("__")
+        if not sep or not name or grain not in ("day", "week", "month", "quarter", "year"):
+            return None
+        try:
+            ref = self.resolve_field(
+                base,
+                ".".join((*parts[:-1], name)),
+                prefer_columns=prefer_columns,
+                declared_only=declared_only,
+            )
+        except QueryError:
+            return None
+        return None if ref.grain else replace(ref, grain=grain)
 
     def _schema_note(self, base: str, parts: tuple[str, ...]) -> str:
         """Without a connection a table has only the columns the definitions use: say so when

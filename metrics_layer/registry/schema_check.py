@@ -39,6 +39,9 @@ def check_schema(layer: Layer) -> None:
         check.retention(name)
     for name in reg.project.funnels:
         check.funnel(name)
+    from metrics_layer.registry.type_check import check_types
+
+    check_types(reg, layer.table)
 
 
 def list_tables(con: Any) -> list[str]:

@@ -34,7 +34,7 @@ class Answer:
 
     @property
     def rows(self) -> int:
-        return self.table.num_rows
+        return int(self.table.num_rows)
 
 
 def execute(result: Result, cap: int) -> Answer:

@@ -80,9 +80,10 @@ def build_server(layer: Layer, *, max_rows: int = 1000, audit: AuditLog | None =
     @server.tool()
     def list_dimensions(source: str) -> dict[str, Any]:
         """The dimensions reachable from a source (by path of joins)."""
-        return call(
+        answer: dict[str, Any] = call(
             "list_dimensions", {"source": source}, lambda: ops.list_dimensions(layer, source)
-        )  # type: ignore[no-any-return]
+        )
+        return answer
 
     @server.tool()
     def dimension_values(
@@ -90,9 +91,10 @@ def build_server(layer: Layer, *, max_rows: int = 1000, audit: AuditLog | None =
     ) -> dict[str, Any]:
         """Distinct values of a dimension named source.dimension; search matches text, case-insensitive."""
         a = {"dimension": dimension, "search": search, "limit": limit}
-        return call(
+        answer: dict[str, Any] = call(
             "dimension_values", a, lambda: ops.run(layer, "dimension_values", a, in_path=False)
-        )  # type: ignore[no-any-return]
+        )
+        return answer
 
     @server.tool()
     def query(

@@ -11,7 +11,7 @@ from typing import Any
 
 from metrics_layer.errors import MetricsLayerError, QueryError, unknown
 from metrics_layer.layer import Layer
-from metrics_layer.result import Result
+from metrics_layer.result import Result as Result
 
 
 class NotFound(QueryError):
@@ -139,7 +139,7 @@ def run(layer: Layer, operation: str, args: Mapping[str, Any], *, in_path: bool 
         if not hasattr(layer, "experiment"):
             raise QueryError("experiments are not available in this version")
         _named(layer, "experiments", name, in_path)
-        return layer.experiment(name, **args)  # type: ignore[no-any-return]
+        return layer.experiment(name, **args)
     raise QueryError(f"unknown operation {operation!r}")
 
 

@@ -20,6 +20,7 @@ PACKAGE = Path(__file__).resolve().parents[2] / "metrics_layer"
 RANKS: dict[str, int] = {
     "metrics_layer.errors": 0,
     "metrics_layer.grain": 0,
+    "metrics_layer.retail": 0,  # the pure rules of retail calendars: imports only grain
     "metrics_layer.bounds": 0,
     "metrics_layer.limits": 0,  # the bounds on work: imports only errors
     "metrics_layer.dialects": 0,
@@ -35,6 +36,7 @@ RANKS: dict[str, int] = {
     "metrics_layer.compile.periods": 3,
     "metrics_layer.compile": 4,
     "metrics_layer.result": 4,
+    "metrics_layer.engine": 4,  # compiled-query cache, executors, exports (below result)
     "metrics_layer.analysis": 5,
     "metrics_layer.checks": 5,
     "metrics_layer.lineage": 5,

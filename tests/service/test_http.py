@@ -130,7 +130,9 @@ def test_unknown_and_invisible_names_get_the_same_answer(server: str) -> None:
     assert a.replace("by_name", "X") == b.replace("no_such", "X")
     one_line_error(httpx.get(server + "/dimensions/payments", headers=ANA), 404)
     hidden = one_line_error(httpx.get(server + "/dimensions/workers/name/values", headers=ANA), 404)
-    missing = one_line_error(httpx.get(server + "/dimensions/workers/nope/values", headers=ANA), 404)
+    missing = one_line_error(
+        httpx.get(server + "/dimensions/workers/nope/values", headers=ANA), 404
+    )
     assert hidden.replace("'name'", "X") == missing.replace("'nope'", "X")
     assert httpx.get(server + "/dimensions/workers/name/values", headers=ADMIN).status_code == 200
     one_line_error(httpx.post(server + "/retention/nope", headers=ANA), 404)

@@ -4,11 +4,9 @@ pages that load in a real headless browser."""
 from __future__ import annotations
 
 import html.parser
-import os
 import re
 import shutil
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 from urllib.parse import unquote, urlparse
@@ -18,6 +16,7 @@ import pytest
 
 import metrics_layer as ml
 from metrics_layer.demo import generate
+from tests.cli_helpers import run_process
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -144,23 +143,9 @@ def test_real_sql_with_a_connection(demo_db, tmp_path):
 
 
 def test_cli_docs(tmp_path):
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    res = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "metrics_layer.cli",
-            "docs",
-            str(ROOT / "metric_defs"),
-            "--out",
-            str(tmp_path / "site"),
-            "--format",
-            "md",
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
+    """A real process: `metrics-layer docs` as a build step runs it."""
+    res = run_process(
+        "docs", str(ROOT / "metric_defs"), "--out", str(tmp_path / "site"), "--format", "md"
     )
     assert res.returncode == 0, res.stderr
     assert (tmp_path / "site" / "index.md").exists()

@@ -9,8 +9,6 @@ start)"`): skipped when it is unset, a failure when CI is set.
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import traceback
 import uuid
 from pathlib import Path
@@ -22,8 +20,8 @@ import pytest
 
 import metrics_layer as ml
 from metrics_layer.connection import connect, redact, url_secrets
+from tests.cli_helpers import CliResult, invoke, run_process
 
-ROOT = Path(__file__).resolve().parents[2]
 SECRET = "s3cr3t-Pw"
 DEFS = """\
 version: 1
@@ -203,20 +201,9 @@ def test_redact() -> None:
 # --------------------------------------------------------------------------- CLI
 
 
-def cli(
-    *args: str, env: dict[str, str] | None = None, cwd: Path | None = None
-) -> subprocess.CompletedProcess[str]:
-    full_env = {k: v for k, v in os.environ.items() if k != "METRICS_LAYER_CONNECTION"}
-    full_env["PYTHONPATH"] = str(ROOT) + os.pathsep + full_env.get("PYTHONPATH", "")
-    full_env.update(env or {})
-    return subprocess.run(
-        [sys.executable, "-m", "metrics_layer.cli", *args],
-        capture_output=True,
-        text=True,
-        env=full_env,
-        cwd=cwd or ROOT,
-        timeout=180,
-    )
+def cli(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> CliResult:
+    """The command in-process (typer's runner); see tests/cli_helpers.py."""
+    return invoke(*args, env=env, cwd=cwd)
 
 
 def _csv(out: str) -> pd.DataFrame:
@@ -227,11 +214,12 @@ def _csv(out: str) -> pd.DataFrame:
 
 
 def test_cli_connection_option_and_environment_variable(defs: Path, db: Path) -> None:
+    """Real processes: the option and the variable of the installed command's environment."""
     args = ("query", str(defs), "orders", "revenue", "--grain", "month", "--format", "csv")
-    by_option = cli(*args, "--connection", f"duckdb:///{db}")
+    by_option = run_process(*args, "--connection", f"duckdb:///{db}")
     assert by_option.returncode == 0, by_option.stderr
     pd.testing.assert_frame_equal(_csv(by_option.stdout), EXPECTED, check_dtype=False)
-    by_env = cli(*args, env={"METRICS_LAYER_CONNECTION": f"duckdb:///{db}"})
+    by_env = run_process(*args, env={"METRICS_LAYER_CONNECTION": f"duckdb:///{db}"})
     assert by_env.returncode == 0, by_env.stderr
     assert by_env.stdout == by_option.stdout
 

@@ -39,7 +39,12 @@ import metrics_layer as ml
 from metrics_layer.demo.generate import generate, table_names
 from metrics_layer.errors import QueryError
 from metrics_layer.result import Result
-from tests.backends import Backend, arrow_to_frame, assert_frames_equal
+from tests.backends import (
+    Backend,
+    arrow_to_frame,
+    assert_frames_equal,
+    skip_spark_sql_without_pyspark,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 SNAPSHOTS = ROOT / "tests" / "snapshots"
@@ -285,6 +290,7 @@ _rendered: dict[tuple[str, str], str] = {}
 
 def render(results: Callable[[str], Result], case: str, dialect: str) -> str:
     key = (case, dialect)
+    skip_spark_sql_without_pyspark(dialect)
     if key not in _rendered:
         _rendered[key] = normalise(results(case).sql(dialect))
     return _rendered[key]

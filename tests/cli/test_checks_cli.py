@@ -1,19 +1,18 @@
-"""`metrics-layer check` as a pipeline gate: exit codes, JSON output, progress on stderr."""
+"""`metrics-layer check` as a pipeline gate: exit codes, JSON output, progress on stderr.
+
+In-process (typer's runner), except the failing gate, which runs as a real process.
+"""
 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 import pytest
 
+from tests.cli_helpers import CliResult, invoke, run_process
 from tests.unit.test_checks_support import USERS, daily, defs
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
@@ -40,16 +39,8 @@ def project(tmp_path_factory) -> tuple[Path, Path]:
     return folder, db
 
 
-def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "160"}
-    return subprocess.run(
-        [sys.executable, "-m", "metrics_layer.cli", "check", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-        cwd=ROOT,
-    )
+def cli(*args: str) -> CliResult:
+    return invoke("check", *args)
 
 
 def test_exit_0_when_everything_passes(project):
@@ -61,8 +52,9 @@ def test_exit_0_when_everything_passes(project):
 
 
 def test_exit_1_when_a_check_fails_with_samples(project):
+    """A real process: CI gates on the exit status of the installed command."""
     defs_dir, db = project
-    res = cli(str(defs_dir), "-c", str(db))
+    res = run_process("check", str(defs_dir), "-c", str(db))
     assert res.returncode == 1, res.stderr
     assert "relationships(users)" in res.stdout
     assert "2 of 3 checks passed, 1 failed — FAILED" in res.stdout

@@ -1,22 +1,18 @@
-"""`metrics-layer retention` run for real, in a subprocess, against a DuckDB file."""
+"""`metrics-layer retention` against a DuckDB file: in-process, and once as a real process."""
 
 from __future__ import annotations
 
 import io
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 import pytest
 
+from tests.cli_helpers import CliResult, invoke, run_process
 from tests.unit.test_retention import BASIC, BY_EVENTS
 from tests.unit.test_retention_support import DEFS, USERS
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
@@ -35,16 +31,8 @@ def project(tmp_path_factory) -> tuple[Path, Path]:
     return folder / "defs", db
 
 
-def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "160"}
-    return subprocess.run(
-        [sys.executable, "-m", "metrics_layer.cli", "retention", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=ROOT,
-        timeout=120,
-    )
+def cli(*args: str) -> CliResult:
+    return invoke("retention", *args)
 
 
 def _args(project: tuple[Path, Path], *rest: str) -> list[str]:
@@ -53,7 +41,8 @@ def _args(project: tuple[Path, Path], *rest: str) -> list[str]:
 
 
 def test_long_table_as_csv(project):
-    out = cli(*_args(project, "monthly", "--periods", "2", "--format", "csv"))
+    """A real process: the CSV a shell pipeline reads from the installed command."""
+    out = run_process("retention", *_args(project, "monthly", "--periods", "2", "--format", "csv"))
     assert out.returncode == 0, out.stderr
     df = pd.read_csv(io.StringIO(out.stdout))
     assert list(df.columns) == [

@@ -1,0 +1,119 @@
+"""The engine of a layer: compiled queries cached by request shape, run from any thread.
+
+`prepare` turns a request into a compiled query and the values to bind: from the cache when
+a request of the same shape was compiled before (a hit, microseconds), else compiled now
+with sentinels in place of its bound values (engine/params.py) and cached. When compilation
+derives other values from a sentinel (a bound truncated to a period, a spine of periods), the
+shape is remembered as one whose values are compiled in: such requests are cached with their
+real values, so they still hit when asked again exactly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, field
+from typing import Any
+
+import ibis.expr.types as ir
+import pyarrow as pa
+
+from metrics_layer.engine.cache import MAX_BYTES, MAX_ENTRIES, CompiledCache
+from metrics_layer.engine.compiled import Compiled
+from metrics_layer.engine.executor import Executor, executor_for
+from metrics_layer.engine.exports import to_pandas
+from metrics_layer.engine.keys import Shape
+from metrics_layer.engine.params import check_sentinels
+from metrics_layer.errors import ExecutionError, MetricsLayerError
+
+_VALUES_COMPILED_IN = object()  # cache marker: this shape cannot take bound values
+
+
+@dataclass
+class Prepared:
+    """A compiled query, the values it binds, and whether it came from the cache."""
+
+    compiled: Compiled
+    values: dict[int, Any] = field(default_factory=dict)
+    hit: bool = False
+    cached: bool = True  # False: not cacheable (e.g. a deferred where)
+    slotted: bool = True  # False: the values are compiled in
+
+    def describe(self) -> str:
+        if not self.cached:
+            return "compiled query: compiled for this call only (not cacheable: deferred where)"
+        where = "cache hit" if self.hit else "cache miss (compiled now)"
+        bound = "values bound as parameters" if self.slotted else "values compiled in"
+        return f"compiled query: {where}; {bound}"
+
+
+class Engine:
+    """Compiled-query cache and connection strategy of one layer (shared by its threads)."""
+
+    def __init__(
+        self, con: Any, backend: str, max_entries: int = MAX_ENTRIES, max_bytes: int = MAX_BYTES
+    ) -> None:
+        self.backend = backend
+        self.cache = CompiledCache(max_entries, max_bytes)
+        self.executor: Executor = executor_for(con, backend)
+
+    def prepare(
+        self,
+        kind: str,
+        shape: Shape | None,
+        real: Hashable | None,
+        build: Callable[[Any], ir.Table],
+    ) -> Prepared:
+        """The compiled query of a request.
+
+        `shape` is the slotted request (None: not cacheable), `real` the request with its
+        values, `build(request)` compiles a request (slotted or real) to an ibis table.
+        """
+        if shape is None:
+            return Prepared(Compiled(build(real)), cached=False, slotted=False)
+        key = (kind, shape.request)
+        found = self.cache.get(key) if shape.slots else None
+        if isinstance(found, Compiled):
+            return Prepared(found, shape.values, hit=True)
+        if found is None and shape.slots:
+            compiled = self._try_slotted(shape, build)
+            if compiled is not None:
+                stored = self.cache.put(key, compiled)
+                return Prepared(stored, shape.values)
+        real_key = (kind, real) if shape.slots else key
+        found = self.cache.get(real_key)
+        if isinstance(found, Compiled):
+            return Prepared(found, hit=True, slotted=not shape.slots)
+        compiled = Compiled(build(real))  # a user error in the request is raised here
+        if shape.slots:
+            self.cache.put(key, _VALUES_COMPILED_IN)
+        stored = self.cache.put(real_key, compiled)
+        return Prepared(stored, slotted=not shape.slots)
+
+    def _try_slotted(self, shape: Shape, build: Callable[[Any], ir.Table]) -> Compiled | None:
+        try:
+            expr = build(shape.request)
+        except Exception:  # noqa: BLE001 - compiled again with real values, which reports it
+            return None
+        forms = check_sentinels(expr, shape.slots)
+        if forms is None:
+            return None
+        return Compiled(expr, shape.slots, forms)
+
+    def arrow(self, compiled: Compiled, values: dict[int, Any]) -> pa.Table:
+        """Run a compiled query with `values` bound; a backend failure is an ExecutionError."""
+        try:
+            return self.executor.arrow(compiled, values)
+        except MetricsLayerError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - surface backend failures as our error
+            message = " ".join(str(exc).split())
+            raise ExecutionError(f"the backend failed to run the query: {message}") from exc
+
+    def execute(self, expr: ir.Table) -> Any:
+        """Run an ad-hoc expression (checks build their own) on this thread's connection and
+        return pandas as ibis's `execute()` does."""
+        compiled = Compiled(expr)
+        return to_pandas(self.arrow(compiled, {}), compiled.schema, self.backend, exact=False)
+
+    def close(self) -> None:
+        self.executor.close()

@@ -1,0 +1,2 @@
+"""Interchange: definitions to and from other formats (JSON Schema, plain data, MetricFlow),
+and how definitions evolve (aliases, deprecation, diff)."""
