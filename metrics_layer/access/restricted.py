@@ -65,7 +65,13 @@ class RestrictedLayer(Layer):
             strict=True,
         )
         registry.schemas = full.schemas
-        super().__init__(registry, parent.con, timezone=parent.timezone, path=parent.path)
+        super().__init__(
+            registry,
+            parent.con,
+            timezone=parent.timezone,
+            path=parent.path,
+            week_start=getattr(parent, "week_start", None),
+        )
         self._rows_cache: dict[str, ir.Table] = {}
 
     # ---------------------------------------------------------------- rows

@@ -62,7 +62,17 @@ sources:
       active_workers: {agg: count_distinct, expr: worker_id}
     joins:
       workers: {keys: worker_id}
+  exposures:
+    table: exposures
+    primary_key: exposure_id
+    time: exposed_at
+    dimensions: {variant: {}}
+    measures:
+      exposed: {agg: count}
+    joins:
+      workers: {keys: worker_id}
 metrics:
+  total_revenue: {measure: assignments.revenue}
   revenue_per_assignment: {type: ratio, numerator: assignments.revenue, denominator: assignments.accepted}
   active: {measure: events.active_workers}
   by_name: {measure: assignments.named_revenue}
@@ -82,11 +92,20 @@ funnels:
       - {name: signup, filter: "event_type = 'signup'"}
       - {name: session, filter: "event_type = 'session'"}
       - {name: completed, filter: "event_type = 'task_completed'"}
+experiments:
+  trial:
+    source: exposures
+    entity: worker_id
+    variant: variant
+    time: exposed_at
+    control: control
+    metrics: [total_revenue, active]
 access:
   policies:
     own_country:
-      sources: [assignments, events, workers, tasks]
+      sources: [assignments, events, workers, tasks, exposures]
       row_filters:
+        exposures: "workers.country = :country"
         workers: "country = :country"
         assignments: "workers.country = :country"
         events: "workers.country = :country"
@@ -122,7 +141,17 @@ def make_db(path: Path, seed: int = 7, workers: int = 30) -> Path:
     con.execute(
         "CREATE TABLE events (event_id BIGINT, worker_id BIGINT, event_type VARCHAR, ts TIMESTAMP)"
     )
-    rows: dict[str, list[list]] = {"workers": [], "tasks": [], "assignments": [], "events": []}
+    con.execute(
+        "CREATE TABLE exposures (exposure_id BIGINT, worker_id BIGINT, variant VARCHAR, "
+        "exposed_at TIMESTAMP)"
+    )
+    rows: dict[str, list[list]] = {
+        "workers": [],
+        "tasks": [],
+        "assignments": [],
+        "events": [],
+        "exposures": [],
+    }
     for w in range(1, workers + 1):
         country = rnd.choice([*COUNTRIES, None]) if w > 3 else COUNTRIES[w - 1]
         when = START + dt.timedelta(hours=rnd.randrange(24 * 60))
@@ -144,6 +173,9 @@ def make_db(path: Path, seed: int = 7, workers: int = 30) -> Path:
                 e += 1
                 rows["events"].append([e, w, kind, t])
                 t += dt.timedelta(hours=rnd.randrange(1, 24 * 12))
+    for w in range(1, workers + 1):
+        when = START + dt.timedelta(hours=rnd.randrange(24 * 20))
+        rows["exposures"].append([w, w, rnd.choice(["control", "treatment"]), when])
     for table, values in rows.items():
         marks = ", ".join("?" * len(values[0]))
         con.executemany(f"INSERT INTO {table} VALUES ({marks})", values)
@@ -157,7 +189,7 @@ def tenant_db(full: Path, path: Path, country: str) -> Path:
     con.execute(f"ATTACH '{full}' AS src (READ_ONLY)")
     con.execute("CREATE TABLE workers AS SELECT * FROM src.workers WHERE country = ?", [country])
     con.execute("CREATE TABLE tasks AS SELECT * FROM src.tasks")
-    for table in ("assignments", "events"):
+    for table in ("assignments", "events", "exposures"):
         con.execute(
             f"CREATE TABLE {table} AS SELECT * FROM src.{table} WHERE worker_id IN "
             "(SELECT worker_id FROM src.workers WHERE country = ?)",

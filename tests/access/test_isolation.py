@@ -101,6 +101,26 @@ def test_retention_funnel_checks_values(layer: ml.Layer, world: dict, country: s
     assert r.dimension_values("workers.country").to_pandas()["country"].tolist() == [country]
 
 
+@pytest.mark.filterwarnings("ignore:experiment 'trial'")
+@pytest.mark.parametrize("country", COUNTRIES)
+def test_experiment(layer: ml.Layer, world: dict, country: str) -> None:
+    r = layer.restrict(["own_country"], {"country": country})
+    oracle = hand_layer(world, country)
+    got, want = r.experiment("trial"), oracle.experiment("trial")
+    same(got.to_pandas(), want.to_pandas())
+    assert got.srm.units == want.srm.units
+    (exposed,) = (
+        layer.con.con.cursor()
+        .execute(
+            "SELECT count(DISTINCT x.worker_id) FROM exposures x JOIN workers w "
+            "ON x.worker_id = w.worker_id WHERE w.country = ?",
+            [country],
+        )
+        .fetchall()[0]
+    )
+    assert sum(got.srm.units.values()) == exposed > 0
+
+
 def test_two_tenants_never_share_rows(layer: ml.Layer) -> None:
     seen = {}
     for country in COUNTRIES:

@@ -207,3 +207,14 @@ def test_lineage_and_deferred_where(layer: ml.Layer) -> None:
         r.check_sources(quarantine=True)
     with pytest.raises(ml.QueryError, match="by keyword"):
         r.query(["assignments.accepted"], ["status"])
+
+
+def test_layer_settings_carry_over(world: dict) -> None:
+    layer = ml.load(
+        world["defs"], con=str(world["full"]), week_start="sunday", timezone="Europe/Berlin"
+    )
+    r = layer.restrict(["own_country"], {"country": "DE"})
+    assert (r.week_start, r.timezone) == (layer.week_start, layer.timezone)
+    got = r.query(["assignments.accepted"], grain="week").to_pandas()
+    assert all(pd_ts.dayofweek == 6 for pd_ts in got["week"])  # Sunday
+    assert "own_country" not in str(r.definitions())
