@@ -375,6 +375,9 @@ def load(
 
     check_access(registry, resolve_names=False)
     check_all_experiments(registry)  # unknown metrics, untestable kinds: fail at load
+    from metrics_layer.materialize import check_all_materializations
+
+    check_all_materializations(registry)  # unstorable metrics, bad by/grain: fail at load
     layer = Layer(
         registry,
         backend,
