@@ -261,6 +261,22 @@ class Layer:
             self, metrics=metrics, sources=sources, grain=grain, start=start, end=end, as_of=as_of
         )
 
+    def materialize(
+        self,
+        name: str | None = None,
+        start: Any = None,
+        end: Any = None,
+        full_refresh: bool = False,
+        progress: bool | None = None,
+    ) -> Any:
+        """Run a materialization (all of them when name=None): incremental from the stored
+        watermark minus its lookback, a backfill of [start, end), or a full refresh; returns
+        a RunReport (docs/materializations.md). The connection must be writable."""
+        from metrics_layer.materialize.run import materialize
+
+        return materialize(self, name, start=start, end=end, full_refresh=full_refresh,
+                           progress=progress)  # fmt: skip
+
     def check_sources(
         self,
         sources: str | Sequence[str] | None = None,

@@ -115,3 +115,42 @@ def shop(tmp_path: Path) -> dict[str, Any]:
 
 def open_layer(shop: dict[str, Any]) -> Any:
     return ml.load(shop["defs"], con=str(shop["db"]), read_only=False)
+
+
+def stored(layer: Any, name: str) -> pd.DataFrame:
+    """The materialization's table, sorted by its keys."""
+    from metrics_layer.materialize import shape_of
+
+    s = shape_of(layer.registry, name)
+    df = layer.con.table(s.table).to_pandas()
+    return _sorted(df, [s.grain, *s.by_columns])
+
+
+def fresh(layer: Any, name: str, **kwargs: Any) -> pd.DataFrame:
+    """The raw answer the table must equal: layer.query of its metrics, by and grain."""
+    from metrics_layer.materialize import shape_of
+
+    s = shape_of(layer.registry, name)
+    df = layer.query(s.query_names, by=list(s.by) or None, grain=s.grain, **kwargs).to_pandas()
+    df = pd.DataFrame({c: df[col] for c, col in s.select})
+    return _sorted(df, [s.grain, *s.by_columns])
+
+
+def _sorted(df: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    return df.sort_values(keys, na_position="first", kind="mergesort").reset_index(drop=True)
+
+
+def assert_same(got: pd.DataFrame, want: pd.DataFrame) -> None:
+    """Cell by cell: same rows and keys, NULL where NULL, numbers equal (floats to 1e-12
+    relative: a sum may be added up in another order)."""
+    assert list(got.columns) == list(want.columns)
+    assert len(got) == len(want), (len(got), len(want))
+    for col in got.columns:
+        a, b = got[col].tolist(), want[col].tolist()
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
+            if pd.isna(x) or pd.isna(y):
+                assert pd.isna(x) and pd.isna(y), (col, i, x, y)
+            elif isinstance(x, float) or isinstance(y, float):
+                assert abs(x - y) <= 1e-12 * max(1.0, abs(x), abs(y)), (col, i, x, y)
+            else:
+                assert x == y, (col, i, x, y)
