@@ -9,6 +9,7 @@ from __future__ import annotations
 from metrics_layer.cli import (
     commands,  # noqa: F401 - registers the core commands
     interchange,  # noqa: F401 - schema, diff, import metricflow
+    materialize,  # noqa: F401 - materialize
     schema,  # noqa: F401 - schema-snapshot
     service,  # noqa: F401 - serve, mcp
 )
