@@ -40,6 +40,7 @@ class Layer:
         self.path = path
         self._tables: dict[str, ir.Table] = {}
         self.planner = Planner(registry)
+        self.use_materializations = False  # the default of query(use_materializations=...)
 
     # ---------------------------------------------------------------- tables
     def table(self, source: str) -> ir.Table:
@@ -117,12 +118,15 @@ class Layer:
         as_of: Any = None,
         timezone: str | None = None,
         week_start: str | int | None = None,
+        use_materializations: bool | None = None,
     ) -> Result:
         """KPIs × dimensions × grain, as one ibis expression (nothing runs until you ask).
 
         fill="zero"|"null" yields every period of the range; as_of="current" or a date pins the
         version of SCD Type 2 dimensions (default: the version valid at each fact's time).
         timezone / week_start override the layer's for this query (docs/time.md).
+        use_materializations=True (default: layer.use_materializations) answers from a
+        materialization's table when that is exact (docs/materializations.md).
         """
         from metrics_layer.interchange.aliases import rename_order, resolve
 
@@ -143,6 +147,13 @@ class Layer:
             timezone=timezone,
             week_start=week_start,
         )
+        serve = self.use_materializations if use_materializations is None else use_materializations
+        if serve and not renames:
+            from metrics_layer.materialize.serve import answer
+
+            served = answer(self, plan)
+            if served is not None:
+                return served
         ctx = self.context(plan.request.timezone, plan.request.week_start)
         expr = guarded(lambda: compile_plan(ctx, plan), "the query")
         if renames:  # the result keeps the names that were asked

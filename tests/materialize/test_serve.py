@@ -1,0 +1,92 @@
+"""Aggregate awareness: answers from a materialization equal the raw answers, over a grid of
+request shapes, and are used exactly when the stored rows allow it (else raw data)."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import pandas as pd
+import pytest
+from conftest import assert_same, open_layer
+
+ROLLUP = {"revenue", "events", "conversion", "max_order", "min_order"}
+EXACT_ONLY = {"buyers", "revenue_per_buyer", "rev_per_event", "avg_order"}
+METRIC_SETS = [
+    ["revenue"], ["events"], ["conversion"], ["max_order", "min_order"], ["buyers"],
+    ["revenue_per_buyer"], ["rev_per_event"], ["avg_order"], ["conversion", "revenue", "buyers"],
+]  # fmt: skip
+BYS = [[], ["users.country"], ["platform"], ["users.country", "platform"],
+       ["platform", "users.country"]]  # fmt: skip
+BOUNDS = [{}, {"start": "2024-01-05", "end": "2024-01-20"}, {"start": "2024-01-05 12:00"}]
+
+
+@pytest.fixture(scope="module")
+def served_layer(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    import random
+
+    import yaml
+    from conftest import DEFS, make_events, write_db
+
+    tmp = tmp_path_factory.mktemp("serve")
+    db = tmp / "shop.duckdb"
+    write_db(db, make_events(random.Random(3), 800, 30))
+    (tmp / "defs").mkdir()
+    (tmp / "defs" / "shop.yml").write_text(yaml.safe_dump(DEFS, sort_keys=False))
+    layer = open_layer({"db": db, "defs": tmp / "defs"})
+    layer.materialize("daily")
+    return layer
+
+
+def _frame(res: Any, keys: list[str]) -> pd.DataFrame:
+    df = res.to_pandas()
+    return df.sort_values(keys, na_position="first", kind="mergesort").reset_index(drop=True)
+
+
+@pytest.mark.parametrize("by", BYS, ids=lambda b: "+".join(b) or "none")
+def test_grid_answer_from_materialization_equals_raw(served_layer: Any, by: list[str]) -> None:
+    layer = served_layer
+    for metrics, bounds in itertools.product(METRIC_SETS, BOUNDS):
+        kwargs = {"by": by or None, "grain": "day", **bounds}
+        raw = layer.query(metrics, **kwargs)
+        got = layer.query(metrics, use_materializations=True, **kwargs)
+        keys = ["day", *(b.split(".")[-1] for b in by)]
+        assert list(got.to_pandas().columns) == list(raw.to_pandas().columns)
+        assert_same(_frame(got, keys), _frame(raw, keys))
+        aligned = "12:00" not in bounds.get("start", "")
+        same_by = set(by) == {"users.country", "platform"}
+        expected = aligned and (same_by or set(metrics) <= ROLLUP)
+        from_mat = got.meta.get("materialization") == "daily"
+        assert from_mat == expected, (metrics, by, bounds)
+        assert ("materialization 'daily'" in got.explain()) == expected
+        if expected:
+            assert "watermark 2024-01-30" in got.explain()
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"grain": "week"},
+        {"grain": "day", "where": "platform = 'ios'"},
+        {"grain": "day", "timezone": "Europe/Berlin"},
+        {"grain": "day", "fill": "zero"},
+        {},
+    ],
+)
+def test_other_shapes_fall_back_to_raw(served_layer: Any, kwargs: dict[str, Any]) -> None:
+    got = served_layer.query(["revenue", "events"], use_materializations=True, **kwargs)
+    raw = served_layer.query(["revenue", "events"], **kwargs)
+    assert "materialization" not in got.meta
+    assert got.sql() == raw.sql()
+
+
+def test_layer_default_and_order_limit(served_layer: Any) -> None:
+    layer = served_layer
+    layer.use_materializations = True
+    try:
+        res = layer.query("revenue", by="platform", grain="day", order_by="-revenue", limit=5)
+    finally:
+        layer.use_materializations = False
+    assert res.meta["materialization"] == "daily"
+    raw = layer.query("revenue", by="platform", grain="day", order_by="-revenue", limit=5)
+    assert_same(res.to_pandas(), raw.to_pandas())
