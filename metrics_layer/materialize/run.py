@@ -94,12 +94,20 @@ class _Run:
     # ------------------------------------------------------------------ plan
     def run(self) -> RunReport:
         began = time.monotonic()
-        before = runlog.last_watermark(self.con, self.shape.name)
+        last = runlog.last_success(self.con, self.shape.name)
+        before = None if last is None else last["watermark_after"]
         if self.kind == "incremental" and (
             before is None or not runlog.exists(self.con, self.shape.table)
         ):
             self.kind = "full"  # nothing stored yet: an incremental run starts from scratch
-        lock = runlog.start(self.con, self.shape.name, self.kind, before)
+        settings = (self.layer.timezone, self.layer.week_start)
+        if last is not None and self.kind != "full" and built_with(last) != settings:
+            raise QueryError(
+                f"materialization {self.shape.name!r} was built with timezone "
+                f"{last['timezone']!r} and week start {last['week_start']}, this layer uses "
+                f"{settings[0]!r} and {settings[1]}: run it with full_refresh=True to rebuild it"
+            )
+        lock = runlog.start(self.con, self.shape.name, self.kind, before, settings)
         periods = rows = 0
         try:
             low, mark, high = self._data_range()
@@ -252,6 +260,11 @@ class _RichProgress:
 
     def __exit__(self, *exc: object) -> None:
         self.bar.stop()
+
+
+def built_with(row: dict[str, Any]) -> tuple[str, int]:
+    """The (timezone, week start) a logged run built its periods in."""
+    return str(row["timezone"]), int(row["week_start"])
 
 
 def _starts(g: Grain, first: _dt.datetime, end: _dt.datetime) -> list[_dt.datetime]:

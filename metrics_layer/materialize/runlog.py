@@ -41,6 +41,8 @@ SCHEMA = {
     "error": "string",
     "pid": "int64",
     "host": "string",
+    "timezone": "string",  # the periods' timezone and week start: a table is built in one
+    "week_start": "int64",
 }
 
 _IN_PROCESS: dict[tuple[int, str], threading.Lock] = {}
@@ -77,14 +79,20 @@ def rows(con: Any, materialization: str) -> list[dict[str, Any]]:
     return list(t.to_pyarrow().to_pylist())
 
 
-def last_watermark(con: Any, materialization: str) -> _dt.datetime | None:
-    """The watermark of the last successful full or incremental run (None: never ran)."""
+def last_success(con: Any, materialization: str) -> dict[str, Any] | None:
+    """The row of the last successful full or incremental run with data (None: never ran)."""
     done = [
         r
         for r in rows(con, materialization)
         if r["status"] == "success" and r["kind"] != "backfill" and r["watermark_after"]
     ]
-    return done[-1]["watermark_after"] if done else None
+    return done[-1] if done else None
+
+
+def last_watermark(con: Any, materialization: str) -> _dt.datetime | None:
+    """The watermark of the last successful full or incremental run (None: never ran)."""
+    row = last_success(con, materialization)
+    return None if row is None else row["watermark_after"]
 
 
 @dataclass
@@ -104,7 +112,13 @@ class Lock:
         self.local.release()
 
 
-def start(con: Any, materialization: str, kind: str, before: _dt.datetime | None) -> Lock:
+def start(
+    con: Any,
+    materialization: str,
+    kind: str,
+    before: _dt.datetime | None,
+    time_settings: tuple[str, int] = ("UTC", 0),
+) -> Lock:
     """Take the lock and log a `running` row; a run already in progress is a QueryError."""
     key = (id(con), materialization)
     with _GUARD:
@@ -117,7 +131,7 @@ def start(con: Any, materialization: str, kind: str, before: _dt.datetime | None
         advisory = _advisory(con, materialization)
         ensure(con)
         run_id = uuid.uuid4().hex
-        _claim(con, materialization, run_id, kind, before, advisory is not None)
+        _claim(con, materialization, run_id, kind, before, advisory is not None, time_settings)
     except BaseException:
         local.release()
         raise
@@ -151,6 +165,7 @@ def _claim(
     kind: str,
     before: _dt.datetime | None,
     locked: bool,
+    time_settings: tuple[str, int],
 ) -> None:
     """In one transaction: refuse if a live run holds the materialization, mark dead ones
     `interrupted`, insert our `running` row."""
@@ -178,6 +193,7 @@ def _claim(
         row.update(
             run_id=run_id, materialization=materialization, kind=kind, periods=0, rows=0,
             watermark_before=before, started=now(), status="running", pid=pid, host=host,
+            timezone=time_settings[0], week_start=time_settings[1],
         )  # fmt: skip
         con.raw_sql(q.insert_values(table, row, dialect))
         con.raw_sql("COMMIT")

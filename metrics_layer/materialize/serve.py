@@ -20,6 +20,7 @@ import ibis.expr.types as ir
 
 from metrics_layer.grain import Grain
 from metrics_layer.materialize import runlog
+from metrics_layer.materialize.run import built_with
 from metrics_layer.materialize.shape import Shape, shape_of
 from metrics_layer.planner.nodes import Output
 from metrics_layer.planner.plan import Plan
@@ -53,10 +54,14 @@ def answer(layer: Layer, plan: Plan) -> Result | None:
         if exact or all(m.rollup for m in shape.metrics if m.name in r.metrics):
             candidates.append((not exact, len(d.by), name, shape))
     for _, _, name, shape in sorted(candidates):
-        mark = runlog.last_watermark(layer.con, name)
-        if mark is None or not runlog.exists(layer.con, shape.table):
+        last = runlog.last_success(layer.con, name)
+        if last is None or not runlog.exists(layer.con, shape.table):
             continue  # never ran: nothing stored to answer from
-        return _from_table(layer, plan, shape, mark)
+        if built_with(last) != (layer.timezone, layer.week_start):
+            continue  # its periods are another timezone's or week start's
+        if list(layer.con.table(shape.table).columns) != shape.columns:
+            continue  # built for another version of the definition
+        return _from_table(layer, plan, shape, last["watermark_after"])
     return None
 
 

@@ -90,3 +90,15 @@ def test_layer_default_and_order_limit(served_layer: Any) -> None:
     assert res.meta["materialization"] == "daily"
     raw = layer.query("revenue", by="platform", grain="day", order_by="-revenue", limit=5)
     assert_same(res.to_pandas(), raw.to_pandas())
+
+
+def test_a_table_built_in_another_timezone_is_not_used(served_layer: Any) -> None:
+    """Periods of a table are its build's local days: a layer in another zone must not use
+    them, and an incremental run there is refused until a full refresh rebuilds them."""
+    import metrics_layer as ml
+
+    other = ml.load(served_layer.definitions(), con=served_layer.con, timezone="Asia/Tokyo")
+    res = other.query("revenue", by="platform", grain="day", use_materializations=True)
+    assert "materialization" not in res.meta
+    with pytest.raises(ml.QueryError, match="full_refresh=True"):
+        other.materialize("daily")
