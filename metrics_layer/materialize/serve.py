@@ -50,6 +50,8 @@ def answer(layer: Layer, plan: Plan) -> Result | None:
         if not set(r.metrics) <= set(d.metrics):
             continue
         shape = shape_of(layer.registry, name)
+        if _sources(plan) != _sources(shape.plan):
+            continue  # its rows exist where other sources had rows: groups the raw query lacks
         exact = set(r.by) == set(d.by)
         if exact or all(m.rollup for m in shape.metrics if m.name in r.metrics):
             candidates.append((not exact, len(d.by), name, shape))
@@ -63,6 +65,10 @@ def answer(layer: Layer, plan: Plan) -> Result | None:
             continue  # built for another version of the definition
         return _from_table(layer, plan, shape, last["watermark_after"])
     return None
+
+
+def _sources(plan: Plan) -> set[str]:
+    return {scan.source for scan in plan.scans}
 
 
 def _from_table(layer: Layer, plan: Plan, shape: Shape, mark: _dt.datetime) -> Result:

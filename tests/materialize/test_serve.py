@@ -102,3 +102,42 @@ def test_a_table_built_in_another_timezone_is_not_used(served_layer: Any) -> Non
     assert "materialization" not in res.meta
     with pytest.raises(ml.QueryError, match="full_refresh=True"):
         other.materialize("daily")
+
+
+def test_groups_of_other_sources_are_not_served(tmp_path: Any) -> None:
+    """A materialization over two sources has rows where only one of them has data; a request
+    for the other's metric alone must not get those rows, so it is answered from raw data."""
+    import copy
+    import random
+
+    import pandas as pd
+    import yaml
+    from conftest import DEFS, make_events, write_db
+
+    import metrics_layer as ml
+
+    db = tmp_path / "shop.duckdb"
+    write_db(db, make_events(random.Random(9), 200, 10))
+    import ibis
+
+    con = ibis.duckdb.connect(str(db))
+    refunds = pd.DataFrame({"ts": pd.to_datetime(["2024-01-03 10:00", "2024-02-20 09:00"]),
+                            "platform": ["tv", "ios"], "amount": [5.0, 7.5]})  # fmt: skip
+    con.create_table("refunds", refunds)
+    con.disconnect()
+    defs = copy.deepcopy(DEFS)
+    defs["sources"]["refunds"] = {"table": "refunds", "time": "ts", "dimensions": {"platform": {}},
+                                  "measures": {"refunded": {"agg": "sum", "expr": "amount"}}}  # fmt: skip
+    defs["materializations"] = {"mixed": {"metrics": ["revenue", "refunded"], "by": ["platform"],
+                                          "grain": "day", "table": "mart_mixed"}}  # fmt: skip
+    (tmp_path / "d.yml").write_text(yaml.safe_dump(defs, sort_keys=False))
+    layer = ml.load(tmp_path / "d.yml", con=str(db), read_only=False)
+    layer.materialize("mixed")
+    alone = layer.query("revenue", by="platform", grain="day", use_materializations=True)
+    assert "materialization" not in alone.meta
+    both = layer.query(["revenue", "refunded"], by="platform", grain="day",
+                       use_materializations=True)  # fmt: skip
+    assert both.meta["materialization"] == "mixed"
+    raw = layer.query(["revenue", "refunded"], by="platform", grain="day")
+    keys = ["day", "platform"]
+    assert_same(_frame(both, keys), _frame(raw, keys))
