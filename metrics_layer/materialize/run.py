@@ -224,7 +224,7 @@ class _Run:
         insert = None
         if start is not None and end is not None:
             statements.append(q.delete(self.table, q.between(col, start, end), d))
-            select = self.con.compile(self._stored_expr(start, end))
+            select = self.con.compiler.to_sqlglot(self._stored_expr(start, end))
             insert = q.insert_select(self.table, self.shape.columns, select, d)
         self.con.raw_sql("BEGIN")
         try:

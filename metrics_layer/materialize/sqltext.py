@@ -7,6 +7,7 @@ import datetime as _dt
 from collections.abc import Sequence
 from typing import Any
 
+import sqlglot
 import sqlglot.expressions as sge
 
 
@@ -63,15 +64,17 @@ def delete(table: sge.Table, where: sge.Expression | None, dialect: str) -> str:
     return stmt.sql(dialect=dialect)
 
 
-def insert_select(table: sge.Table, columns: Sequence[str], select_sql: str, dialect: str) -> str:
-    """INSERT INTO table (columns) <select>; the SELECT is ibis's compiled query."""
-    import sqlglot
-
-    select = sqlglot.parse_one(select_sql, read=dialect)
+def insert_select(
+    table: sge.Table, columns: Sequence[str], select: sge.Expression, dialect: str
+) -> str:
+    """INSERT INTO table (columns) <select>; the SELECT is ibis's compiled query (a tree,
+    so it is not rendered and parsed again)."""
     schema = sge.Schema(
         this=table, expressions=[sge.to_identifier(c, quoted=True) for c in columns]
     )
-    return sge.Insert(this=schema, expression=select).sql(dialect=dialect)
+    return sge.Insert(this=schema, expression=select).sql(
+        dialect=dialect, unsupported_level=sqlglot.ErrorLevel.RAISE
+    )
 
 
 def insert_values(table: sge.Table, row: dict[str, Any], dialect: str) -> str:
