@@ -47,6 +47,7 @@ class Layer:
         self._tables: dict[str, ir.Table] = {}
         self.planner = Planner(registry)
         self.engine = Engine(con, self.backend)
+        self.use_materializations = False  # the default of query(use_materializations=...)
 
     # ---------------------------------------------------------------- tables
     def table(self, source: str) -> ir.Table:
@@ -125,6 +126,7 @@ class Layer:
         timezone: str | None = None,
         week_start: str | int | None = None,
         fill_days: str | None = None,
+        use_materializations: bool | None = None,
     ) -> Result:
         """KPIs × dimensions × grain, as one ibis expression (nothing runs until you ask).
 
@@ -132,6 +134,8 @@ class Layer:
         version of SCD Type 2 dimensions (default: the version valid at each fact's time).
         timezone / week_start override the layer's for this query; fill_days="business" makes
         a day-grain fill span only the calendar's business days (docs/time.md).
+        use_materializations=True (default: layer.use_materializations) answers from a
+        materialization's table when that is exact (docs/materializations.md).
         """
         from metrics_layer.interchange.aliases import rename_order, resolve
         from metrics_layer.interchange.metric_time import split_metric_time
@@ -183,6 +187,13 @@ class Layer:
             fill_days=fill_days,
         )
         validate.spines(self.registry, request)
+        serve = self.use_materializations if use_materializations is None else use_materializations
+        if serve and not renames:
+            from metrics_layer.materialize.serve import answer
+
+            served = answer(self, self.planner.plan(request))
+            if served is not None:
+                return served
 
         def build(req: Request) -> ir.Table:
             expr = self._compile_request(req)
@@ -322,6 +333,22 @@ class Layer:
             self, metrics=metrics, sources=sources, grain=grain, start=start, end=end, as_of=as_of
         )
 
+    def materialize(
+        self,
+        name: str | None = None,
+        start: Any = None,
+        end: Any = None,
+        full_refresh: bool = False,
+        progress: bool | None = None,
+    ) -> Any:
+        """Run a materialization (all of them when name=None): incremental from the stored
+        watermark minus its lookback, a backfill of [start, end), or a full refresh; returns
+        a RunReport (docs/materializations.md). The connection must be writable."""
+        from metrics_layer.materialize.run import materialize
+
+        return materialize(self, name, start=start, end=end, full_refresh=full_refresh,
+                           progress=progress)  # fmt: skip
+
     def check_sources(
         self,
         sources: str | Sequence[str] | None = None,
@@ -436,6 +463,9 @@ def load(
 
     check_access(registry, resolve_names=False)
     check_all_experiments(registry)  # unknown metrics, untestable kinds: fail at load
+    from metrics_layer.materialize import check_all_materializations
+
+    check_all_materializations(registry)  # unstorable metrics, bad by/grain: fail at load
     layer = Layer(
         registry,
         backend,

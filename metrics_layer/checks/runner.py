@@ -138,6 +138,10 @@ def run_checks(
             index, check = what
             res = source_table.check_table(layer, target, index, check, s, e, ref)
             results.append((_first_task(tasks, target), index, 0, res))
+    if metrics is None and sources is None and project.materializations:
+        from metrics_layer.materialize.freshness import freshness_results
+
+        results += [(len(tasks), 0, j, r) for j, r in enumerate(freshness_results(layer, ref))]
     if to_quarantine:  # after every check ran: a run writes all its tables or none
         meta["quarantine"] = quarantine_tables.write_all(layer.con, to_quarantine)
     if progress:

@@ -21,7 +21,7 @@ from metrics_layer.definitions.templates import render_template
 from metrics_layer.definitions.yaml_lines import Path_, YamlSyntaxError, line_of, load_with_lines
 from metrics_layer.errors import DefinitionError, FieldProblem, Location, suggest
 
-SECTIONS = ("sources", "metrics", "retention", "funnels", "experiments")
+SECTIONS = ("sources", "metrics", "retention", "funnels", "experiments", "materializations")
 
 
 @dataclass
@@ -315,6 +315,7 @@ def _literal_hint(err: Any) -> str:
 def _known_fields(loc: tuple[Any, ...]) -> list[str]:
     """Field names valid at a location, for 'did you mean' on misspelt keys."""
     from metrics_layer.definitions import experiments as x
+    from metrics_layer.definitions import materializations as mz
     from metrics_layer.definitions import models as m
 
     chain: dict[str, type] = {
@@ -334,6 +335,7 @@ def _known_fields(loc: tuple[Any, ...]) -> list[str]:
         "reconcile": m.Reconcile,
         "experiments": x.Experiment,
         "cuped": x.Cuped,
+        "materializations": mz.Materialization,
         "access": m.Access,
         "policies": m.Policy,
     }
@@ -341,7 +343,8 @@ def _known_fields(loc: tuple[Any, ...]) -> list[str]:
     for part in loc[:-1]:
         if isinstance(part, str) and part in chain and part in model.model_fields:  # type: ignore[attr-defined]
             model = chain[part]
-    return list(model.model_fields)  # type: ignore[attr-defined]
+    fields = model.model_fields.items()  # type: ignore[attr-defined]
+    return [f.alias or n for n, f in fields]
 
 
 def load_project(

@@ -19,6 +19,7 @@ from metrics_layer.definitions.access import Policy as Policy
 from metrics_layer.definitions.columns import Columns
 from metrics_layer.definitions.durations import duration_seconds, parse_duration, parse_offset
 from metrics_layer.definitions.experiments import Experiment
+from metrics_layer.definitions.materializations import Materialization
 from metrics_layer.definitions.tables import split_table
 from metrics_layer.errors import FieldProblem, suggest
 from metrics_layer.grain import GRAIN_NAMES
@@ -536,4 +537,5 @@ class Project(Strict):
     retention: dict[Name, Retention] = Field(default_factory=dict)
     funnels: dict[Name, Funnel] = Field(default_factory=dict)
     experiments: dict[Name, Experiment] = Field(default_factory=dict)
+    materializations: dict[Name, Materialization] = Field(default_factory=dict)
     access: Access = Field(default_factory=Access)

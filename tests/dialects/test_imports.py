@@ -40,6 +40,7 @@ RANKS: dict[str, int] = {
     "metrics_layer.analysis": 5,
     "metrics_layer.checks": 5,
     "metrics_layer.lineage": 5,
+    "metrics_layer.materialize": 5,  # uses a Layer it is given, never imports layer
     "metrics_layer.layer": 6,
     "metrics_layer.access": 6,  # restricted layers build on the Layer
     "metrics_layer.service": 6,
