@@ -91,6 +91,9 @@ def experiment_tables(signup: np.ndarray, seed: int) -> dict[str, pa.Table]:
     return {"onboarding_exposures": onboarding, "banner_exposures": banner, "referrals": referrals}
 
 
+EXPERIMENT_TABLES = ("onboarding_exposures", "banner_exposures", "referrals")
+
+
 def write_experiment_tables(con: duckdb.DuckDBPyConnection, signup: np.ndarray, seed: int) -> None:
     """Create (or replace) the experiment tables in an open DuckDB connection."""
     for name, table in experiment_tables(signup, seed).items():

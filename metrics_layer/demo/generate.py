@@ -50,8 +50,15 @@ _TABLES = ["workers", "worker_history", "tasks", "assignments", "payments", "eve
 
 
 def table_names() -> list[str]:
-    """Names of the tables `generate` writes, in dependency order."""
+    """Names of the marketplace tables `generate` writes, in dependency order."""
     return list(_TABLES)
+
+
+def all_table_names() -> list[str]:
+    """Every table `generate` writes: the marketplace's and the demo experiments'."""
+    from metrics_layer.demo._experiments import EXPERIMENT_TABLES
+
+    return list(_TABLES) + list(EXPERIMENT_TABLES)
 
 
 def _ts(seconds: np.ndarray, null: np.ndarray | None = None) -> pa.Array:

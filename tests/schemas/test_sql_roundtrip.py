@@ -26,11 +26,11 @@ from typer.testing import CliRunner
 
 import metrics_layer as ml
 from metrics_layer.cli import app
-from metrics_layer.demo.generate import generate
+from metrics_layer.demo.generate import all_table_names, generate
 from tests.backends import Backend, arrow_to_frame, assert_frames_equal, normalize_frame
 
 ROOT = Path(__file__).resolve().parents[2]
-DEMO_TABLES = ("events", "workers", "tasks", "assignments", "worker_history", "payments")
+DEMO_TABLES = tuple(all_table_names())
 WINDOW = {"start": "2024-02-01", "end": "2024-05-01"}
 
 QUERIES: dict[str, dict[str, Any]] = {
@@ -131,19 +131,19 @@ def _ibis_type(duck: str) -> str:
 
 def _defs(folder: Path, names: dict[str, str], declared: bool) -> Path:
     shutil.copytree(ROOT / "metric_defs", folder)
-    path = folder / "marketplace.yml"
-    text = path.read_text()
-    for table, unique in names.items():
-        text = re.sub(rf"(\n\s+table:\s*){table}\s*\n", rf"\g<1>{unique}\n", text)
-    if declared:
-        for source, columns in DECLARED.items():
-            block = ", ".join(f"{c}: '{t}'" for c, t in columns.items())
-            text = re.sub(
-                rf"(\n  {source}:\n)(\s+)table:",
-                rf"\g<1>\g<2>columns: {{{block}}}\n\g<2>table:",
-                text,
-            )
-    path.write_text(text)
+    for path in sorted(folder.glob("*.yml")):  # every file naming a demo table
+        text = path.read_text()
+        for table, unique in names.items():
+            text = re.sub(rf"(\n\s+table:\s*){table}\s*\n", rf"\g<1>{unique}\n", text)
+        if declared:
+            for source, columns in DECLARED.items():
+                block = ", ".join(f"{c}: '{t}'" for c, t in columns.items())
+                text = re.sub(
+                    rf"(\n  {source}:\n)(\s+)table:",
+                    rf"\g<1>\g<2>columns: {{{block}}}\n\g<2>table:",
+                    text,
+                )
+        path.write_text(text)
     return folder
 
 

@@ -36,7 +36,7 @@ import pytest
 import sqlglot
 
 import metrics_layer as ml
-from metrics_layer.demo.generate import generate, table_names
+from metrics_layer.demo.generate import all_table_names, generate
 from metrics_layer.errors import QueryError
 from metrics_layer.result import Result
 from tests.backends import (
@@ -396,7 +396,7 @@ def test_duckdb_sql_gives_the_result_rows(
 def _load_everywhere(backend: Backend, duck: Any) -> Iterator[Backend]:
     """The demo and rides tables under their plain names: a fresh schema on PostgreSQL (its
     search_path), temporary views on Spark (dropped afterwards)."""
-    tables = table_names() + list(ride_frames())
+    tables = all_table_names() + list(ride_frames())
     frames = {t: duck.table(t).to_pyarrow() for t in tables}
     if backend.name == "postgres":
         with backend.fresh_connection() as con:
