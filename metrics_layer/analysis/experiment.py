@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as _dt
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from metrics_layer.analysis.experiment_defs import (
@@ -23,6 +23,7 @@ from metrics_layer.analysis.experiment_defs import (
 )
 from metrics_layer.definitions.durations import duration_seconds
 from metrics_layer.definitions.experiments import check_duration
+from metrics_layer.engine import shape_of
 from metrics_layer.errors import MetricsLayerError, QueryError, guarded, unknown
 from metrics_layer.planner import validate
 from metrics_layer.planner.plan import Plan
@@ -30,13 +31,21 @@ from metrics_layer.planner.request import Request
 from metrics_layer.registry import FieldRef
 
 if TYPE_CHECKING:
+    import ibis.expr.types as ir
+
     from metrics_layer.analysis.experiment_result import ExperimentResult
     from metrics_layer.layer import Layer
 
 
 @dataclass(frozen=True)
 class ExperimentQuery:
-    """An experiment definition with the call's choices applied, every name resolved."""
+    """An experiment definition with the call's choices applied, every name resolved.
+
+    Frozen and hashable: it is the key of its compiled query in the layer's cache (with
+    `start`/`end` slotted as bound values, engine/keys.py). `plan` is left out of equality
+    and hashing: it is planned from `metrics` and `timezone` (both in the key) on the
+    layer's own registry, so it adds nothing to the key and is not hashable itself.
+    """
 
     name: str
     source: str
@@ -45,9 +54,10 @@ class ExperimentQuery:
     variant_ref: FieldRef
     time_ref: FieldRef
     control: str
-    weights: Mapping[str, float] | None
+    weights: tuple[tuple[str, float], ...] | None  # (arm, weight) as defined
     metrics: tuple[MetricShape, ...]
-    plan: Plan  # the KPI plan of the metrics: their scans and measure nodes
+    # the KPI plan of the metrics (their scans and measure nodes); see the docstring
+    plan: Plan = field(compare=False)
     entity_refs: tuple[tuple[str, FieldRef], ...]  # metric source -> entity reached from it
     window: str | None
     lookback: str | None  # CUPED on when set
@@ -98,7 +108,7 @@ class ExperimentQuery:
             f"  test: Welch t, Welch-Satterthwaite dof, two-sided, {1 - self.alpha:.0%} CI, "
             f"{diff}; each arm against control {self.control!r}; SRM chi-squared against "
             + (
-                ", ".join(f"{a} {w:g}" for a, w in self.weights.items())
+                ", ".join(f"{a} {w:g}" for a, w in self.weights)
                 if self.weights
                 else "equal weights"
             )
@@ -135,13 +145,19 @@ def experiment(
         relative=relative,
         cuped=cuped,
     )
-    expr = guarded(lambda: compile_experiment(layer.context(), q), f"experiment {name!r}")
+
+    def build(query: ExperimentQuery) -> ir.Table:
+        ctx = layer.context(query.timezone)
+        return guarded(lambda: compile_experiment(ctx, query), f"experiment {name!r}")
+
+    # start and end are only compared with exposure times: bound as parameters
+    shape = shape_of(q, bounds=("start", "end"), where=False)
     return ExperimentResult(
-        expr,
         explain=q.explain(),
         backend=layer.backend,
         kind="experiment",
         meta={"query": q},
+        prepared=layer.engine.prepare("experiment", shape, q, build),
         engine=layer.engine,
     )
 
@@ -187,7 +203,7 @@ def build_query(
         variant_ref=exposure_field(reg, name, "variant"),
         time_ref=exposure_field(reg, name, "time"),
         control=d.control,
-        weights=dict(d.weights) if d.weights else None,
+        weights=tuple(d.weights.items()) if d.weights else None,
         metrics=tuple(shapes),
         plan=plan,
         entity_refs=tuple((s, entity_of(reg, s, d.entity)) for s in sources),

@@ -78,7 +78,8 @@ def read_sums(q: ExperimentQuery, sums: pd.DataFrame) -> Readout:
     arms = _arms(q, rows)
     units = {a: int(rows[a][N]) if a in rows else 0 for a in arms}
     if q.weights:
-        weights = {a: float(q.weights.get(a, 0.0)) for a in arms}
+        declared_weights = dict(q.weights)
+        weights = {a: float(declared_weights.get(a, 0.0)) for a in arms}
     else:
         weights = {a: 1.0 for a in arms}
     srm = Srm(srm_p_value(list(units.values()), list(weights.values())), units, weights)
@@ -128,7 +129,7 @@ def read_sums(q: ExperimentQuery, sums: pd.DataFrame) -> Readout:
 
 def _arms(q: ExperimentQuery, rows: dict[str, Any]) -> list[str]:
     """Control first, then the declared arms, then any other arm seen (sorted)."""
-    declared = list(q.weights) if q.weights else []
+    declared = [a for a, _ in q.weights] if q.weights else []
     seen = sorted(a for a in rows if a not in declared)
     out = [q.control]
     out += [a for a in declared if a != q.control]
