@@ -139,9 +139,11 @@ def _register(con: Any, database: str | None, names: list[str]) -> None:
 
 
 def _swap(con: Any, targets: Sequence[Target]) -> None:
-    """Replace each old table by its staged one, in one transaction."""
+    """Replace each old table by its staged one, in one transaction. Spark SQL has no
+    multi-statement transactions: there each table is swapped on its own (docs/backends.md)."""
     dialect = con.dialect
-    statements = ["BEGIN"]
+    transactional = getattr(con, "name", "") != "pyspark"
+    statements = ["BEGIN"] if transactional else []
     for t in targets:
         final, staging = _qualified(t.database, t.table), _qualified(t.database, t.staging)
         new_name = sge.to_identifier(t.table, quoted=True)
@@ -150,10 +152,12 @@ def _swap(con: Any, targets: Sequence[Target]) -> None:
     try:
         for statement in statements:
             con.raw_sql(statement)
-        con.raw_sql("COMMIT")
+        if transactional:
+            con.raw_sql("COMMIT")
     except Exception:
-        with contextlib.suppress(Exception):  # nothing left to undo
-            con.raw_sql("ROLLBACK")
+        if transactional:
+            with contextlib.suppress(Exception):  # nothing left to undo
+                con.raw_sql("ROLLBACK")
         raise
 
 

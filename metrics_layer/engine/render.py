@@ -69,8 +69,10 @@ def param_sql(expr: ir.Table, backend: str, forms: dict[Any, Slot]) -> ParamSQL:
     queries = dialect(backend).finish_sql([tree])
     text = ";\n".join(q.sql(dialect=compiler.dialect) for q in queries)
     style = PARAM_STYLES[backend]
-    if backend == "postgres":
-        text = text.replace("%", "%%")  # psycopg reads % as the start of a parameter
+    if backend == "postgres" and compiler.ml_found:
+        # psycopg reads % as the start of a parameter when (and only when) parameters are
+        # passed; without any, the text goes as written and a doubled %% would stay doubled
+        text = text.replace("%", "%%")
     for name in compiler.ml_found:
         text = text.replace(f"{_TOKEN}{name}{_TOKEN}", style.format(name))
     if _TOKEN in text:

@@ -187,7 +187,7 @@ def test_quarantine_on_each_backend(backend: Any, tmp_path: Path) -> None:
 
     con = backend.con
     schema = backend.unique_name("qs")
-    con.raw_sql(f'CREATE SCHEMA "{schema}"')
+    con.create_database(schema)
     main, other = backend.unique_name("shifts"), backend.unique_name("shifts")
     con.create_table(main, pd.DataFrame({"id": [1, 2], "hours": [8.0, -1.0]}))
     con.create_table(other, pd.DataFrame({"id": [7, 8], "hours": [-5.0, 1.0]}), database=schema)
@@ -202,7 +202,7 @@ def test_quarantine_on_each_backend(backend: Any, tmp_path: Path) -> None:
 
     con.drop_table(f"{main}__quarantine")
     con.create_table(f"{main}__quarantine", pd.DataFrame({"id": [99]}))  # the user's own now
-    con.raw_sql(f'INSERT INTO "{schema}"."{other}" VALUES (9, -9.0)')
+    con.insert(other, pd.DataFrame({"id": [9], "hours": [-9.0]}), database=schema)
     assert f"{main}__quarantine" in _owned_names(con)  # listed, but made again by the user
     with pytest.raises(ml.MetricsLayerError, match="was not written by metrics-layer"):
         layer.check_sources(quarantine=True)
