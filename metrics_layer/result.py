@@ -133,6 +133,18 @@ class Result:
         except Exception as exc:  # noqa: BLE001 - surface backend failures as our error
             raise ExecutionError(f"the backend failed to run the query: {exc}") from exc
 
+    def head_pyarrow(self, n: int) -> Any:
+        """At most `n` rows as Arrow, run like `to_pyarrow` (on this thread's engine connection)."""
+        if self._data is not None:
+            return self._data.slice(0, n)
+        expr = self.expr.limit(n)
+        if self._engine is not None:
+            return self._engine.arrow(Compiled(expr), {})
+        try:
+            return expr.to_pyarrow()
+        except Exception as exc:  # noqa: BLE001 - surface backend failures as our error
+            raise ExecutionError(f"the backend failed to run the query: {exc}") from exc
+
     def to_pandas(self) -> Any:
         """The rows as pandas, derived from Arrow: nullable Int64/Float64/boolean where a
         column has NULLs (NaN stays NaN), decimals as Decimal with their scale."""

@@ -72,6 +72,9 @@ class RestrictedLayer(Layer):
             path=parent.path,
             week_start=getattr(parent, "week_start", None),
         )
+        # compiled queries differ per grant, but the connections are the root's: a restricted
+        # layer opens no cursor or PostgreSQL pool of its own
+        self.engine.executor = self.root.engine.executor
         self._rows_cache: dict[str, ir.Table] = {}
 
     # ---------------------------------------------------------------- rows

@@ -55,4 +55,6 @@ def dimension_values(
         + (f", containing {search!r} (case-insensitive)" if search else "")
         + f", sorted, at most {limit}."
     )
-    return Result(expr, explain=explain, backend=layer.backend, kind="dimension_values")
+    return Result(
+        expr, explain=explain, backend=layer.backend, kind="dimension_values", engine=layer.engine
+    )

@@ -19,7 +19,6 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from metrics_layer.errors import ExecutionError
 from metrics_layer.result import Result
 
 JSON = "application/json"
@@ -40,10 +39,8 @@ class Answer:
 def execute(result: Result, cap: int) -> Answer:
     """Run a result, keeping at most `cap` rows (and saying whether there were more)."""
     if type(result) is Result and result.kind in ("query", "dimension_values"):
-        try:
-            table = result.expr.limit(cap + 1).to_pyarrow()
-        except Exception as exc:  # noqa: BLE001 - a backend failure is our error, one line
-            raise ExecutionError(f"the backend failed to run the query: {exc}") from exc
+        # through the layer's engine: requests run concurrently, each on its own connection
+        table = result.head_pyarrow(cap + 1)
     else:
         table = pa.Table.from_pandas(result.to_pandas(), preserve_index=False)
     truncated = table.num_rows > cap

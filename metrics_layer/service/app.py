@@ -71,9 +71,6 @@ class Service:
         self.cache = ResultCache(cache_ttl) if cache_ttl > 0 else None
         self._layers: dict[tuple[Any, ...], Layer] = {}
         self._layers_lock = threading.Lock()
-        # One backend call at a time until the Layer itself is safe to share between threads;
-        # remove once the thread-safe engine is in.
-        self.backend_lock = threading.RLock()
         for caller in tokens.callers():  # a token whose policies cannot apply fails at start
             if not caller.unrestricted:
                 self.layer_for(caller)
@@ -146,11 +143,11 @@ def create_app(service: Service, *, max_body: int = MAX_BODY) -> Any:
             if hit is not None:
                 out, sql, cache_state = hit, None, "hit"
             else:
-                with service.backend_lock:
-                    out = build(layer)
-                    if isinstance(out, ops.Result):
-                        sql = ops.safe_sql(out) if service.audit is not None else None
-                        out = execute(out, service.max_rows)
+                # the engine is thread-safe (a DuckDB cursor / PostgreSQL connection per call)
+                out = build(layer)
+                if isinstance(out, ops.Result):
+                    sql = ops.safe_sql(out) if service.audit is not None else None
+                    out = execute(out, service.max_rows)
                 if service.cache:
                     service.cache.put(key, out)
                 cache_state = "miss" if service.cache else "off"

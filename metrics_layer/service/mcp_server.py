@@ -8,7 +8,6 @@ Tabular answers are `{"columns", "rows", "truncated"}` capped at `max_rows`.
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -31,17 +30,15 @@ INSTRUCTIONS = (
 
 def build_server(layer: Layer, *, max_rows: int = 1000, audit: AuditLog | None = None) -> FastMCP:
     server = FastMCP("metrics_layer", instructions=INSTRUCTIONS)
-    lock = threading.RLock()  # one backend call at a time until the Layer is thread-safe
 
     def call(operation: str, request: dict[str, Any], build: Callable[[], Any]) -> Any:
         t0 = time.perf_counter()
         status, rows, sql = 200, None, None
         try:
-            with lock:
-                out = build()
-                if isinstance(out, ops.Result):
-                    sql = ops.safe_sql(out) if audit is not None else None
-                    out = execute(out, max_rows)
+            out = build()  # the engine is thread-safe: no lock around backend calls
+            if isinstance(out, ops.Result):
+                sql = ops.safe_sql(out) if audit is not None else None
+                out = execute(out, max_rows)
             if isinstance(out, Answer):
                 rows = out.rows
                 return json.loads(encode(out, JSON)[0])

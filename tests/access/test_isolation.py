@@ -133,6 +133,19 @@ def test_two_tenants_never_share_rows(layer: ml.Layer) -> None:
                 assert not seen[a] & seen[b]
 
 
+def test_restricted_layers_share_the_root_connections(layer: ml.Layer, world: dict) -> None:
+    """Restricting opens no executor (cursor, PostgreSQL pool) of its own, yet compiles apart."""
+    a = layer.restrict("own_country", {"country": COUNTRIES[0]})
+    b = a.restrict("own_country", {"country": COUNTRIES[0]})
+    c = layer.restrict("own_country", {"country": COUNTRIES[1]})
+    assert a.engine.executor is b.engine.executor is c.engine.executor is layer.engine.executor
+    assert a.engine.cache is not layer.engine.cache and a.engine.cache is not c.engine.cache
+    got = {
+        r: set(r.query(["revenue"], by=["workers.country"]).to_pandas()["country"]) for r in (a, c)
+    }
+    assert got[a] == {COUNTRIES[0]} and got[c] == {COUNTRIES[1]}
+
+
 def test_attribute_text_is_a_literal(layer: ml.Layer) -> None:
     """A value that looks like SQL is compared as text: it matches no country."""
     for value in ["DE' OR '1'='1", "DE') OR (1=1", "x'; DROP TABLE workers; --"]:

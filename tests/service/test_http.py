@@ -315,3 +315,30 @@ def test_sigterm_lets_a_request_finish_and_exits_0(world: dict) -> None:
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+def test_concurrent_requests_get_the_single_threaded_answers(server: str) -> None:
+    """Backend calls are not serialised: every concurrent answer equals the one-at-a-time one."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    asks = [
+        (ANA, "/query", {"metrics": ["assignments.revenue"], "by": ["workers.country"]}),
+        (BOB, "/query", {"metrics": ["active"], "by": ["workers.country"]}),
+        (ADMIN, "/query", {"metrics": ["assignments.revenue", "active"]}),
+        (ADMIN, "/dimensions/workers/country/values", None),
+        (ANA, "/dimensions/workers/country/values", None),
+    ]
+
+    def send(i: int) -> tuple[int, bytes]:
+        headers, path, body = asks[i % len(asks)]
+        if body is None:
+            r = httpx.get(server + path, headers=headers, timeout=60)
+        else:
+            r = httpx.post(server + path, json=body, headers=headers, timeout=60)
+        return r.status_code, r.content
+
+    want = [send(i) for i in range(len(asks))]
+    assert all(status == 200 for status, _ in want)
+    with ThreadPoolExecutor(8) as pool:
+        got = list(pool.map(send, range(8 * 12)))
+    assert [g for i, g in enumerate(got) if g != want[i % len(asks)]] == []
