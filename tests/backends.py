@@ -81,7 +81,6 @@ __all__ = [
     "assert_frames_equal",
     "infer_schema",
     "normalize_frame",
-    "skip_spark_sql_without_pyspark",
     "to_arrow",
 ]
 
@@ -90,19 +89,6 @@ SchemaLike = ibis.Schema | Mapping[str, Any]
 
 class BackendUnavailable(RuntimeError):
     """A requested backend cannot be reached (missing server, driver or Java)."""
-
-
-def skip_spark_sql_without_pyspark(dialect: str) -> None:
-    """Skip rendering Spark SQL when PySpark is not installed.
-
-    ibis's Spark SQL compiler reads options (``ibis.options.pyspark``) that exist only once
-    its PySpark backend is imported, so without pyspark ``sql("spark")`` cannot render the
-    same text; such a test needs PySpark like one that runs on Spark.
-    """
-    if dialect in ("spark", "pyspark"):
-        import pytest
-
-        pytest.importorskip("pyspark", reason="rendering Spark SQL with ibis needs pyspark")
 
 
 # ---------------------------------------------------------------------------------------

@@ -10,7 +10,6 @@ worse, count differently is never printed.
 
 from __future__ import annotations
 
-import contextlib
 from typing import Any
 
 import ibis
@@ -78,10 +77,7 @@ def compile_sql(expr: ir.Table, target: str, pretty: bool) -> str:
 
     d = dialect(target)
     if d.name == "pyspark":
-        # registers ibis.options.pyspark, which the compiler reads; without pyspark installed
-        # the compiler fails and the sqlglot fallback may still do
-        with contextlib.suppress(Exception):
-            getattr(ibis, "pyspark")  # noqa: B009
+        _declare_pyspark_options()
     try:
         compiler = getattr(sc, d.compiler or target).compiler
     except AttributeError:
@@ -89,6 +85,30 @@ def compile_sql(expr: ir.Table, target: str, pretty: bool) -> str:
     out = compiler.to_sqlglot(expr.unbind())
     queries = d.finish_sql(out if isinstance(out, list) else [out])
     return ";\n".join(q.sql(dialect=compiler.dialect, pretty=pretty) for q in queries)
+
+
+class _PySparkOptions(ibis.config.Config):  # type: ignore[misc]  # ibis.config is untyped
+    """ibis's `pyspark` option group, as its PySpark backend declares it.
+
+    Attributes
+    ----------
+    treat_nan_as_null : bool
+        Treat NaNs in floating point expressions as NULL.
+    """
+
+    treat_nan_as_null: bool = False
+
+
+def _declare_pyspark_options() -> None:
+    """Declare `ibis.options.pyspark` if absent, as ibis does when its PySpark backend loads.
+
+    ibis's Spark SQL compiler reads `ibis.options.pyspark.treat_nan_as_null`, but the option
+    group is declared only by `ibis.backends.pyspark`, which imports pyspark. Declaring the
+    same group (same name, same default) lets Spark SQL render without pyspark installed;
+    if that backend loads later it replaces the group with its own, default for default.
+    """
+    if ibis.options.pyspark is None:
+        ibis.options.pyspark = _PySparkOptions()
 
 
 def _no_fallback(expr: ir.Table) -> str | None:

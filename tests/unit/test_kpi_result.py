@@ -14,7 +14,6 @@ import sqlglot
 
 import metrics_layer as ml
 from metrics_layer.errors import QueryError
-from tests.backends import skip_spark_sql_without_pyspark
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "kpi"
 DIALECTS = ["duckdb", "postgres", "bigquery", "snowflake", "trino", "clickhouse", "spark"]
@@ -123,7 +122,6 @@ def test_sql_renders_for_each_dialect(result: ml.Result, dialect: str) -> None:
 @pytest.mark.parametrize("dialect", DIALECTS)
 def test_sql_of_median_and_percentile_is_exact_or_refused(layer: ml.Layer, dialect: str) -> None:
     """Never an approximate quantile: exact SQL, or a QueryError saying why not."""
-    skip_spark_sql_without_pyspark(dialect)
     res = layer.query(["median_revenue", "p90_revenue"], by="event_type")
     try:
         sql = res.sql(dialect=dialect)
