@@ -21,18 +21,17 @@ Anything it cannot express is reported (file, line, what, why) and left out, nev
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from typing import Any
 
 from metrics_layer.errors import suggest
 from metrics_layer.interchange.metricflow.dbt_project import DbtProject, Item, ref_model
 from metrics_layer.interchange.metricflow.filters import (
     GRAINS,
-    FieldCall,
     Untranslatable,
-    combine,
-    translate_filter,
 )
+from metrics_layer.interchange.metricflow.metrics import MetricConverter
+from metrics_layer.interchange.metricflow.state import Model as Model
+from metrics_layer.interchange.metricflow.state import Problem as Problem
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 AGGS = {
@@ -50,47 +49,8 @@ AGGS = {
 DEFAULT_SCHEMAS = ("main", "public")
 
 
-@dataclass(frozen=True)
-class Problem:
-    """Something of the dbt project the import did not translate, and where it is."""
-
-    file: str
-    line: int | None
-    item: str
-    message: str
-
-    def __str__(self) -> str:
-        at = f"{self.file}:{self.line}" if self.line else self.file
-        return f"{at}: {self.item}: {self.message}"
-
-
-@dataclass
-class Model:
-    """What the converter needs to know of one semantic model."""
-
-    item: Item
-    name: str
-    primary: str | None = None
-    entities: dict[str, dict[str, Any]] = field(default_factory=dict)  # name -> type, column
-    dimensions: dict[str, dict[str, Any]] = field(default_factory=dict)
-    entity_dims: dict[str, str] = field(default_factory=dict)  # entity -> dimension name
-    time_dims: dict[str, str] = field(default_factory=dict)  # time dimension -> granularity
-    default_time: str | None = None
-
-
-class Converter:
-    def __init__(self, project: DbtProject) -> None:
-        self.project = project
-        self.problems: list[Problem] = []
-        self.sources: dict[str, Any] = {}
-        self.metrics: dict[str, Any] = {}
-        self.models: dict[str, Model] = {}
-        self.measure_model: dict[str, str] = {}
-        self.measure_time: dict[str, str | None] = {}
-        self.mf_metrics = {m.name: m for m in project.metrics}
-
-    def report(self, item: Item, what: str, message: str, *sub: str | int) -> None:
-        self.problems.append(Problem(item.file, item.line(*sub), what, message))
+class Converter(MetricConverter):
+    """Semantic models -> sources (then metrics, by MetricConverter), and the report."""
 
     # ------------------------------------------------------------------ semantic models
     def convert(self) -> dict[str, Any]:
@@ -350,211 +310,6 @@ class Converter:
             name = measure.get("name")
             if measure.get("create_metric") and name not in self.metrics:
                 self.metrics[name] = {"measure": f"{model.name}.{name}"}
-
-    # ------------------------------------------------------------------ filters
-    def field(self, model_name: str, call: FieldCall, time_dim: str | None) -> str:
-        """Our dimension path from `model_name` for one MetricFlow field reference."""
-        model = self.models[model_name]
-        if call.name == "metric_time" and not call.entities:
-            if call.kind == "Entity" or time_dim is None:
-                raise Untranslatable("metric_time with no time dimension")
-            return self._time_name(model, time_dim, call.grain)
-        roles: list[str] = []
-        cur = model
-        for i, entity in enumerate(call.entities):
-            if i == 0 and entity == cur.primary:
-                continue
-            if entity not in cur.entities:
-                raise Untranslatable(
-                    f"entity {entity!r} is not reachable from {cur.name}{suggest(entity, cur.entities)}"
-                )
-            targets = [
-                m
-                for m in self.models.values()
-                if m.name != cur.name
-                and m.entities.get(entity, {}).get("type") in ("primary", "unique")
-            ]
-            if not targets:
-                raise Untranslatable(f"no semantic model has entity {entity!r} as primary")
-            roles.append(entity)
-            cur = targets[0]
-        if call.kind == "Entity":
-            if call.name not in cur.entity_dims:
-                raise Untranslatable(
-                    f"unknown entity {call.name!r} in {cur.name}{suggest(call.name, cur.entities)}"
-                )
-            return ".".join([*roles, cur.entity_dims[call.name]])
-        if call.name not in cur.dimensions:
-            raise Untranslatable(
-                f"unknown dimension {call.name!r} in {cur.name}{suggest(call.name, cur.dimensions)}"
-            )
-        if call.name in cur.time_dims:
-            return ".".join([*roles, self._time_name(cur, call.name, call.grain)])
-        return ".".join([*roles, call.name])
-
-    def _time_name(self, model: Model, dim: str, grain: str | None) -> str:
-        own = model.time_dims.get(dim, "day")
-        if grain is None or grain == own:
-            return dim
-        if GRAINS.index(grain) < GRAINS.index(own):
-            raise Untranslatable(f"{dim} has granularity {own}; {grain} is finer")
-        return f"{dim}__{grain}"
-
-    def filter_for(self, measure: str, text: Any) -> str | None:
-        texts = text if isinstance(text, list) else [text]
-        model = self.measure_model[measure]
-        time_dim = self.measure_time.get(measure)
-        return combine(
-            [
-                translate_filter(str(t), lambda call: self.field(model, call, time_dim))
-                for t in texts
-                if t
-            ]
-        )
-
-    # ------------------------------------------------------------------ metrics
-    def _metric(self, item: Item) -> None:
-        data, name = item.data, item.name
-        kind = str(data.get("type", "")).lower()
-        params = data.get("type_params") or {}
-        out: dict[str, Any]
-        if kind == "simple":
-            out = self._simple(name, params.get("measure"), data.get("filter"))
-        elif kind == "ratio":
-            out = self._ratio(name, params, data.get("filter"))
-        elif kind == "derived":
-            out = self._derived(name, params, data.get("filter"))
-        elif kind == "cumulative":
-            out = self._cumulative(item, params, data.get("filter"))
-        elif kind == "conversion":
-            raise Untranslatable(
-                "conversion metrics are not translated; define a funnel (docs/funnels.md)"
-            )
-        else:
-            raise Untranslatable(f"metric type {kind!r} is not translated")
-        for key in ("label", "description"):
-            if isinstance(data.get(key), str):
-                out[key] = " ".join(data[key].split())
-        self.metrics[name] = out
-
-    def _measure_ref(self, measure: Any) -> tuple[str, dict[str, Any]]:
-        if isinstance(measure, dict):
-            spec = measure
-            name = measure.get("name")
-        else:
-            spec, name = {}, measure
-        if not isinstance(name, str) or name not in self.measure_model:
-            raise Untranslatable(
-                f"unknown measure {name!r}{suggest(str(name), self.measure_model)}"
-            )
-        return name, spec
-
-    def _simple(self, name: str, measure: Any, metric_filter: Any) -> dict[str, Any]:
-        mname, spec = self._measure_ref(measure)
-        out: dict[str, Any] = {"measure": f"{self.measure_model[mname]}.{mname}"}
-        text = combine(
-            [
-                self.filter_for(mname, spec.get("filter")) or "",
-                self.filter_for(mname, metric_filter) or "",
-            ]
-        )
-        if text:
-            out["filter"] = text
-        params = (
-            (self.mf_metrics[name].data.get("type_params") or {}) if name in self.mf_metrics else {}
-        )
-        fill = spec.get("fill_nulls_with", params.get("fill_nulls_with"))
-        if fill is not None:
-            if isinstance(fill, bool) or not isinstance(fill, int | float):
-                raise Untranslatable(f"fill_nulls_with {fill!r} is not a number")
-            out["fill_nulls_with"] = fill
-        if spec.get("join_to_timespine", params.get("join_to_timespine")):
-            out["join_to_timespine"] = True
-        return out
-
-    def _base_measure(self, metric: str) -> str | None:
-        """The measure of a simple MetricFlow metric (None for other kinds)."""
-        item = self.mf_metrics.get(metric)
-        if item is None or str(item.data.get("type", "")).lower() != "simple":
-            return None
-        measure = (item.data.get("type_params") or {}).get("measure")
-        return measure.get("name") if isinstance(measure, dict) else measure
-
-    def _input(self, owner: str, spec: Any, extra_filter: Any, role: str) -> str:
-        """A metric input (name or {name, filter, alias, offset_window}) as one of our metric
-        names: the metric itself, or a helper metric carrying the input's own settings."""
-        if isinstance(spec, str):
-            spec = {"name": spec}
-        base = spec.get("name")
-        if not isinstance(base, str) or base not in self.mf_metrics:
-            raise Untranslatable(f"unknown metric {base!r}{suggest(str(base), self.mf_metrics)}")
-        filters = [f for f in (spec.get("filter"), extra_filter) if f]
-        name = base
-        if filters:
-            measure = self._base_measure(base)
-            if measure is None:
-                raise Untranslatable(
-                    f"a filter on input {base!r} that is not a simple metric is not translated"
-                )
-            helper = (
-                f"{owner}__{spec.get('alias') or base}_{role}"
-                if role
-                else f"{owner}__{spec.get('alias') or base}"
-            )
-            item = self.mf_metrics[base]
-            merged = [item.data.get("filter"), *filters]
-            params = item.data.get("type_params") or {}
-            self.metrics[helper] = self._simple(
-                helper, params.get("measure"), [f for f in merged if f]
-            )
-            name = helper
-        if spec.get("offset_to_grain"):
-            raise Untranslatable("offset_to_grain is not translated")
-        window = spec.get("offset_window")
-        if window:
-            helper = f"{owner}__{spec.get('alias') or base}"
-            if helper == name:
-                helper += "_offset"
-            self.metrics[helper] = {"type": "offset", "metric": name, "offset": str(window)}
-            name = helper
-        return name
-
-    def _ratio(self, name: str, params: dict[str, Any], metric_filter: Any) -> dict[str, Any]:
-        num = self._input(
-            name, params.get("numerator"), metric_filter, "numerator" if metric_filter else ""
-        )
-        den = self._input(
-            name, params.get("denominator"), metric_filter, "denominator" if metric_filter else ""
-        )
-        return {"type": "ratio", "numerator": num, "denominator": den}
-
-    def _derived(self, name: str, params: dict[str, Any], metric_filter: Any) -> dict[str, Any]:
-        expr = str(params.get("expr", ""))
-        names: dict[str, str] = {}
-        for spec in params.get("metrics") or []:
-            spec = {"name": spec} if isinstance(spec, str) else spec
-            ours = self._input(name, spec, metric_filter, "")
-            names[spec.get("alias") or spec["name"]] = ours
-        renamed = re.sub(
-            r"\b[A-Za-z_][A-Za-z0-9_]*\b", lambda m: names.get(m.group(0), m.group(0)), expr
-        )
-        return {"type": "derived", "expr": " ".join(renamed.split())}
-
-    def _cumulative(self, item: Item, params: dict[str, Any], metric_filter: Any) -> dict[str, Any]:
-        cparams = params.get("cumulative_type_params") or {}
-        window = cparams.get("window", params.get("window"))
-        to_date = cparams.get("grain_to_date", params.get("grain_to_date"))
-        period_agg = str(cparams.get("period_agg", "first")).lower()
-        out = self._simple(item.name, params.get("measure"), metric_filter)
-        out = {"type": "cumulative", **out}
-        if window:
-            out["window"] = str(window)
-        if to_date:
-            out["grain_to_date"] = str(to_date).lower()
-        if period_agg not in ("first", "last", "average"):
-            raise Untranslatable(f"period_agg {period_agg!r} is not translated")
-        out["period_agg"] = period_agg  # MetricFlow's default is first
-        return out
 
     def _notes(self) -> None:
         for file, line, what in self.project.unreadable:
