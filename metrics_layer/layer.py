@@ -292,6 +292,41 @@ class Layer:
             times=times,
         )
 
+    def lifecycle(
+        self,
+        name: str,
+        grain: str | None = None,
+        start: Any = None,
+        end: Any = None,
+        by: str | Sequence[str] | None = None,
+        timezone: str | None = None,
+        week_start: str | int | None = None,
+    ) -> Result:
+        """New / returning / resurrecting / dormant entities per period of a retention's
+        activity (see docs/lifecycle.md): a LifecycleResult with pivot() and plot()."""
+        from metrics_layer.analysis.lifecycle import lifecycle
+
+        return lifecycle(self, name, grain=grain, start=start, end=end, by=by,
+                         timezone=timezone, week_start=week_start)  # fmt: skip
+
+    def stickiness(
+        self,
+        name: str,
+        grain: str = "week",
+        unit: str = "day",
+        start: Any = None,
+        end: Any = None,
+        by: str | Sequence[str] | None = None,
+        timezone: str | None = None,
+        week_start: str | int | None = None,
+    ) -> Result:
+        """Entities active on exactly n units (days of a week, ...) of each period of a
+        retention's activity (see docs/lifecycle.md): a StickinessResult with plot()."""
+        from metrics_layer.analysis.lifecycle import stickiness
+
+        return stickiness(self, name, grain=grain, unit=unit, start=start, end=end, by=by,
+                          timezone=timezone, week_start=week_start)  # fmt: skip
+
     def experiment(
         self,
         name: str,

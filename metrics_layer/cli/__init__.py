@@ -10,6 +10,7 @@ from metrics_layer.cli import (
     commands,  # noqa: F401 - registers the core commands
     experiment,  # noqa: F401 - experiment
     interchange,  # noqa: F401 - schema, diff, import metricflow
+    lifecycle,  # noqa: F401 - lifecycle, stickiness
     materialize,  # noqa: F401 - materialize
     schema,  # noqa: F401 - schema-snapshot
     service,  # noqa: F401 - serve, mcp
