@@ -103,7 +103,8 @@ def compile_stickiness(ctx: Context, q: StickinessQuery) -> ir.Table:
     counts = per.group_by([PS, *by, "n"]).aggregate(**{N: per.count()})
 
     grid = _period_grid(ctx, q, act, groups)
-    ns = ibis.range(1, max_units(u, g) + 1).unnest().cast(dt.int64).name("n").as_table()
+    one, top = ibis.literal(1, type=dt.int64), ibis.literal(max_units(u, g) + 1, type=dt.int64)
+    ns = ibis.range(one, top).unnest().name("n").as_table()  # no cast around it: Spark refuses
     grid = grid.cross_join(ns)
     grid = grid.filter(grid["n"] <= u.index(grid[PS] + g.interval()) - u.index(grid[PS]))
     preds = [grid[PS] == counts[PS], grid["n"] == counts["n"]]
@@ -196,7 +197,7 @@ def _period_grid(
     lo = act.aggregate(__lo=g.bucket(act[T].min()))
     ends = lo.cross_join(hi)
     spine = ends.select(**{PS: ibis.range(ends["__lo"], ends["__hi"] + g.interval(), g.interval())
-                         .unnest().cast(dt.timestamp)})  # fmt: skip
+                         .unnest()})  # fmt: skip
     keep = []
     if q.start is not None:
         keep.append(spine[PS] + g.interval() > ibis.literal(q.start, type=dt.timestamp))
