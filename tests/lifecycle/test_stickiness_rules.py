@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from tests.backends import assert_frames_equal, normalize_frame
 from tests.lifecycle.support import events, make_layer, nonzero, table
 
 
@@ -76,3 +77,23 @@ def test_bounds_select_whole_periods_and_by_uses_first_activity(backend, tmp_pat
     assert nonzero(got) == [("2024-03-11", "ios", 1, 1), ("2024-03-11", "web", 2, 1)]
     assert {r[:2] for r in got} == {("2024-03-11", "ios"), ("2024-03-11", "web")}
     assert len(got) == 14
+
+
+def test_sql_text_runs_on_the_backend_with_the_same_rows(backend, tmp_path):
+    ev = events(
+        (1, "session", "2024-03-04", "web"),
+        (1, "session", "2024-03-19", "ios"),
+        (2, "session", "2024-03-13", "ios"),
+        (2, "session", "2024-04-02", "ios"),
+    )
+    layer = make_layer(backend, tmp_path, ev)
+    for res in (
+        layer.lifecycle("weekly", by="platform", start="2024-03-10", end="2024-04-01"),
+        layer.stickiness("monthly", grain="month", unit="day", start="2024-04-01"),
+    ):
+        text = res.sql()  # the literals rendered into the text
+        if backend.name == "duckdb":  # through the driver, not through ibis
+            got = normalize_frame(backend.con.con.cursor().sql(text).df())
+        else:
+            got = backend.sql(text)
+        assert_frames_equal(got, backend.fetch(res.expr), check_column_order=True)
