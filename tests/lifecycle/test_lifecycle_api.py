@@ -183,3 +183,45 @@ def test_a_layer_over_a_fresh_connection(tmp_path):
     (tmp_path / "d" / "x.yml").write_text(DEFS)
     lay = ml.load(tmp_path / "d", con=con, vars={"events": "events", "users": "users"})
     assert lay.lifecycle("monthly").to_pandas().shape == (16, 3)  # Jan..Apr x 4 statuses
+
+
+def test_a_date_time_column(tmp_path):
+    con = connect_duckdb()
+    days = [pd.Timestamp(d).date() for d in ("2024-01-01", "2024-01-03", "2024-02-01")]
+    con.create_table("events", pd.DataFrame({"user_id": [1, 1, 2], "event_type": ["session"] * 3,
+                                             "platform": ["web"] * 3, "ts": days}))  # fmt: skip
+    con.create_table("users", USERS)
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "x.yml").write_text(DEFS)
+    lay = ml.load(tmp_path / "d", con=con, vars={"events": "events", "users": "users"})
+    assert lay.lifecycle("monthly").pivot().to_numpy().tolist() == [[1, 0, 0, 0], [1, 0, 0, -1]]
+    df = lay.stickiness("weekly").to_pandas()
+    assert df[df.entities > 0][["n", "entities"]].to_numpy().tolist() == [[2, 1], [1, 1]]
+    with pytest.raises(QueryError, match="hour does not apply to date values"):
+        lay.stickiness("daily", grain="day", unit="hour")
+    with pytest.raises(QueryError, match="needs a timestamp time column"):
+        lay.lifecycle("monthly", grain="hour")
+
+
+def test_a_restricted_layer_sees_only_its_rows(tmp_path):
+    """Row filters of access policies apply: lifecycle reads rows through Layer.table."""
+    con = connect_duckdb()
+    con.create_table("events", EV)
+    con.create_table("users", USERS)
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "x.yml").write_text(
+        DEFS
+        + """
+access:
+  policies:
+    one_country:
+      sources: [events, users]
+      row_filters:
+        events: "users.country = :country"
+"""
+    )
+    lay = ml.load(tmp_path / "d", con=con, vars={"events": "events", "users": "users"})
+    fr = lay.restrict("one_country", {"country": "FR"})  # user 2 only
+    df = fr.lifecycle("monthly").to_pandas()
+    assert df[df.entities != 0][["status", "entities"]].to_numpy().tolist() == [["new", 1]]
+    assert fr.stickiness("weekly").to_pandas().entities.sum() == 1
