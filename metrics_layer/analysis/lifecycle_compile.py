@@ -35,6 +35,7 @@ from metrics_layer.compile.timegrain import to_local
 from metrics_layer.errors import QueryError
 from metrics_layer.expressions import compile_expression, parse_expression
 from metrics_layer.grain import Grain
+from metrics_layer.registry import FieldRef
 
 if TYPE_CHECKING:
     from metrics_layer.analysis.lifecycle import ActivityQuery, LifecycleQuery, StickinessQuery
@@ -132,7 +133,7 @@ def max_units(unit: Grain, grain: Grain) -> int:
 
 
 # ---------------------------------------------------------------------------------- shared
-def _frame(ctx: Context, q: ActivityQuery, *extra: object) -> Frame:
+def _frame(ctx: Context, q: ActivityQuery, *extra: FieldRef) -> Frame:
     """The source with exactly the joins its entity/activity expressions (+ extra) need."""
     reg = ctx.registry
     names = {n for text in (q.entity, q.activity) for n in parse_expression(text).names}
@@ -141,7 +142,7 @@ def _frame(ctx: Context, q: ActivityQuery, *extra: object) -> Frame:
         reg,
         ctx.table_of,
         q.source,
-        [*refs, q.time_ref, *extra],  # type: ignore[list-item]
+        [*refs, q.time_ref, *extra],
         backend=ctx.backend,
         timezone=ctx.timezone,
     )
@@ -191,13 +192,13 @@ def _period_grid(
     restricted to the periods overlapping [start, end); per group from its first period."""
     g = q.grain
     src = ctx.table_of(q.source)
-    latest = to_local(Frame(ctx.registry, q.source, src, {}).value(q.time_ref, src), ctx.timezone,
-                      ctx.backend).max()  # fmt: skip
+    src_time = Frame(ctx.registry, q.source, src, {}).value(q.time_ref, src)
+    latest = to_local(src_time, ctx.timezone, ctx.backend).max()
     hi = src.aggregate(__hi=g.bucket(latest))
     lo = act.aggregate(__lo=g.bucket(act[T].min()))
     ends = lo.cross_join(hi)
-    spine = ends.select(**{PS: ibis.range(ends["__lo"], ends["__hi"] + g.interval(), g.interval())
-                         .unnest()})  # fmt: skip
+    starts = ibis.range(ends["__lo"], ends["__hi"] + g.interval(), g.interval())
+    spine = ends.select(**{PS: starts.unnest()})
     keep = []
     if q.start is not None:
         keep.append(spine[PS] + g.interval() > ibis.literal(q.start, type=dt.timestamp))
