@@ -95,8 +95,13 @@ def duckdb_arrow(cur: Any, text: str, params: Mapping[str, Any] | None) -> pa.Ta
     statement, parameters and Arrow output). Where that call is not there (another DuckDB
     release), the relation API runs it.
     """
+    global _SUBMIT
     if _SUBMIT is not None:
-        return _SUBMIT(cur, text, dict(params) if params else None, "arrow").arrow_table()
+        try:
+            return _SUBMIT(cur, text, dict(params) if params else None, "arrow").arrow_table()
+        except (TypeError, AttributeError):
+            # the private call changed shape in this DuckDB release: use the public API from now on
+            _SUBMIT = None
     return cur.sql(text, params=params).to_arrow_table()
 
 
