@@ -24,8 +24,6 @@ from benchmarks.harness import (
     compare_tables,
     connect,
     explain_analyze,
-    fetch_layer,
-    fetch_sql,
     result_row,
     say,
     time_alternating,
@@ -215,17 +213,30 @@ def compile_ms(layer: Any, case: KpiCase, repeat: int = 5) -> tuple[float, float
     return statistics.median(cpu[1:]) * 1000, statistics.median(wall[1:]) * 1000
 
 
+def fetch_hand(layer: Any, sql: str) -> Any:
+    """Hand-written SQL run exactly as the engine runs its own: the same DuckDB cursor (the
+    engine's for this thread), the same call, fully materialised as Arrow."""
+    from metrics_layer.engine.executor import duckdb_arrow
+
+    return duckdb_arrow(layer.engine.executor.cursor(), sql, None)
+
+
 def run_case(con: Any, layer: Any, case: KpiCase, repeat: int) -> dict[str, Any]:
-    """Time one case (layer vs hand SQL, alternately) and compare the results."""
+    """Time one case (layer vs hand SQL, alternately) and compare the results.
+
+    Sides: `layer` runs one Result again (its compiled query, bound values, Arrow fetch),
+    `layer SQL` its SQL text as hand SQL is run, `hand` the hand-written SQL, `e2e` a new
+    `layer.query(...).to_pyarrow()` per run (request, cache lookup, binding, run, fetch).
+    """
     cpu_ms, wall_ms = compile_ms(layer, case)
     res = layer.query(case.metrics, **case.query)
-    expr, layer_sql = res.expr, res.sql()
-    diff = compare_tables(fetch_layer(con, expr), fetch_sql(con, case.sql))
+    layer_sql = res.sql()
+    diff = compare_tables(res.to_pyarrow(), fetch_hand(layer, case.sql))
     t_layer, t_layer_sql, t_hand, t_e2e = time_alternating(
         [
-            lambda: fetch_layer(con, expr),
-            lambda: fetch_sql(con, layer_sql),
-            lambda: fetch_sql(con, case.sql),
+            res.to_pyarrow,
+            lambda: fetch_hand(layer, layer_sql),
+            lambda: fetch_hand(layer, case.sql),
             lambda: layer.query(case.metrics, **case.query).to_pyarrow(),
         ],
         repeat=repeat,

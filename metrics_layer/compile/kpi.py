@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import operator
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -134,7 +134,10 @@ class _Compiler:
             keys[scan.grain] = t[PERIOD]
         for out, ref in scan.keys:
             keys[out] = frame.value(ref, t)
-        aggs = {node.column: measure(frame, t, node) for node in scan.nodes}
+        shared = () if keys or lead.cumulative or lead.snapshot else shared_filters(scan.nodes)
+        if shared:  # one total row either way; filtered rows are not joined nor aggregated
+            t = t.filter(*measure_conditions(frame, t, scan.nodes[0], shared))
+        aggs = {node.column: measure(frame, t, node, shared) for node in scan.nodes}
         if keys:
             return t.group_by(**keys).aggregate(**aggs)
         return t.aggregate(**aggs)
@@ -222,17 +225,50 @@ def _deferred_fields(ctx: Context, scan: Scan) -> list[FieldRef]:
     return refs
 
 
-def measure(frame: Frame, table: ir.Table, node: MeasureNode) -> ir.Scalar:
-    """A measure node as a filtered reduction over `table` (its names resolved by the planner)."""
+def measure(
+    frame: Frame, table: ir.Table, node: MeasureNode, applied: tuple[str, ...] = ()
+) -> ir.Scalar:
+    """A measure node as a filtered reduction over `table` (its names resolved by the planner);
+    the filters in `applied` have been applied to `table` already."""
     names = dict(node.names)
 
     def resolve(name: str) -> ir.Value:
         return frame.value(names[name], table)
 
     value = compile_expression(node.value, resolve) if node.value is not None else None
-    conds = [compile_expression(c, resolve) for c in node.conditions]
+    conds = measure_conditions(
+        frame, table, node, tuple(f for f in node.filters if f not in applied)
+    )
     where = functools.reduce(operator.and_, conds) if conds else None
     return reduce(node.agg, table, value, where, node.p)
+
+
+def measure_conditions(
+    frame: Frame, table: ir.Table, node: MeasureNode, filters: tuple[str, ...]
+) -> list[ir.BooleanValue]:
+    """The named filters of a measure node as predicates on `table`."""
+    names = dict(node.names)
+
+    def resolve(name: str) -> ir.Value:
+        return frame.value(names[name], table)
+
+    return [
+        compile_expression(c, resolve)
+        for f, c in zip(node.filters, node.conditions, strict=True)
+        if f in filters
+    ]
+
+
+def shared_filters(nodes: Sequence[MeasureNode]) -> tuple[str, ...]:
+    """The filters every measure of an ungrouped scan has: applied once as the scan's WHERE
+    instead of a FILTER clause on each aggregate. With no group keys the result is one row
+    either way, and each aggregate sees the same rows, so the values are the same; the rows
+    filtered out are neither joined nor aggregated (about a fifth of the time of a totals
+    query whose measures all count completed rows)."""
+    if not nodes:
+        return ()
+    rest = [set(n.filters) for n in nodes[1:]]
+    return tuple(f for f in nodes[0].filters if all(f in r for r in rest))
 
 
 def merge(parts: list[ir.Table], keys: list[str]) -> ir.Table:

@@ -27,3 +27,22 @@ def check_by_names(names: list[str], example: str) -> list[str]:
     if len(set(names)) != len(names):
         raise ValueError(f"by names a dimension twice: {names}")
     return names
+
+
+def checked_expression(value: str | None, what: str) -> str | None:
+    """An expression field of a definition, parsed at load so a broken one fails at its own
+    line (`what` names it in the error: "retention cohort", "funnel step filter"). Empty
+    text is refused: it would parse as nothing and fail later, far from where it was written.
+    Used by retention and funnel definitions alike."""
+    from metrics_layer.errors import ExpressionError
+    from metrics_layer.expressions import parse_expression
+
+    if value is None:
+        return value
+    if not value.strip():
+        raise ValueError(f"{what} must not be empty")
+    try:
+        parse_expression(value, what=what)
+    except ExpressionError as exc:
+        raise ValueError(str(exc)) from None
+    return value

@@ -6,25 +6,14 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from metrics_layer.definitions.base import Name, Strict, check_by_names
+from metrics_layer.definitions.base import Name, Strict, check_by_names, checked_expression
 from metrics_layer.definitions.durations import duration_seconds
 from metrics_layer.errors import FieldProblem, suggest
 
 
 def _parse_funnel_expression(value: str | None, what: str) -> str | None:
     """Funnel expressions are parsed at load so a broken filter fails at its own line."""
-    from metrics_layer.errors import ExpressionError
-    from metrics_layer.expressions import parse_expression
-
-    if value is None:
-        return value
-    if not value.strip():
-        raise ValueError(f"{what} must not be empty")
-    try:
-        parse_expression(value, what=what)
-    except ExpressionError as exc:
-        raise ValueError(str(exc)) from None
-    return value
+    return checked_expression(value, what)
 
 
 class FunnelStep(Strict):

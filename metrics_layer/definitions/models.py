@@ -17,7 +17,7 @@ from metrics_layer.definitions.access import Access as Access
 from metrics_layer.definitions.access import Policy as Policy
 from metrics_layer.definitions.base import Name as Name
 from metrics_layer.definitions.base import Strict as Strict
-from metrics_layer.definitions.base import check_by_names
+from metrics_layer.definitions.base import check_by_names, checked_expression
 from metrics_layer.definitions.columns import Columns
 from metrics_layer.definitions.durations import parse_duration, parse_offset
 from metrics_layer.definitions.experiments import Experiment
@@ -373,18 +373,7 @@ class Retention(Strict):
     @field_validator("entity", "cohort", "activity", "time")
     @classmethod
     def _parses(cls, v: str | None, info: Any) -> str | None:
-        from metrics_layer.errors import ExpressionError
-        from metrics_layer.expressions import parse_expression
-
-        if v is None:
-            return v
-        if not v.strip():
-            raise ValueError(f"{info.field_name} must not be empty")
-        try:
-            parse_expression(v, what=f"retention {info.field_name}")
-        except ExpressionError as exc:
-            raise ValueError(str(exc)) from None
-        return v
+        return checked_expression(v, f"retention {info.field_name}")
 
     @field_validator("by")
     @classmethod

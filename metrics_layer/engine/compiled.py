@@ -30,6 +30,7 @@ class Compiled:
         self.forms = dict(forms or {})
         self.columns = tuple(expr.columns)
         self.schema = expr.schema()
+        self.arrow_schema = self.schema.to_pyarrow()
         self._sql: dict[str, ParamSQL] = {}
         self._lock = threading.Lock()
         self._nbytes: int | None = None

@@ -17,6 +17,7 @@ from typing import Any
 import ibis.expr.types as ir
 import pyarrow as pa
 
+from metrics_layer.engine.adhoc import shape_expr
 from metrics_layer.engine.cache import MAX_BYTES, MAX_ENTRIES, CompiledCache
 from metrics_layer.engine.compiled import Compiled
 from metrics_layer.engine.executor import Executor, executor_for
@@ -113,9 +114,42 @@ class Engine:
 
     def execute(self, expr: ir.Table) -> Any:
         """Run an ad-hoc expression (checks build their own) on this thread's connection and
-        return pandas as ibis's `execute()` does."""
-        compiled = Compiled(expr)
-        return to_pandas(self.arrow(compiled, {}), compiled.schema, self.backend, exact=False)
+        return pandas as ibis's `execute()` does; compiled once per shape (engine/adhoc.py)."""
+        prepared = self.prepare_expr(expr)
+        try:
+            table = self.arrow(prepared.compiled, prepared.values)
+        except ExecutionError:
+            if not prepared.compiled.slots:
+                raise
+            # a value the backend will not take as a parameter there: compile it in, always
+            self.cache.put(
+                ("expr", limits_in_force(), prepared.compiled.expr.op()), _VALUES_COMPILED_IN
+            )
+            prepared = self._prepare_real(expr)
+            table = self.arrow(prepared.compiled, prepared.values)
+        return to_pandas(table, prepared.compiled.schema, self.backend, exact=False)
+
+    def prepare_expr(self, expr: ir.Table) -> Prepared:
+        """The compiled query of an ad-hoc expression: from the cache when one of the same
+        shape (the same expression but for its slotted values) was compiled before."""
+        shape = shape_expr(expr)
+        if shape is None:
+            return self._prepare_real(expr)
+        key = ("expr", limits_in_force(), shape.op)
+        found = self.cache.get(key)
+        if isinstance(found, Compiled):
+            return Prepared(found, shape.values, hit=True)
+        if found is _VALUES_COMPILED_IN:
+            return self._prepare_real(expr)
+        stored = self.cache.put(key, Compiled(shape.expr, shape.slots, shape.forms))
+        return Prepared(stored, shape.values)
+
+    def _prepare_real(self, expr: ir.Table) -> Prepared:
+        key = ("expr", limits_in_force(), expr.op())
+        found = self.cache.get(key)
+        if isinstance(found, Compiled):
+            return Prepared(found, hit=True, slotted=False)
+        return Prepared(self.cache.put(key, Compiled(expr)), slotted=False)
 
     def close(self) -> None:
         self.executor.close()

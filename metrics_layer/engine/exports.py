@@ -17,15 +17,18 @@ import pyarrow as pa
 import pyarrow.types as pat
 
 
-def conform(table: pa.Table, schema: ibis.Schema, backend: str) -> pa.Table:
+def conform(table: pa.Table, target: pa.Schema, schema: ibis.Schema, backend: str) -> pa.Table:
     """The fetched table with the column names and Arrow types of the expression's schema
-    (as ibis's own `to_pyarrow` gives them)."""
+    (`target`: `schema` in Arrow, as ibis's own `to_pyarrow` gives them); a table that has
+    them already is returned as it is."""
+    if table.column_names != target.names:
+        table = table.rename_columns(target.names)
+    if table.schema.equals(target):
+        return table
     if backend == "duckdb":
         from ibis.backends.duckdb.converter import DuckDBPyArrowData as Data
     else:
         from ibis.formats.pyarrow import PyArrowData as Data
-    if table.column_names != list(schema.names):
-        table = table.rename_columns(list(schema.names))
     return Data.convert_table(table, schema)
 
 

@@ -42,7 +42,7 @@ class Slot:
     """One bound value: its position (`index`) and kind (what a value must be to fit)."""
 
     index: int
-    kind: str  # "bound" (a datetime), "str", "date" (ISO date text), "ts" (ISO timestamp text), "int", "float"
+    kind: str  # "bound" (a datetime), "value" (any value, bound as it is), "str", "date" (ISO date text), "ts" (ISO timestamp text), "int", "float"
 
 
 def bound_sentinel(index: int) -> _dt.datetime:
@@ -60,7 +60,8 @@ def text_sentinel(index: int, kind: str) -> str:
 
 
 def number_sentinel(index: int, kind: str) -> int | float:
-    return _INT_BASE + index if kind == "int" else float(f"7.3{index}e300")
+    # zero-padded: "7.3{index}" would make index 10 the same number as index 1
+    return _INT_BASE + index if kind == "int" else float(f"7.3{index:06d}e300")
 
 
 def text_kind(text: str) -> str:
@@ -215,7 +216,7 @@ def bind_value(slot: Slot, value: Any, target: Any) -> Any:
     A date-like where literal compared with a time column is read as SQL reads it (a date or
     timestamp); a value that does not fit is a QueryError, as compiling it would be.
     """
-    if slot.kind == "bound" or slot.kind in ("int", "float"):
+    if slot.kind in ("bound", "int", "float", "value"):  # "value": bound as it is
         return value
     if target.is_date():
         try:
