@@ -26,7 +26,15 @@ from metrics_layer.errors import ExecutionError, MetricsLayerError
 from metrics_layer.service.audit import AuditLog
 from metrics_layer.service.cache import ResultCache
 
-ENTRY_POINTS = ("query", "retention", "funnel", "experiment", "dimension_values")
+ENTRY_POINTS = (
+    "query",
+    "retention",
+    "funnel",
+    "lifecycle",
+    "stickiness",
+    "experiment",
+    "dimension_values",
+)
 
 
 class Observer:

@@ -84,3 +84,15 @@ def test_cache_expires(files: dict) -> None:
     assert res.to_pandas()["workers"][0] == a - 1
     assert "result cache" not in res.explain()  # computed by this run
     assert "computed 0." in layer.query(["workers.workers"]).explain()  # the next one: cached
+
+
+def test_lifecycle_and_stickiness_audited_and_cached(files: dict) -> None:
+    layer = ml.load(files["defs"], con=str(files["db"]), audit=files["log"], cache_ttl=60)
+    life = layer.lifecycle("engagement").to_pandas()
+    again = layer.lifecycle("engagement").to_pandas()
+    sticky = layer.stickiness("engagement").to_pandas()
+    got = lines(files["log"])
+    assert [x["operation"] for x in got] == ["lifecycle", "lifecycle", "stickiness"]
+    assert got[0]["rows"] == len(life) and got[2]["rows"] == len(sticky)
+    assert again.equals(life)
+    assert "result cache" in layer.lifecycle("engagement").explain()
