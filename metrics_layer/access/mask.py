@@ -73,7 +73,9 @@ def mask_value(value: ir.Value) -> ir.Value:
         digits = ibis.literal(HEX)
         number: ir.IntegerValue = ibis.literal(0, type=dt.int64)
         for i in range(INT_DIGITS):
-            digit = digits.find(digest.substr(i, 1)).cast(dt.int64)
+            # find() is typed int64 but is `strpos(...) - 1`, a 32-bit integer on PostgreSQL:
+            # the casts make the multiplication 64-bit there too (ibis drops a no-op cast)
+            digit = digits.find(digest.substr(i, 1)).cast(dt.int32).cast(dt.int64)
             number = number + digit * ibis.literal(16 ** (INT_DIGITS - 1 - i), type=dt.int64)
         return value.isnull().ifelse(ibis.null(dt.int64), number)
     return ibis.null(kind)
