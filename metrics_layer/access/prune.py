@@ -16,6 +16,7 @@ from typing import Any
 
 import ibis.expr.types as ir
 
+from metrics_layer.access.keys import structural_columns
 from metrics_layer.definitions.models import Project, Source
 from metrics_layer.errors import MetricsLayerError
 from metrics_layer.expressions import parse_expression
@@ -40,30 +41,12 @@ def drop_hidden(
     registry: Registry, source: str, table: ir.Table, hidden: frozenset[Field]
 ) -> ir.Table:
     """The table without the columns of hidden dimensions, except those the definitions need
-    to join, date or key its rows (join keys, time, primary key, SCD validity)."""
+    to join, date or key its rows (keys.structural_columns)."""
     secret = hidden_columns(registry, [h for h in hidden if h[0] == source]).get(source, set())
-    needed = _structural_columns(registry, source)
+    needed = structural_columns(registry, source)
     drop = [c for c in table.columns if c in secret and c not in needed]
     # a select of the kept columns, not a drop: `EXCLUDE (name)` would show the name in SQL
     return table.select(*[c for c in table.columns if c not in drop]) if drop else table
-
-
-def _structural_columns(registry: Registry, source: str) -> set[str]:
-    src = registry.sources[source]
-    cols: set[str] = set()
-    for value in (src.time, src.primary_key):
-        cols.update([value] if isinstance(value, str) else (value or []))
-    if src.scd is not None:
-        cols.update([src.scd.valid_from, src.scd.valid_to])
-        cols.update([src.scd.key] if isinstance(src.scd.key, str) else src.scd.key)
-    for name, other in registry.sources.items():
-        for role, join in other.joins.items():
-            for left, right in join.key_pairs():
-                if name == source:
-                    cols.add(left)
-                if (join.source or role) == source:
-                    cols.add(right)
-    return cols
 
 
 def prune_project(registry: Registry, visible: frozenset[str], hidden: frozenset[Field]) -> Project:
@@ -82,7 +65,7 @@ def prune_project(registry: Registry, visible: frozenset[str], hidden: frozenset
             if d not in cols and not (dim.expr and set(parse_expression(dim.expr).names) & cols)
         }
         joins = {r: j for r, j in src.joins.items() if (j.source or r) in visible}
-        checks = [c for c in src.checks if not _mentions(c, cols)]
+        checks = [c for c in src.checks if not mentions(c, cols)]
         sources[name] = src.model_copy(
             update={"dimensions": dims, "joins": joins, "checks": checks}
         )
@@ -205,7 +188,7 @@ def _other_sections(
     return out
 
 
-def _mentions(check: Any, columns: set[str]) -> bool:
+def mentions(check: Any, columns: set[str]) -> bool:
     """Whether a source check names any of the columns (in its fields or its `where`)."""
     if not columns:
         return False

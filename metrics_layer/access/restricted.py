@@ -15,6 +15,12 @@ from typing import Any
 import ibis.expr.types as ir
 
 from metrics_layer.access.grant import Field, Grant, resolve_grant
+from metrics_layer.access.keys import (
+    add_masked_copies,
+    read_masked_copies,
+    schema_with_copies,
+    structural_columns,
+)
 from metrics_layer.access.mask import mask_table, masked_columns
 from metrics_layer.access.prune import drop_hidden, prune_project
 from metrics_layer.access.rows import filtered_rows
@@ -58,10 +64,20 @@ class RestrictedLayer(Layer):
         )
         self.unmasked: frozenset[Field] = frozenset(shown)
         self.masked: frozenset[Field] = frozenset(pii - self.unmasked - self.hidden)
+        # per source: the columns masked in its table, and those kept raw for joins and the
+        # like, read through a masked copy (keys.py)
+        self._masked_cols: dict[str, set[str]] = {}
+        self._kept_raw: dict[str, set[str]] = {}
+        for source in visible:
+            cols = masked_columns(full, source, [d for s, d in self.masked if s == source])
+            cols -= masked_columns(full, source, [d for s, d in self.unmasked if s == source])
+            kept = cols & structural_columns(full, source) if cols else set()
+            self._masked_cols[source] = cols - kept
+            self._kept_raw[source] = kept
         registry = Registry(
-            prune_project(full, visible, self.hidden),
+            read_masked_copies(prune_project(full, visible, self.hidden), self._kept_raw),
             full.origins,
-            full._schema_of,
+            schema_with_copies(full._schema_of, full, self._kept_raw),
             strict=True,
         )
         registry.schemas = full.schemas
@@ -106,17 +122,16 @@ class RestrictedLayer(Layer):
         return t
 
     def table(self, source: str) -> ir.Table:
-        """A visible source's allowed rows, with its masked columns hashed."""
+        """A visible source's allowed rows, with its pii columns masked (mask.py, keys.py)."""
         if source not in self.registry.sources:
             raise QueryError(unknown("source", source, self.registry.sources))
         cached = self._tables.get(source)
         if cached is None:
             # a column is shown when a policy unmasks a dimension that is that column (or reads it)
-            full = self.root.registry
-            cols = masked_columns(full, source, [d for s, d in self.masked if s == source])
-            cols -= masked_columns(full, source, [d for s, d in self.unmasked if s == source])
             shown = drop_hidden(self.root.registry, source, self.rows(source), self.hidden)
-            cached = self._tables.setdefault(source, mask_table(shown, cols))
+            copied = add_masked_copies(shown, self._kept_raw.get(source, ()))
+            masked = mask_table(copied, self._masked_cols.get(source, ()))
+            cached = self._tables.setdefault(source, masked)
         return cached
 
     # ---------------------------------------------------------------- requests
