@@ -52,7 +52,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         help=(
             "comma-separated backends for tests using the `backend` fixture: "
-            f"{', '.join(KNOWN_BACKENDS)} or all (default: $ML_TEST_BACKENDS, else duckdb)"
+            f"{', '.join(KNOWN_BACKENDS)} or all (all but spark-connect, which needs a pytest "
+            "run of its own; default: $ML_TEST_BACKENDS, else duckdb)"
         ),
     )
     parser.addoption(
@@ -65,8 +66,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def _parse_backends(value: str) -> tuple[str, ...]:
     names = [n.strip().lower() for n in value.split(",") if n.strip()]
-    if names == ["all"]:
-        return KNOWN_BACKENDS
+    if names == ["all"]:  # one process holds local or remote Spark, not both
+        return tuple(b for b in KNOWN_BACKENDS if b != "spark-connect")
     unknown = [n for n in names if n not in KNOWN_BACKENDS]
     if unknown:
         raise pytest.UsageError(
