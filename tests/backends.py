@@ -71,7 +71,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-KNOWN_BACKENDS = ("duckdb", "postgres", "pyspark")
+KNOWN_BACKENDS = ("duckdb", "postgres", "pyspark", "spark-connect")
+SPARK_BACKENDS = ("pyspark", "spark-connect")  # ibis's PySpark backend, local or remote
 DEFAULT_BACKENDS = ("duckdb",)
 
 __all__ = [
@@ -195,6 +196,31 @@ def start_spark(tmpdir: str):
 
 def connect_pyspark(session) -> ibis.BaseBackend:
     return ibis.pyspark.connect(session)
+
+
+def start_spark_connect(url: str | None = None):
+    """A Spark Connect session on the server at ``url`` (``sc://host:port``), by default
+    ``ML_TEST_SPARK_CONNECT_URL`` (``eval "$(.ci/spark-connect.sh start)"`` starts one).
+    Only the gRPC client runs here: no JVM in this process."""
+    url = url or os.environ.get("ML_TEST_SPARK_CONNECT_URL")
+    if not url:
+        raise BackendUnavailable(
+            'ML_TEST_SPARK_CONNECT_URL is not set: run `eval "$(.ci/spark-connect.sh start)"` '
+            "(or point it at a Spark Connect server, sc://host:port)"
+        )
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError as e:
+        raise BackendUnavailable(
+            f"pyspark is not installed ({e}); pip install -e '.[spark]'"
+        ) from e
+    try:
+        session = SparkSession.builder.remote(url).getOrCreate()
+        session.conf.set("spark.sql.session.timeZone", "UTC")
+        session.sql("SELECT 1").collect()  # reach the server now, not in the first test
+    except Exception as e:  # ImportError of grpcio & co, or the server not answering
+        raise BackendUnavailable(f"cannot connect to Spark Connect at {url}: {e}") from e
+    return session
 
 
 # ---------------------------------------------------------------------------------------
@@ -663,7 +689,17 @@ class Backend:
             raise ValueError(f"unknown backend {name!r}; known: {KNOWN_BACKENDS}")
         self.name = name
         self.con = con
-        self.spark = session  # the SparkSession for pyspark, else None
+        self.spark = session  # the SparkSession for pyspark and spark-connect, else None
+
+    @property
+    def is_spark(self) -> bool:
+        """ibis's PySpark backend, on a local session or over Spark Connect."""
+        return self.name in SPARK_BACKENDS
+
+    @property
+    def engine(self) -> str:
+        """The ibis backend name (and SQL dialect family): spark-connect is pyspark."""
+        return "pyspark" if self.is_spark else self.name
 
     def __repr__(self) -> str:
         return f"Backend({self.name!r})"
@@ -674,7 +710,7 @@ class Backend:
         state: a new, empty in-memory DuckDB, or a new PostgreSQL session on the same
         database, disconnected afterwards. Spark has one session per process: this yields
         another ibis connection on it and leaves the session running."""
-        if self.name == "pyspark":
+        if self.is_spark:
             yield connect_pyspark(self.spark)
             return
         con = connect_duckdb() if self.name == "duckdb" else connect_postgres()
@@ -691,7 +727,7 @@ class Backend:
         return f"{prefix}_{next(_counter)}_{uuid.uuid4().hex[:8]}"
 
     def _quote(self, ident: str) -> str:
-        q = "`" if self.name == "pyspark" else '"'
+        q = "`" if self.is_spark else '"'
         return q + ident.replace(q, q + q) + q
 
     # -- loading -------------------------------------------------------------------------
@@ -714,7 +750,7 @@ class Backend:
         for name, frame in tables.items():
             schema = infer_schema(frame, schemas.get(name))
             data = to_arrow(frame, schema)
-            getattr(self, f"_load_{self.name}")(name, data, schema)
+            getattr(self, f"_load_{self.engine}")(name, data, schema)
             out[name] = self.con.table(name)
         return out
 
@@ -762,7 +798,7 @@ class Backend:
 
     def drop(self, *names: str) -> None:
         for name in names:
-            if self.name == "pyspark":
+            if self.is_spark:
                 self.spark.catalog.dropTempView(name)
             elif self.name == "postgres":
                 with self.con.con.cursor() as cur, self.con.con.transaction():
@@ -782,7 +818,7 @@ class Backend:
         here Spark's native ``DataFrame.toArrow()`` is used instead.
         """
         table = expr.as_table() if not isinstance(expr, ir.Table) else expr
-        if self.name == "pyspark":
+        if self.is_spark:
             self.con._run_pre_execute_hooks(table)  # registers memtables
             sdf = self.spark.sql(self.con.compile(table))
             result = sdf.toArrow()

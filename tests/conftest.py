@@ -9,7 +9,9 @@ restrict one with ``@pytest.mark.backends("duckdb", "postgres")`` or exclude som
 A selected backend that cannot be reached is an error when the ``CI`` environment variable
 is set, and a skip (with the reason) otherwise. PostgreSQL comes from
 ``ML_TEST_POSTGRES_URL`` (``eval "$(.ci/postgres.sh start)"`` starts a throwaway server);
-PySpark starts one local[2] SparkSession per test session (needs Java 17).
+PySpark starts one local[2] SparkSession per test session (needs Java 17); spark-connect
+connects to the Spark Connect server at ``ML_TEST_SPARK_CONNECT_URL``
+(``eval "$(.ci/spark-connect.sh start)"`` starts one).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from tests.backends import (  # noqa: E402
     connect_postgres,
     connect_pyspark,
     start_spark,
+    start_spark_connect,
 )
 
 _SELECTED = pytest.StashKey[tuple]()
@@ -49,7 +52,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         help=(
             "comma-separated backends for tests using the `backend` fixture: "
-            f"{', '.join(KNOWN_BACKENDS)} or all (default: $ML_TEST_BACKENDS, else duckdb)"
+            f"{', '.join(KNOWN_BACKENDS)} or all (all but spark-connect, which needs a pytest "
+            "run of its own; default: $ML_TEST_BACKENDS, else duckdb)"
         ),
     )
     parser.addoption(
@@ -62,8 +66,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def _parse_backends(value: str) -> tuple[str, ...]:
     names = [n.strip().lower() for n in value.split(",") if n.strip()]
-    if names == ["all"]:
-        return KNOWN_BACKENDS
+    if names == ["all"]:  # one process holds local or remote Spark, not both
+        return tuple(b for b in KNOWN_BACKENDS if b != "spark-connect")
     unknown = [n for n in names if n not in KNOWN_BACKENDS]
     if unknown:
         raise pytest.UsageError(
@@ -81,6 +85,11 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "backend(name): run only on the named backend")
     value = config.getoption("--backends") or os.environ.get("ML_TEST_BACKENDS") or ""
     config.stash[_SELECTED] = _parse_backends(value) if value.strip() else DEFAULT_BACKENDS
+    if {"pyspark", "spark-connect"} <= set(config.stash[_SELECTED]):
+        raise pytest.UsageError(
+            "pyspark and spark-connect cannot share one Python process (pyspark refuses a "
+            "Spark Connect session beside a local one): run them in separate pytest runs"
+        )
 
 
 def _sqlglot_drop_is_broken() -> str | None:
@@ -184,9 +193,12 @@ def _unavailable(name: str, err: Exception) -> None:
     hint = {
         "postgres": 'set ML_TEST_POSTGRES_URL or run `eval "$(.ci/postgres.sh start)"`',
         "pyspark": "install Java 17 (apt-get install openjdk-17-jre-headless) and pyspark",
+        "spark-connect": 'set ML_TEST_SPARK_CONNECT_URL or run `eval "$(.ci/spark-connect.sh start)"`',
     }.get(name, "")
     msg = f"backend {name!r} was requested but is unavailable: {err}"
-    if hint and not any(k in msg for k in (".ci/postgres.sh", "openjdk")):  # no hint twice
+    if hint and not any(
+        k in msg for k in (".ci/postgres.sh", ".ci/spark-connect.sh", "openjdk")
+    ):  # no hint twice
         msg += f" ({hint})"
     if _in_ci():
         pytest.fail(msg, pytrace=False)
@@ -206,6 +218,19 @@ def spark_session(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def spark_connect_session():
+    """The Spark Connect session of this test session, on ML_TEST_SPARK_CONNECT_URL's
+    server (the server itself is started and stopped outside pytest)."""
+    try:
+        session = start_spark_connect()
+    except BackendUnavailable as e:
+        _unavailable("spark-connect", e)
+    yield session
+    with contextlib.suppress(Exception):
+        session.stop()
+
+
+@pytest.fixture(scope="session")
 def backend(request) -> Backend:
     """A connected :class:`tests.backends.Backend`, once per selected backend."""
     name = request.param
@@ -217,12 +242,15 @@ def backend(request) -> Backend:
         elif name == "pyspark":
             session = request.getfixturevalue("spark_session")
             be = Backend("pyspark", connect_pyspark(session), session=session)
+        elif name == "spark-connect":
+            session = request.getfixturevalue("spark_connect_session")
+            be = Backend("spark-connect", connect_pyspark(session), session=session)
         else:  # pragma: no cover - rejected in pytest_configure
             raise BackendUnavailable(f"unknown backend {name}")
     except BackendUnavailable as e:
         _unavailable(name, e)
     yield be
-    if name != "pyspark":  # the Spark session is stopped by its own fixture
+    if not be.is_spark:  # a Spark session is stopped by its own fixture
         with contextlib.suppress(Exception):
             be.con.disconnect()
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import jinja2
 import markupsafe
 
+from metrics_layer.catalog.materializations import materialization_entries
 from metrics_layer.catalog.write import write_folder
 from metrics_layer.checks import fmt
 from metrics_layer.checks.metric_rules import rule_names
@@ -144,6 +145,7 @@ def _model(layer: Layer, real_sql: bool | None) -> dict[str, Any]:
         "metrics": metrics,
         "retention": [_retention(name, r) for name, r in project.retention.items()],
         "funnels": [_funnel(name, f) for name, f in project.funnels.items()],
+        "materializations": materialization_entries(layer),
     }
 
 

@@ -20,7 +20,7 @@ from metrics_layer.compile.timegrain import to_local
 from metrics_layer.definitions.durations import parse_duration
 from metrics_layer.errors import QueryError, unknown
 from metrics_layer.grain import Grain, add_months
-from metrics_layer.materialize import runlog
+from metrics_layer.materialize import runlog, swap
 from metrics_layer.materialize import sqltext as q
 from metrics_layer.materialize.shape import Shape, shape_of
 
@@ -115,9 +115,13 @@ class _Run:
             after = before if self.kind == "backfill" else mark
             self._ensure_table()
             batches = [starts[i : i + self._batch] for i in range(0, len(starts), self._batch)]
-            if drop_outside is not None and not batches:
-                self._replace(None, None, drop_outside)
             with self._progress(len(starts)) as advance:
+                if not swap.transactional(self.con):  # one new version of the table
+                    rows, periods = self._swap(starts, lock.run_id), len(starts)
+                    advance(periods)
+                    batches = []
+                elif drop_outside is not None and not batches:
+                    self._replace(None, None, drop_outside)
                 for i, batch in enumerate(batches):
                     rows += self._replace(batch[0], self.grain.next(batch[-1]),
                                           drop_outside if i == 0 else None)  # fmt: skip
@@ -200,8 +204,20 @@ class _Run:
                     f"table {name!r} has columns {have}, materialization {s.name!r} stores "
                     f"{s.columns}: run it with full_refresh=True (--full-refresh) to rebuild it"
                 )
+            if not swap.transactional(self.con):
+                return  # the view is pointed at a new version as a whole
             self.con.drop_table(name)
-        self.con.create_table(name, schema=expr.schema())
+        if swap.transactional(self.con):
+            self.con.create_table(name, schema=expr.schema())
+
+    def _swap(self, starts: list[_dt.datetime], run_id: str) -> int:
+        """Without transactions: the periods from starts[0] on, written as a new version of
+        the whole table (swap.py); a full refresh keeps no old row."""
+        s = self.shape
+        span = (starts[0], self.grain.next(starts[-1])) if starts else None
+        fresh = self._stored_expr(*span) if span else self._stored_expr(None, None).limit(0)
+        return swap.replace(self.con, s.table, s.schema, s.database, run_id, s.grain, fresh,
+                            span, keep_old=self.kind != "full")  # fmt: skip
 
     def _stored_expr(self, start: _dt.datetime | None, end: _dt.datetime | None) -> Any:
         s = self.shape

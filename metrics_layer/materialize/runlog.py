@@ -8,7 +8,9 @@ The lock: a second run of one materialization at once is refused. On PostgreSQL 
 session advisory lock (released by the server when the process dies); on DuckDB a file is
 opened read-write by one process at a time, so the lock is per process (a `running` row of
 a process still alive on this host, or a run in progress in this process). A `running` row
-left by a killed process is marked `interrupted` by the next run.
+left by a killed process is marked `interrupted` by the next run. Spark SQL has neither
+transactions nor UPDATE on plain tables: there a run's state changes are appended rows
+(`rows()` reads the latest of each run) and the lock is the per-process one.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from typing import Any
 
 from metrics_layer.errors import QueryError
 from metrics_layer.materialize import sqltext as q
+from metrics_layer.materialize import swap
 from metrics_layer.materialize.shape import RUNS_TABLE
 
 SCHEMA = {
@@ -71,12 +74,22 @@ def ensure(con: Any) -> None:
 
 
 def rows(con: Any, materialization: str) -> list[dict[str, Any]]:
-    """Every logged run of one materialization, oldest first."""
+    """Every logged run of one materialization, oldest first: one row per run (where rows
+    are appended rather than updated, the latest state of each run)."""
     if not exists(con, RUNS_TABLE):
         return []
     t = con.table(RUNS_TABLE)
     t = t.filter(t.materialization == materialization).order_by("started")
-    return list(t.to_pyarrow().to_pylist())
+    latest: dict[str, dict[str, Any]] = {}
+    for r in t.to_pyarrow().to_pylist():
+        seen = latest.get(r["run_id"])
+        if seen is None or _STATE_RANK[r["status"]] > _STATE_RANK[seen["status"]]:
+            latest[r["run_id"]] = r
+    return sorted(latest.values(), key=lambda r: r["started"])
+
+
+# a run's rows in the order its state moves (rows appended on engines without UPDATE)
+_STATE_RANK = {"running": 0, "interrupted": 1, "failed": 2, "success": 2}
 
 
 def last_success(con: Any, materialization: str) -> dict[str, Any] | None:
@@ -104,6 +117,7 @@ class Lock:
     run_id: str
     local: threading.Lock
     advisory: int | None
+    row: dict[str, Any]  # the `running` row as logged
 
     def release(self) -> None:
         if self.advisory is not None:
@@ -131,21 +145,28 @@ def start(
         advisory = _advisory(con, materialization)
         ensure(con)
         run_id = uuid.uuid4().hex
-        _claim(con, materialization, run_id, kind, before, advisory is not None, time_settings)
+        row = _claim(
+            con, materialization, run_id, kind, before, advisory is not None, time_settings
+        )
     except BaseException:
         local.release()
         raise
-    return Lock(con, materialization, run_id, local, advisory)
+    return Lock(con, materialization, run_id, local, advisory, row)
 
 
 def finish(lock: Lock, status: str, **values: Any) -> None:
     """Close the run's row: status, counts, watermark, finished time, error text."""
+    _set(lock.con, lock.row, {"status": status, "finished": now(), **values})
+
+
+def _set(con: Any, row: dict[str, Any], values: dict[str, Any]) -> None:
+    """Change a run's logged state: UPDATE its row, or on Spark (no UPDATE on plain tables)
+    append the row as it is now; `rows()` reads the latest state of each run."""
     table = q.table_ref(RUNS_TABLE)
-    stmt = q.update(
-        table, {"status": status, "finished": now(), **values}, q.equals("run_id", lock.run_id),
-        lock.con.dialect,
-    )  # fmt: skip
-    lock.con.raw_sql(stmt)
+    if swap.transactional(con):
+        con.raw_sql(q.update(table, values, q.equals("run_id", row["run_id"]), con.dialect))
+    else:
+        con.raw_sql(q.insert_values(table, {**row, **values}, con.dialect))
 
 
 def _advisory(con: Any, materialization: str) -> int | None:
@@ -166,12 +187,14 @@ def _claim(
     before: _dt.datetime | None,
     locked: bool,
     time_settings: tuple[str, int],
-) -> None:
+) -> dict[str, Any]:
     """In one transaction: refuse if a live run holds the materialization, mark dead ones
     `interrupted`, insert our `running` row."""
     table, dialect = q.table_ref(RUNS_TABLE), con.dialect
     host, pid = socket.gethostname(), os.getpid()
-    con.raw_sql("BEGIN")
+    transactional = swap.transactional(con)
+    if transactional:
+        con.raw_sql("BEGIN")
     try:
         for r in rows(con, materialization):
             if r["status"] != "running":
@@ -181,14 +204,8 @@ def _claim(
                     f"materialization {materialization!r} is being run by process {r['pid']} "
                     f"(started {r['started']:%Y-%m-%d %H:%M:%S} UTC); try again when it ends"
                 )
-            con.raw_sql(
-                q.update(
-                    table,
-                    {"status": "interrupted", "error": "the process ended before the run finished"},
-                    q.equals("run_id", r["run_id"]),
-                    dialect,
-                )
-            )
+            dead = {"status": "interrupted", "error": "the process ended before the run finished"}
+            _set(con, {k: r.get(k) for k in SCHEMA}, dead)
         row = dict.fromkeys(SCHEMA)
         row.update(
             run_id=run_id, materialization=materialization, kind=kind, periods=0, rows=0,
@@ -196,10 +213,13 @@ def _claim(
             timezone=time_settings[0], week_start=time_settings[1],
         )  # fmt: skip
         con.raw_sql(q.insert_values(table, row, dialect))
-        con.raw_sql("COMMIT")
+        if transactional:
+            con.raw_sql("COMMIT")
     except BaseException:
-        con.raw_sql("ROLLBACK")
+        if transactional:
+            con.raw_sql("ROLLBACK")
         raise
+    return row
 
 
 def _alive(pid: int | None) -> bool:

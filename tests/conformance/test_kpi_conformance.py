@@ -874,7 +874,7 @@ def test_sql_text_runs_on_the_backend(backend: Backend, shop: ml.Layer) -> None:
         grain="month",
         where="users.plan = 'pro'",
     )
-    text = res.sql(dialect=SQL_DIALECT[backend.name])
+    text = res.sql(dialect=SQL_DIALECT[backend.engine])
     if backend.name == "duckdb":  # ibis 12's con.sql() calls a method duckdb 2 removed
         got = arrow_to_frame(backend.con.con.sql(text).to_arrow_table())
     else:
