@@ -220,7 +220,7 @@ def test_cli_writes_and_refuses_foreign_folders(tmp_path: Path) -> None:
     out = tmp_path / "defs"
     res = CliRunner().invoke(app, ["import", "metricflow", str(SHOP), "--out", str(out)])
     assert res.exit_code == 0, res.output
-    assert "3 sources, 30 metrics" in res.stdout
+    assert "3 sources, 38 metrics" in res.stdout
     assert "not translated: models/saved_queries.yml:2" in res.output
     assert sorted(p.name for p in out.iterdir()) == [
         "import-report.txt",
