@@ -98,8 +98,15 @@ class MetricConverter(ConverterState):
         elif kind == "cumulative":
             out = self._cumulative(item, params, data.get("filter"))
         elif kind == "conversion":
+            conv = params.get("conversion_type_params") or {}
+            entity = conv.get("entity", "the entity")
+            window = conv.get("window")
             raise Untranslatable(
-                "conversion metrics are not translated; define a funnel (docs/funnels.md)"
+                "conversion metrics are not translated: MetricFlow counts base events and "
+                "conversions matched to them, a funnel counts entities; the closest is a "
+                f"two-step funnel on {entity}"
+                + (f" with window {window!r}" if window else "")
+                + " and window_boundary: exclusive (docs/funnels.md)"
             )
         else:
             raise Untranslatable(f"metric type {kind!r} is not translated")
