@@ -201,7 +201,8 @@ def test_untranslatable_items_are_reported_with_lines(tmp_path: Path) -> None:
     texts = [str(p) for p in result.problems]
     expect = [
         "models/extra.yml:2: metric visit_to_buy: conversion metrics are not translated: "
-        "MetricFlow counts base events and conversions matched to them, a funnel counts "
+        "MetricFlow aggregates measures of base events and conversions matched to them, "
+        "a funnel counts "
         "entities; the closest is a two-step funnel on customer and window_boundary",
         "models/extra.yml:9: metric big_spenders: Metric() in a filter is not translated",
         "models/extra.yml:14: metric typo: unknown measure 'transactionz' (did you mean 'transactions'",

@@ -102,7 +102,8 @@ class MetricConverter(ConverterState):
             entity = conv.get("entity", "the entity")
             window = conv.get("window")
             raise Untranslatable(
-                "conversion metrics are not translated: MetricFlow counts base events and "
+                "conversion metrics are not translated: MetricFlow aggregates measures of "
+                "base events and "
                 "conversions matched to them, a funnel counts entities; the closest is a "
                 f"two-step funnel on {entity}"
                 + (f" with window {window!r}" if window else "")
