@@ -340,13 +340,14 @@ class Layer:
         """A/B readout of an `experiments:` definition (see docs/experiments.md): an
         ExperimentResult with to_pandas(), srm, multiple_exposures, explain(), sql() and plot()."""
         from metrics_layer.analysis.experiment import experiment
+        from metrics_layer.interchange.aliases import metric_names
 
         return experiment(
             self,
             name,
             start=start,
             end=end,
-            metrics=metrics,
+            metrics=metric_names(self.registry.project, metrics),
             alpha=alpha,
             relative=relative,
             cuped=cuped,
@@ -363,9 +364,16 @@ class Layer:
     ) -> Any:
         """Validation rules of metrics and data checks of sources (see docs/checks.md)."""
         from metrics_layer.checks import run_checks
+        from metrics_layer.interchange.aliases import metric_names
 
         return run_checks(
-            self, metrics=metrics, sources=sources, grain=grain, start=start, end=end, as_of=as_of
+            self,
+            metrics=metric_names(self.registry.project, metrics),
+            sources=sources,
+            grain=grain,
+            start=start,
+            end=end,
+            as_of=as_of,
         )
 
     def materialize(
@@ -488,10 +496,11 @@ def load(
     given = con is not None
     backend = connect(con, read_only=read_only)
     schemas = schemas_for(backend, folder, connected=given)
-    registry = Registry(project, origins, schemas.schema_of, strict=strict)
-    from metrics_layer.interchange.aliases import check_aliases
+    from metrics_layer.interchange.aliases import check_aliases, rename_references
 
     check_aliases(project, origins)
+    project = rename_references(project, origins)  # experiments/materializations by an alias
+    registry = Registry(project, origins, schemas.schema_of, strict=strict)
     registry.schemas = schemas.bind(registry)
     from metrics_layer.access.validate import check_access
     from metrics_layer.analysis.experiment_defs import check_all_experiments

@@ -251,7 +251,11 @@ def describe(reg: Registry, name: str) -> str:
             if m.window
             else f"{m.measure} {m.grain_to_date}-to-date"
         ),
-        "offset": lambda: f"{m.metric} {m.offset} earlier",
+        "offset": lambda: (
+            f"{m.metric} at the start of the {m.offset_to_grain}"
+            if m.offset_to_grain
+            else f"{m.metric} {m.offset} earlier"
+        ),
         "share": lambda: (
             f"{m.metric} as a share of its total"
             + (f" across {', '.join(m.share_of)}" if m.share_of else " for the period")

@@ -119,6 +119,8 @@ def shifted(node: Shift, sub: ir.Table, g: Grain | None, fiscal: Fiscal | None) 
     years the period in the same place of the year n years back (Fiscal.shifted_start).
     """
     grain = node.grain
+    if node.to_grain is not None:
+        return _to_grain_shifted(node, sub, g)
     if fiscal is not None:
         lo = _literal(fiscal.floor_literal(node.start, grain)) if node.start else sub[grain].min()
         if node.end is not None:
@@ -138,6 +140,26 @@ def shifted(node: Shift, sub: ir.Table, g: Grain | None, fiscal: Fiscal | None) 
     joined = periods.join(sub, periods["__Q"] == sub[grain])
     return joined.select(
         **{grain: joined["__P"]},
+        **{d: joined[d] for d in node.dims},
+        **{node.column: joined[node.value]},
+    )
+
+
+def _to_grain_shifted(node: Shift, sub: ir.Table, g: Grain | None) -> ir.Table:
+    """offset_to_grain: for each output period P, the sub-plan's row (at its own, finer or
+    equal grain) starting at the start of the `to_grain` period holding P."""
+    assert g is not None and node.to_grain is not None and node.input_grain is not None
+    at = sub[node.input_grain]
+    low = _lower(node.start, g)
+    if low is None:
+        low = g.bucket(at.min())
+    hi = _literal(node.end) if node.end is not None else g.bucket(at.max()) + g.interval()
+    periods = spine(sub, low, hi, g, "__P")
+    first = Grain.of(node.to_grain, g.week_start)
+    periods = periods.mutate(__Q=first.bucket(periods["__P"]))
+    joined = periods.join(sub, periods["__Q"] == at)
+    return joined.select(
+        **{node.grain: joined["__P"]},
         **{d: joined[d] for d in node.dims},
         **{node.column: joined[node.value]},
     )

@@ -259,6 +259,9 @@ class Metric(Strict):
     window: str | None = None
     grain_to_date: Grain | FiscalGrain | None = None
     offset: str | None = None
+    # an offset metric: the value at the start of the period of this grain holding P
+    # (MetricFlow's offset_to_grain; docs/modeling.md), instead of `offset`
+    offset_to_grain: Grain | None = None
     share_of: list[str] | None = None
     grains: list[Grain] | None = None
     format: Literal["number", "percent", "currency", "integer", "duration"] | None = None
@@ -295,6 +298,12 @@ class Metric(Strict):
             "offset": ("metric", "offset"),
             "share": ("metric", "share_of"),
         }
+        if kind == "offset" and self.offset_to_grain is not None:
+            if self.offset is not None:
+                raise FieldProblem(
+                    "offset_to_grain", "an offset metric takes offset or offset_to_grain, not both"
+                )
+            need["offset"] = ("metric", "offset_to_grain")
         missing = [f for f in need[kind] if getattr(self, f) is None]
         if missing:
             raise FieldProblem(missing[0], f"{kind} metric needs {' and '.join(missing)}")
@@ -311,6 +320,7 @@ class Metric(Strict):
             "window",
             "grain_to_date",
             "offset",
+            "offset_to_grain",
             "filter",
             "share_of",
         ):
@@ -343,7 +353,7 @@ class Metric(Strict):
             return "derived"
         if self.share_of is not None:
             return "share"
-        if self.metric is not None or self.offset is not None:
+        if self.metric is not None or self.offset is not None or self.offset_to_grain is not None:
             return "offset"
         if self.window is not None or self.grain_to_date is not None:
             return "cumulative"

@@ -87,3 +87,51 @@ def rename_order(order_by: str | Sequence[str], renames: dict[str, str]) -> list
         sign, name = ("-", item[1:]) if item.startswith("-") else ("", item)
         out.append(sign + renames.get(name, name))
     return out
+
+
+_LISTS = ("experiments", "materializations")  # definitions that list metrics by name
+
+
+def rename_references(project: Project, origins: Origins) -> Project:
+    """The project with experiments and materializations that list a metric by an alias
+    listing it by its new name; each such reference warns (DeprecationWarning) with its place."""
+    targets = alias_targets(project)
+    if not targets:
+        return project
+    update: dict[str, dict[str, object]] = {}
+    for section in _LISTS:
+        items = getattr(project, section)
+        renamed = dict(items)
+        for name, item in items.items():
+            if not any(m in targets for m in item.metrics):
+                continue
+            new = []
+            for i, m in enumerate(item.metrics):
+                where = origins.locate(section, name, "metrics", i)
+                target = targets.get(m)
+                if target is None:
+                    new.append(m)
+                    continue
+                if target in item.metrics:
+                    raise DefinitionError(
+                        f"metric {target!r} is listed twice: by its name and by its alias {m!r}",
+                        where,
+                    )
+                warnings.warn(
+                    f"{where}: metric {m!r} is renamed to {target!r}; list {target!r} "
+                    f"(the alias {m!r} will be removed)",
+                    DeprecationWarning,
+                    stacklevel=3,
+                )
+                new.append(target)
+            renamed[name] = item.model_copy(update={"metrics": new})
+        update[section] = renamed
+    return project.model_copy(update=update)
+
+
+def metric_names(project: Project, asked: str | Sequence[str] | None) -> list[str] | None:
+    """Metric names given to an entry point other than query (checks, experiments): aliases
+    become the metrics they name, with the same warnings as a query."""
+    if asked is None:
+        return None
+    return resolve(project, asked)[0]

@@ -26,6 +26,7 @@ METRIC_FORMULA = (
     "window",
     "grain_to_date",
     "offset",
+    "offset_to_grain",
     "share_of",
     "period_agg",
     "fill_nulls_with",

@@ -98,6 +98,17 @@ class _Printer:
             self._scan(node, emit, body, None)
         elif isinstance(node, EagerAggregate):
             self._scan(node.scan, emit, body, node)
+        elif isinstance(node, Shift) and node.to_grain is not None:
+            number = emit(
+                f"offset to {node.to_grain}: {node.metric} at the start of the {node.to_grain}, "
+                f"once for {', '.join(node.used_by)}"
+            )
+            self.node(node.input, f"{number}.", body)
+            out.append(
+                f"{body}each output {node.grain} P takes the {node.input_grain} row starting "
+                f"at the start of the {node.to_grain} holding P (NULL if none); "
+                f"P runs over {_range(node.start, node.end)}"
+            )
         elif isinstance(node, Shift):
             number = emit(
                 f"shift by {node.offset}: {node.metric} of the period {node.offset} earlier, "
@@ -199,6 +210,8 @@ def describe_formula(f: Formula) -> str:
         return f"{f.node.source}.{f.node.measure}: {f.node.describe()}"
     if isinstance(f, Ratio):
         return f"sum-level ratio ({describe_formula(f.numerator)}) / ({describe_formula(f.denominator)}), NULL if 0"
+    if isinstance(f, Offset) and f.to_grain is not None:
+        return f"{f.metric} at the start of the {f.to_grain} (NULL if none)"
     if isinstance(f, Offset):
         return f"{f.metric} of the period {f.offset} earlier (NULL if none)"
     if isinstance(f, Share):

@@ -83,11 +83,13 @@ class Derived:
 
 @dataclass(frozen=True)
 class Offset:
-    """A metric's value at the period `offset` earlier: a column of a Shift node."""
+    """A metric's value at the period `offset` earlier, or at the start of the `to_grain`
+    period holding the period (offset_to_grain): a column of a Shift node."""
 
     column: str
     metric: str
     offset: str
+    to_grain: str | None = None
 
 
 @dataclass(frozen=True)
@@ -181,6 +183,10 @@ class Shift:
     start: _dt.datetime | None
     end: _dt.datetime | None
     input: Formulas
+    # offset_to_grain: row P holds the sub-plan's row (at `input_grain`) starting at the start
+    # of the `to_grain` period holding P, instead of the period of P - offset
+    to_grain: str | None = None
+    input_grain: str | None = None
 
 
 @dataclass(frozen=True)

@@ -93,6 +93,14 @@ class Planner:
         return _Build(self.registry, request).plan(final=True)
 
 
+def _whole_periods(outer: str, inner: str) -> bool:
+    """Whether every `outer` period is made of whole `inner` periods (a quarter of months)."""
+    months = {"month": 1, "quarter": 3, "year": 12}
+    if inner in ("hour", "day") or outer == inner:
+        return True
+    return inner in months and outer in months and months[outer] % months[inner] == 0
+
+
 class _Build:
     """The state of planning one request (nodes found so far), never shared between calls."""
 
@@ -100,8 +108,8 @@ class _Build:
         self.registry = registry
         self.request = request
         self._nodes: dict[tuple[object, ...], MeasureNode] = {}
-        self._offsets: dict[tuple[str, str], Offset] = {}
-        self._offset_users: dict[tuple[str, str], list[str]] = {}
+        self._offsets: dict[tuple[str, str, str], Offset] = {}
+        self._offset_users: dict[tuple[str, str, str], list[str]] = {}
         self._shares: dict[tuple[object, ...], Share] = {}
 
     # -------------------------------------------------------------------------- the tree
@@ -172,12 +180,14 @@ class _Build:
         )
         return _Build(self.registry, req).plan(final=False)
 
-    def _shift(self, key: tuple[str, str], off: Offset, dims: list[tuple[str, str]]) -> Shift:
+    def _shift(self, key: tuple[str, str, str], off: Offset, dims: list[tuple[str, str]]) -> Shift:
         """The metric computed for the periods P - offset of every output period P.
 
         The shifted periods are computed whole (start/end only choose the output periods P),
         with the query's fill, so the offset of a period equals that period's own value.
         """
+        if off.to_grain is not None:
+            return self._to_grain_shift(key, off, dims)
         req = self.request
         grain = req.grain or "month"
         start = end = None
@@ -204,6 +214,37 @@ class _Build:
             start=req.start,
             end=req.end,
             input=sub.root,
+        )
+
+    def _to_grain_shift(
+        self, key: tuple[str, str, str], off: Offset, dims: list[tuple[str, str]]
+    ) -> Shift:
+        """offset_to_grain: for each output period P, the metric's value of the first period
+        of the `to_grain` period holding P: at the query's grain when the to_grain is made of
+        whole query periods (the first month of a quarter, at month grain), else at day grain
+        (the first day of the month, at week grain). That is MetricFlow's meaning."""
+        req = self.request
+        grain = req.grain or "day"
+        to_grain = off.to_grain or grain
+        g = Grain.of(grain, req.week_start)
+        first = Grain.of(to_grain, req.week_start)
+        by = grain if _whole_periods(to_grain, grain) else "day"
+        start = first.floor_literal(g.floor_literal(req.start)) if req.start else None
+        sub = self._sub(metrics=(off.metric,), grain=by, start=start, end=req.end, fill=req.fill)
+        assert isinstance(sub.root, Formulas)
+        return Shift(
+            offset="",
+            grain=grain,
+            column=off.column,
+            value=sub.metric_columns[0][0],
+            metric=off.metric,
+            used_by=tuple(self._offset_users[key]),
+            dims=tuple(c for c, _ in dims),
+            start=req.start,
+            end=req.end,
+            input=sub.root,
+            to_grain=to_grain,
+            input_grain=by,
         )
 
     def _fiscal_shift_range(self, offset: str) -> tuple[_dt.datetime | None, _dt.datetime | None]:
@@ -296,11 +337,18 @@ class _Build:
                 raise QueryError(f"offset metric {name!r} needs a grain (e.g. grain='month')")
             if filters:
                 raise QueryError(f"offset metric {name!r} cannot inherit a metric filter")
-            check_offset(m.offset or "", request.grain, m.metric or "")
-            key = (m.metric or "", m.offset or "")
+            if m.offset_to_grain is not None and is_fiscal(request.grain):
+                raise QueryError(
+                    f"offset metric {name!r} (offset_to_grain) cannot be asked at a fiscal grain"
+                )
+            if m.offset_to_grain is None:
+                check_offset(m.offset or "", request.grain, m.metric or "")
+            key = (m.metric or "", m.offset or "", m.offset_to_grain or "")
             off = self._offsets.get(key)
             if off is None:
-                off = self._offsets[key] = Offset(f"__o{len(self._offsets)}", *key)
+                off = self._offsets[key] = Offset(
+                    f"__o{len(self._offsets)}", key[0], key[1], m.offset_to_grain
+                )
             users = self._offset_users.setdefault(key, [])
             if asked not in users:
                 users.append(asked)

@@ -43,6 +43,11 @@ BASE: dict[str, Any] = {
         "orders": {"measure": "orders.orders", "description": "Orders placed"},
         "paid_orders": {"measure": "orders.orders", "filter": "status = 'paid'"},
         "legacy_buyers": {"measure": "orders.buyers", "deprecated": "use buyers from the CRM"},
+        "revenue_month_start": {
+            "type": "offset",
+            "metric": "gross_revenue",
+            "offset_to_grain": "month",
+        },
     },
 }
 
@@ -179,6 +184,11 @@ CASES = [
         "fill changed",
         _edit("metrics/orders/fill_nulls_with", 0),
         ("metric", "orders", "formula changed", True),
+    ),
+    (
+        "offset_to_grain changed",
+        _edit("metrics/revenue_month_start/offset_to_grain", "quarter"),
+        ("metric", "revenue_month_start", "formula changed", True),
     ),
     (
         "alias dropped",

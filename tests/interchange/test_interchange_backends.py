@@ -1,5 +1,5 @@
 """The MetricFlow options on every backend: period_agg, `<field>__<grain>` through a join,
-metric_time, per-metric fill and the exclusive funnel window give the same hand-computed
+metric_time, per-metric fill, offset_to_grain and the exclusive funnel window give the same hand-computed
 answers on DuckDB, PostgreSQL and PySpark."""
 
 from __future__ import annotations
@@ -59,6 +59,13 @@ def _layer(backend: Any) -> Any:
                     "measure": "orders.revenue",
                     "window": "2 days",
                     "period_agg": "first",
+                },
+                "rev": {"measure": "orders.revenue"},
+                "rev_month_start": {"type": "offset", "metric": "rev", "offset_to_grain": "month"},
+                "rev_quarter_start": {
+                    "type": "offset",
+                    "metric": "rev",
+                    "offset_to_grain": "quarter",
                 },
                 "rev_2d_avg": {
                     "type": "cumulative",
@@ -141,3 +148,22 @@ def test_exclusive_funnel_window(backend: Any) -> None:
             con=backend.con,
         )
         assert layer.funnel("f").to_pandas()["entities"].tolist() == [2, reached]
+
+
+def test_offset_to_grain(backend: Any) -> None:
+    layer = _layer(backend)
+    days = layer.query(["rev_month_start"], grain="day", start="2024-02-01", end="2024-02-04")
+    expected = pd.DataFrame(
+        {"day": pd.to_datetime(["2024-02-01", "2024-02-02", "2024-02-03"]), "rev_month_start": 5.0}
+    )
+    assert_frames_equal(backend.fetch(days.expr), expected, sort_by="day", rtol=1e-12)
+    # at month grain a quarter's months read its first month (January: 10 + 2)
+    months = layer.query(["rev_quarter_start", "rev"], grain="month")
+    expected = pd.DataFrame(
+        {
+            "month": pd.to_datetime(["2024-01-01", "2024-02-01"]),
+            "rev_quarter_start": [12.0, 12.0],
+            "rev": [12.0, 10.0],
+        }
+    )
+    assert_frames_equal(backend.fetch(months.expr), expected, sort_by="month", rtol=1e-12)

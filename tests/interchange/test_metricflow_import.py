@@ -200,7 +200,10 @@ def test_untranslatable_items_are_reported_with_lines(tmp_path: Path) -> None:
     result = ml.import_metricflow(root)
     texts = [str(p) for p in result.problems]
     expect = [
-        "models/extra.yml:2: metric visit_to_buy: conversion metrics are not translated",
+        "models/extra.yml:2: metric visit_to_buy: conversion metrics are not translated: "
+        "MetricFlow aggregates measures of base events and conversions matched to them, "
+        "a funnel counts "
+        "entities; the closest is a two-step funnel on customer and window_boundary",
         "models/extra.yml:9: metric big_spenders: Metric() in a filter is not translated",
         "models/extra.yml:14: metric typo: unknown measure 'transactionz' (did you mean 'transactions'",
         "models/extra.yml:18: metric ratio_of_derived: a filter on input 'revenue_usd'",
@@ -220,7 +223,7 @@ def test_cli_writes_and_refuses_foreign_folders(tmp_path: Path) -> None:
     out = tmp_path / "defs"
     res = CliRunner().invoke(app, ["import", "metricflow", str(SHOP), "--out", str(out)])
     assert res.exit_code == 0, res.output
-    assert "3 sources, 30 metrics" in res.stdout
+    assert "3 sources, 38 metrics" in res.stdout
     assert "not translated: models/saved_queries.yml:2" in res.output
     assert sorted(p.name for p in out.iterdir()) == [
         "import-report.txt",

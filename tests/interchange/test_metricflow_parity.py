@@ -212,6 +212,49 @@ QUERIES: list[tuple[str, list[str], list[str], dict[str, Any]]] = [
         ["metric_time__month", "customer__country__region"],
         {},
     ),
+    # offset_to_grain: the first day's value of the month (week, quarter) holding the period;
+    # at the to_grain itself, the period's own value (MetricFlow's meaning)
+    (
+        "month_start_day",
+        ["transactions_month_start", "transactions", "transactions_since_month_start"],
+        ["metric_time__day"],
+        {},
+    ),
+    (
+        "month_start_day_bounded",
+        ["transactions_month_start"],
+        ["metric_time__day"],
+        {"start": "2022-03-10", "end": "2022-04-03"},
+    ),
+    ("month_start_week", ["transactions_month_start"], ["metric_time__week"], {}),
+    ("month_start_month", ["transactions_month_start", "transactions"], ["metric_time__month"], {}),
+    ("month_start_quarter", ["transactions_month_start"], ["metric_time__quarter"], {}),
+    (
+        "week_start_distinct_day",
+        ["customers_week_start"],
+        ["metric_time__day"],
+        {"start": "2022-03-01", "end": "2022-03-20"},
+    ),
+    # a month starting mid-week reads the Monday before it (January's Monday is in 2021)
+    (
+        "week_start_month",
+        ["customers_week_start"],
+        ["metric_time__month"],
+        {"ours_end": "2022-08-01"},
+    ),
+    ("quarter_start_month", ["amount_quarter_start"], ["metric_time__month"], {}),
+    (
+        "month_start_week_large",
+        ["transactions_month_start"],
+        ["metric_time__week", "transaction__is_large"],
+        {},  # with bounds MetricFlow 0.213 fails on this query (a binder error in its SQL)
+    ),
+    (
+        "quarter_start_month_country",
+        ["amount_quarter_start"],
+        ["metric_time__month", "customer__customer_country"],
+        {},
+    ),
     (
         "country_region",
         ["transactions"],

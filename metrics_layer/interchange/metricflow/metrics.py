@@ -98,8 +98,16 @@ class MetricConverter(ConverterState):
         elif kind == "cumulative":
             out = self._cumulative(item, params, data.get("filter"))
         elif kind == "conversion":
+            conv = params.get("conversion_type_params") or {}
+            entity = conv.get("entity", "the entity")
+            window = conv.get("window")
             raise Untranslatable(
-                "conversion metrics are not translated; define a funnel (docs/funnels.md)"
+                "conversion metrics are not translated: MetricFlow aggregates measures of "
+                "base events and "
+                "conversions matched to them, a funnel counts entities; the closest is a "
+                f"two-step funnel on {entity}"
+                + (f" with window {window!r}" if window else "")
+                + " and window_boundary: exclusive (docs/funnels.md)"
             )
         else:
             raise Untranslatable(f"metric type {kind!r} is not translated")
@@ -179,10 +187,22 @@ class MetricConverter(ConverterState):
                 helper, params.get("measure"), [f for f in merged if f]
             )
             name = helper
-        if spec.get("offset_to_grain"):
-            raise Untranslatable("offset_to_grain is not translated")
         window = spec.get("offset_window")
-        if window:
+        to_grain = spec.get("offset_to_grain")
+        if window and to_grain:
+            raise Untranslatable(f"input {base!r} has both offset_window and offset_to_grain")
+        if to_grain:
+            grain = str(to_grain).lower()
+            if grain not in GRAINS:
+                raise Untranslatable(
+                    f"offset_to_grain {to_grain!r} is not one of {', '.join(GRAINS)}"
+                )
+            helper = f"{owner}__{spec.get('alias') or base}"
+            if helper == name:
+                helper += "_offset"
+            self.metrics[helper] = {"type": "offset", "metric": name, "offset_to_grain": grain}
+            name = helper
+        elif window:
             helper = f"{owner}__{spec.get('alias') or base}"
             if helper == name:
                 helper += "_offset"
