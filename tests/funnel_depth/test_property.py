@@ -31,13 +31,14 @@ from tests.unit.test_funnel_oracle import Row, Spec
 from tests.unit.test_funnel_oracle import funnel as reference
 
 _n = iter(range(10**9))
-# a dense clock: gaps of exactly a step's bound (1-4 ticks) are frequent
+# many entities with few events on a dense clock: an entity's count then rests on one or two
+# attempts, and gaps of exactly a step's bound are frequent
 events_st = st.lists(
     st.tuples(
-        st.sampled_from([1, 2, None]),
+        st.sampled_from([1, 2, 3, 4, None]),
         st.sampled_from(TYPES),
-        st.integers(0, 14),
-        st.sampled_from([None, "x", "y"]),
+        st.integers(0, 10),
+        st.sampled_from([None, None, "x"]),  # NULL held values are frequent
     ),
     min_size=4,
     max_size=16,
