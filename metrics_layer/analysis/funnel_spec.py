@@ -141,6 +141,12 @@ class FunnelQuery:
                 "  depth of an attempt: distinct steps done by distinct events in "
                 "[its first event, + window]"
             )
+            if self.has_within:
+                lines.append(
+                    "  steps taken in the order first done (ties in step order); a step's "
+                    "within is measured from the step done before it; the attempt stops at "
+                    "the first step that breaks it"
+                )
         else:
             lines.append(
                 "  step k+1: earliest matching event at or after step k (ties allowed; "
