@@ -14,6 +14,9 @@ Cases (same DuckDB connection, run alternately, medians; results must be equal):
   the product-event data set (benchmarks/product_data.py: repeated steps, ties, NULL entities,
   skewed users; n_events / 10 users) against `hand_sql` for that table.
 - `product_funnel4_counts`: the same with `times=False` against the counts-only hand SQL.
+- `product_funnel4_within`: the same funnel with per-step windows (`within`: add_to_cart 1 day
+  after the view, checkout 1 hour after it, purchase 2 hours after that) against the hand SQL
+  with the same bound on each step.
 
 `layer_s` runs the layer's compiled SQL (the compile is timed apart: `compile_ms` CPU,
 `compile_wall_ms`); `layer_e2e_s` runs `con.to_pyarrow(expr)`, which also re-renders the
@@ -76,6 +79,7 @@ def hand_sql(
     entity: str = "worker_id",
     kind: str = "event_type",
     times: bool = True,
+    within: Sequence[int | None] = (),
 ) -> str:
     """The fastest hand-written DuckDB SQL we found for the funnel table.
 
@@ -90,19 +94,24 @@ def hand_sql(
     """
     w = window_days * 86400 * 1_000_000
     n = len(steps)
+    bound = {i: f" AND t{i} - t{i - 1} <= {b * 1_000_000}" for i, b in enumerate(within, 1) if b}
     kinds = ", ".join(f"'{s}'" for s in steps)
     number = " ".join(f"WHEN '{s}' THEN {i}" for i, s in enumerate(steps, 1))
     ctes = [
         f"ev AS (SELECT {entity} AS e, epoch_us(ts) AS t, CASE {kind} {number} END AS k "
         f"FROM {table} WHERE {entity} IS NOT NULL AND ts IS NOT NULL AND {kind} IN ({kinds}))",
-        f"a2 AS (SELECT e, t AS t1, CASE WHEN nk = 2 AND nt - t <= {w} THEN nt END AS t2 "
+        f"a2 AS (SELECT e, t AS t1, CASE WHEN nk = 2 AND nt - t <= {w}"
+        + (f" AND nt - t <= {within[1] * 1_000_000}" if len(within) > 1 and within[1] else "")
+        + " THEN nt END AS t2 "
         "FROM (SELECT e, t, k, lead(k) OVER w AS nk, lead(t) OVER w AS nt FROM ev WHERE k <= 2 "
         "WINDOW w AS (PARTITION BY e ORDER BY t, k)) WHERE k = 1 AND nk IS DISTINCT FROM 1)",
     ]
     for i in range(3, n + 1):
         ctes.append(f"c{i} AS (SELECT e, t FROM ev WHERE k = {i})")
         ctes.append(
-            f"a{i} AS (SELECT a.*, CASE WHEN c.t - a.t1 <= {w} THEN c.t END AS t{i} "
+            f"a{i} AS (SELECT a.*, CASE WHEN c.t - a.t1 <= {w}"
+            + bound.get(i, "").replace(f"t{i} - t{i - 1}", f"c.t - a.t{i - 1}")
+            + f" THEN c.t END AS t{i} "
             f"FROM a{i - 1} a ASOF LEFT JOIN c{i} c ON a.e = c.e AND a.t{i - 1} <= c.t)"
         )
     depth = " + ".join(["1"] + [f"(t{i} IS NOT NULL)::BIGINT" for i in range(2, n + 1)])
@@ -192,10 +201,16 @@ def _case(
 
 
 def product_cases(
-    n_users: int, directory: Path, repeat: int, tell: Say, threads: int | None = None
+    n_users: int,
+    directory: Path,
+    repeat: int,
+    tell: Say,
+    threads: int | None = None,
+    only: Sequence[str] = (),
 ) -> list[dict[str, Any]]:
     """The 4-step, 7-day funnel on the product-event data set (benchmarks/product_data.py):
-    the default layer.funnel() and times=False, each against its hand-written SQL."""
+    the default layer.funnel(), times=False and per-step `within` bounds, each against its
+    hand-written SQL (`only` picks cases by name)."""
     import metrics_layer as ml
     from benchmarks import product_data as pd_
 
@@ -204,9 +219,19 @@ def product_cases(
     layer = ml.load(PRODUCT_DEFS, con=con)
     hand = {"table": "product_events", "entity": "user_id"}
     rows = []
-    for name, kw in (("product_funnel4", {}), ("product_funnel4_counts", {"times": False})):
+    paced = dict(zip(pd_.STEPS[1:], ("1 day", "1 hour", "2 hours"), strict=True))
+    seconds = [None, 86400, 3600, 7200]
+    cases: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
+        ("product_funnel4", {}, {}),
+        ("product_funnel4_counts", {"times": False}, {"times": False}),
+        # per-step windows: each step within its own bound of the previous one
+        ("product_funnel4_within", {"within": paced}, {"within": seconds}),
+    ]
+    if only:
+        cases = [c for c in cases if c[0] in only]
+    for name, kw, hand_kw in cases:
         tell(f"funnel: {name} ({repeat} runs each side) ...")
-        sql = hand_sql(pd_.STEPS, PRODUCT_WINDOW_DAYS, **hand, **kw)
+        sql = hand_sql(pd_.STEPS, PRODUCT_WINDOW_DAYS, **hand, **hand_kw)
         row = _case(con, layer, name, sql, repeat, funnel_name=PRODUCT_FUNNEL, **kw)
         row["users"] = n_users
         row["data"] = path.name

@@ -268,12 +268,16 @@ class Layer:
         timezone: str | None = None,
         week_start: str | int | None = None,
         times: bool = True,
+        within: dict[str, Any] | None = None,
+        hold: str | Sequence[str] | None = None,
     ) -> Result:
         """Conversion funnel with windowFunnel semantics (see docs/funnels.md).
 
         window: '7 days', a timedelta or seconds; strategy: 'asof' | 'window' (default: per
         backend, ASOF joins on DuckDB, window functions on PostgreSQL and PySpark);
-        times=False: counts only, without median_seconds / avg_seconds (cheaper).
+        times=False: counts only, without median_seconds / avg_seconds (cheaper);
+        within: {step: duration} per-step bounds from the previous step (over the
+        definition's; None removes one); hold: dimensions every step shares with step 1.
         """
         from metrics_layer.analysis.funnel import funnel
 
@@ -290,6 +294,8 @@ class Layer:
             timezone=timezone,
             week_start=week_start,
             times=times,
+            within=within,
+            hold=hold,
         )
 
     def lifecycle(

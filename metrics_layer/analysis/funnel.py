@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from metrics_layer import limits
-from metrics_layer.analysis.funnel_defs import check_funnel, event_kinds
+from metrics_layer.analysis.funnel_defs import check_funnel, event_kinds, hold_refs, steps_sources
 from metrics_layer.analysis.funnel_events import build_events
 from metrics_layer.analysis.funnel_overlap import overlap_groups
 from metrics_layer.analysis.funnel_result import FunnelResult
@@ -27,7 +27,7 @@ from metrics_layer.analysis.funnel_summary import counted, summarize
 from metrics_layer.definitions.durations import duration_seconds
 from metrics_layer.dialects import dialect
 from metrics_layer.engine import shape_of
-from metrics_layer.errors import QueryError, guarded, suggest, unknown
+from metrics_layer.errors import MetricsLayerError, QueryError, guarded, suggest, unknown
 from metrics_layer.planner import validate
 from metrics_layer.planner.validate import output_names
 
@@ -52,6 +52,8 @@ def funnel(
     timezone: Any = None,
     week_start: Any = None,
     times: bool = True,
+    within: Any = None,
+    hold: str | Sequence[str] | None = None,
 ) -> FunnelResult:
     """The funnel `name` as a lazy FunnelResult (one ibis expression).
 
@@ -59,7 +61,9 @@ def funnel(
     then a grouped maximum, not a ranking of its attempts, which is cheaper on large event
     tables. `strategy` ("asof" | "window") overrides the per-backend choice; `overlap="assume"`
     forces the plan for step filters that may share events (a test hook: it must give the
-    same numbers as the fast plan whenever the filters are disjoint).
+    same numbers as the fast plan whenever the filters are disjoint). `within` maps step
+    names to durations (None removes a step's bound) over the definition's; `hold` replaces
+    the definition's held dimensions.
     """
     q = build_query(
         layer,
@@ -75,6 +79,8 @@ def funnel(
         timezone=timezone,
         week_start=week_start,
         times=times,
+        within=within,
+        hold=hold,
     )
 
     def build(query: FunnelQuery) -> ir.Table:
@@ -118,6 +124,8 @@ def build_query(
     timezone: Any = None,
     week_start: Any = None,
     times: bool = True,
+    within: Any = None,
+    hold: str | Sequence[str] | None = None,
 ) -> FunnelQuery:
     """Check the arguments against the definition; every mistake is a QueryError."""
     reg = layer.registry
@@ -153,9 +161,21 @@ def build_query(
         raise QueryError(f"times must be True or False, got {times!r}")
     if overlap not in ("auto", "assume"):
         raise QueryError(f"overlap must be 'auto' or 'assume', got {overlap!r}")
+    within_text = _withins(d, within)
+    held = validate.names(d.hold if hold is None else hold, "hold", "dimension")
+    for ref in held:
+        try:
+            hold_refs(reg, steps_sources(d), ref)
+        except MetricsLayerError as exc:  # an unknown name suggests the close ones
+            raise QueryError(str(exc)) from None
     groups = auto_groups
     if overlap == "assume":
         groups = (tuple(range(1, len(steps) + 1)),)
+    if chosen_order == "any" and any(within_text) and not all(len(g) == 1 for g in groups):
+        raise QueryError(
+            f"funnel {name!r}: order 'any' with per-step `within` needs step filters that no "
+            "event can match twice (e.g. event_type = '...' for each step)"
+        )
     return FunnelQuery(
         name=name,
         source=d.source,
@@ -179,7 +199,50 @@ def build_query(
         disjoint=all(len(g) == 1 for g in groups),
         overlap_groups=groups,
         times=times,
+        within=tuple(None if w is None else _window(w, "within")[1] for w in within_text),
+        within_text=within_text,
+        hold=tuple(held),
     )
+
+
+def within_option(pairs: Sequence[str]) -> dict[str, str]:
+    """`--within STEP=DURATION` options as the `within=` mapping."""
+    out: dict[str, str] = {}
+    for pair in pairs:
+        step, sep, duration = pair.partition("=")
+        if not sep or not step.strip() or not duration.strip():
+            raise QueryError(f"--within takes STEP=DURATION (e.g. activate='1 day'), got {pair!r}")
+        if step.strip() in out:
+            raise QueryError(f"--within names step {step.strip()!r} twice")
+        out[step.strip()] = duration.strip()
+    return out
+
+
+def _withins(d: Any, within: Any) -> tuple[str | None, ...]:
+    """Each step's `within` text: the definition's, overridden by the call's {step: duration}."""
+    names = [s.name for s in d.steps]
+    out: list[str | None] = [s.within for s in d.steps]
+    if within is None:
+        return tuple(out)
+    if not isinstance(within, dict):
+        raise QueryError(
+            f"within must map step names to durations (e.g. {{{names[1]!r}: '1 hour'}}), "
+            f"got {within!r}"
+        )
+    for step, value in within.items():
+        if step not in names:
+            raise QueryError(
+                unknown("funnel step", str(step), names) + f" in within; steps: {names}"
+            )
+        if step == names[0] and value is not None:
+            raise QueryError(
+                f"within: {step!r} is the first step; `within` bounds the time from the "
+                "previous step, so it belongs on a later step"
+            )
+        if value is not None:
+            value = _window(value, "within")[0]
+        out[names.index(step)] = value
+    return tuple(out)
 
 
 def _definition(reg: Any, name: str) -> tuple[Any, Any, tuple[tuple[int, ...], ...]]:
@@ -211,27 +274,27 @@ def _strategy(strategy: str | None, backend: str) -> str:
     return strategy
 
 
-def _window(value: Any) -> tuple[str, int]:
+def _window(value: Any, what: str = "window") -> tuple[str, int]:
     """A window as text ('7 days'), a timedelta or a number of seconds -> (text, seconds)."""
     if isinstance(value, _dt.timedelta):
         seconds = value.total_seconds()
         if seconds != int(seconds):
-            raise QueryError(f"window {value!r} must be a whole number of seconds")
+            raise QueryError(f"{what} {value!r} must be a whole number of seconds")
         value = int(seconds)
     if isinstance(value, bool):
-        raise QueryError(f"window must be a duration such as '7 days', got {value!r}")
+        raise QueryError(f"{what} must be a duration such as '7 days', got {value!r}")
     if isinstance(value, int):
         if value <= 0:
-            raise QueryError(f"window must be longer than 0 seconds, got {value}")
+            raise QueryError(f"{what} must be longer than 0 seconds, got {value}")
         limits.check_window(value, f"{value} seconds")
         return f"{value} seconds", value
     if not isinstance(value, str):
-        raise QueryError(f"window must be a duration such as '7 days', got {value!r}")
+        raise QueryError(f"{what} must be a duration such as '7 days', got {value!r}")
     try:
         seconds = duration_seconds(value)
     except ValueError as exc:
-        raise QueryError(f"window: {exc}") from None
+        raise QueryError(f"{what}: {exc}") from None
     if seconds <= 0:
-        raise QueryError(f"window {value!r} must be longer than 0 seconds")
+        raise QueryError(f"{what} {value!r} must be longer than 0 seconds")
     limits.check_window(seconds, value)
     return value, seconds

@@ -11,7 +11,7 @@ from __future__ import annotations
 from metrics_layer.analysis.funnel_spec import EventKind, Exclusion
 from metrics_layer.definitions.models import Funnel
 from metrics_layer.errors import DefinitionError, MetricsLayerError, SchemaError, suggest, unknown
-from metrics_layer.registry import Registry
+from metrics_layer.registry import FieldRef, Registry
 
 SECTION = "funnels"
 
@@ -36,7 +36,19 @@ def check_funnel(registry: Registry, name: str) -> None:
             "with order 'any' steps have no 'between'",
             registry.locate(SECTION, name, "exclusions"),
         )
+    if d.steps[0].within is not None:
+        raise DefinitionError(
+            f"step {d.steps[0].name!r} is the first step: `within` bounds the time from the "
+            "previous step, so it belongs on a later step",
+            registry.locate(SECTION, name, "steps", 0, "within"),
+        )
     columns = registry.columns(d.source)
+    for i, ref in enumerate(d.hold):
+        try:
+            hold_refs(registry, steps_sources(d), ref)
+        except MetricsLayerError as exc:
+            cls = SchemaError if columns is not None else DefinitionError
+            raise cls(str(exc), registry.locate(SECTION, name, "hold", i)) from None
     for i, ref in enumerate(d.by):
         try:
             field = registry.resolve_field(d.source, ref)
@@ -49,6 +61,30 @@ def check_funnel(registry: Registry, name: str) -> None:
                 f"({field.describe_path()}) and has no single value per event",
                 registry.locate(SECTION, name, "by", i),
             )
+
+
+def steps_sources(d: Funnel) -> tuple[str, ...]:
+    """The sources the funnel's steps read (its own first)."""
+    out = [d.source]
+    for s in d.steps:
+        if s.source and s.source not in out:
+            out.append(s.source)
+    return tuple(out)
+
+
+def hold_refs(registry: Registry, sources: tuple[str, ...], ref: str) -> dict[str, FieldRef]:
+    """A hold dimension resolved from every source the steps read (it must have one value
+    per event on each); an unknown name suggests the close ones."""
+    out = {}
+    for src in sources:
+        field = registry.resolve_field(src, ref)
+        if field.fans_out:
+            raise MetricsLayerError(
+                f"hold {ref!r} is reached through a one_to_many join "
+                f"({field.describe_path()}) and has no single value per event"
+            )
+        out[src] = field
+    return out
 
 
 def event_kinds(

@@ -3,7 +3,7 @@
 Columns: `__e` entity, `__t` time as integer microseconds since the epoch (UTC, so windows
 are absolute durations whatever the layer's timezone), `__lt` local wall-clock time (for
 start/end and grains), `__s{k}` / `__x{m}` booleans (matches step k / exclusion m), `__b{i}`
-breakdown values. Steps and exclusions from other sources are UNION ALL-ed in, keyed on their
+breakdown values, `__h{i}` held values. Steps and exclusions from other sources are UNION ALL-ed in, keyed on their
 own entity and time. Optional columns: `__dr` (dense rank of the time over every row of the
 entity, for strict order), `__seq` / `__g` (a total order of rows and the first row of each
 equal-time group, for funnels whose step filters may overlap).
@@ -57,6 +57,17 @@ def excl_col(m: int) -> str:
 
 def by_col(i: int) -> str:
     return f"__b{i}"
+
+
+def hold_col(i: int) -> str:
+    return f"__h{i}"
+
+
+def held(ev: ir.Table, q: FunnelQuery) -> list[ir.BooleanValue]:
+    """Conditions that every hold value of a row is non-NULL (a NULL value equals nothing, so
+    such a row can neither be a later step nor lead an attempt past step 1); none without
+    held dimensions."""
+    return [ev[hold_col(i)].notnull() for i in range(len(q.hold))]
 
 
 def build_events(ctx: Context, q: FunnelQuery, *, ordered: bool) -> ir.Table:
@@ -114,6 +125,8 @@ def _part(
     ]
     if is_main:
         refs += [ref for _, ref in q.by_refs]
+    holds = [reg.resolve_field(source, h) for h in q.hold]
+    refs += holds
     frame = build_frame(reg, ctx.table_of, source, refs, backend=ctx.backend, timezone=ctx.timezone)
     t = frame.table
     resolve = frame.resolver(t)
@@ -149,6 +162,9 @@ def _part(
             cols[step_col(k)] = conds.get(step_col(k), ibis.literal(False))
     for m in range(1, len(q.exclusions) + 1):
         cols[excl_col(m)] = conds.get(excl_col(m), ibis.literal(False))
+    for i, ref in enumerate(holds):
+        value = frame.value(ref, t)
+        cols[hold_col(i)] = value if main is None else value.cast(main[hold_col(i)].type())
     for i, (_, ref) in enumerate(q.by_refs):
         if main is None:
             cols[by_col(i)] = frame.value(ref, t)

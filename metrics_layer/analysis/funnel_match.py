@@ -38,16 +38,21 @@ def next_match(
     strategy: str,
     derive: Derive,
     strict: bool = False,
+    keys: tuple[str, ...] = (),
 ) -> ir.Table:
     """`left`'s columns plus `derive(get)`: `get(name)` reads a left column or a payload column
     (right column -> its new name) of the row's next right row (NULL when there is none).
+
+    `keys` are columns of both tables that must be equal besides the entity (a funnel's held
+    dimensions); a NULL key matches nothing, and callers drop right rows with NULL keys, so
+    the window formulation's NULL groups find nothing either.
 
     Deriving the new columns in the same projection as the join keeps the expression shallow
     (ibis compiles faster, the SQL has fewer nested selects).
     """
     if strategy == "asof":
-        return _asof(left, right, left_key, right_key, payload, strict, derive)
-    return _window(left, right, left_key, right_key, payload, strict, derive)
+        return _asof(left, right, left_key, right_key, payload, strict, derive, keys)
+    return _window(left, right, left_key, right_key, payload, strict, derive, keys)
 
 
 def _asof(
@@ -58,15 +63,18 @@ def _asof(
     payload: Mapping[str, str],
     strict: bool,
     derive: Derive,
+    keys: tuple[str, ...],
 ) -> ir.Table:
     alias = {out: _RK for src, out in payload.items() if src == right_key}  # no duplicate column
     r = right.select(
         **{_RE: right[E], _RK: right[right_key]},
+        **{f"{_RE}{i}": right[c] for i, c in enumerate(keys)},
         **{out: right[src] for src, out in payload.items() if out not in alias},
     )
     left = left.view()  # a fresh relation: do not extend the previous step's join chain
     on = left[left_key] < r[_RK] if strict else left[left_key] <= r[_RK]
-    joined = left.asof_join(r, on=on, predicates=[left[E] == r[_RE]])
+    preds = [left[E] == r[_RE], *(left[c] == r[f"{_RE}{i}"] for i, c in enumerate(keys))]
+    joined = left.asof_join(r, on=on, predicates=preds)
     outs = set(payload.values())
     new = derive(lambda name: r[alias.get(name, name)] if name in outs else left[name])
     return joined.select(*(left[c] for c in left.columns if c not in new), **new)
@@ -80,6 +88,7 @@ def _window(
     payload: Mapping[str, str],
     strict: bool,
     derive: Derive,
+    keys: tuple[str, ...],
 ) -> ir.Table:
     ltypes = left.schema()
     rtypes = {out: right[src].type() for src, out in payload.items()}
@@ -91,7 +100,10 @@ def _window(
     )
     rhs_cols: dict[str, ir.Value] = {}
     for name in left.columns:
-        rhs_cols[name] = right[E].cast(ltypes[E]) if name == E else ibis.null().cast(ltypes[name])
+        if name == E or name in keys:
+            rhs_cols[name] = right[name].cast(ltypes[name])
+        else:
+            rhs_cols[name] = ibis.null().cast(ltypes[name])
     rhs_cols[_K] = right[right_key].cast(key_type)
     rhs_cols[_SIDE] = ibis.literal(1, type=dt.int8)
     for src, out in payload.items():
@@ -101,7 +113,8 @@ def _window(
     # Descending key: rows already scanned have larger keys. At equal keys, right rows come
     # first for "at or after" (they are in the frame), last for "strictly after".
     side = ibis.desc(both[_SIDE]) if not strict else ibis.asc(both[_SIDE])
-    w = ibis.window(group_by=both[E], order_by=[ibis.desc(both[_K]), side], rows=(None, 0))
+    group = [both[E], *(both[c] for c in keys)]
+    w = ibis.window(group_by=group, order_by=[ibis.desc(both[_K]), side], rows=(None, 0))
     found = {
         out: ibis.ifelse(both[_K].isnull(), ibis.null().cast(typ), both[out].min().over(w))
         for out, typ in rtypes.items()

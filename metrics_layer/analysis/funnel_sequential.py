@@ -37,6 +37,8 @@ from metrics_layer.analysis.funnel_events import (
     K,
     T,
     excl_col,
+    held,
+    hold_col,
     is_step,
     needs_local,
 )
@@ -74,6 +76,7 @@ def sequential_attempts(ev: ir.Table, q: FunnelQuery) -> ir.Table:
     strict = q.order == "strict"
     first = starts(ev, q)
     cols: dict[str, ir.Value] = {E: first[E], t_col(1): first[T], **with_period(first, q)}
+    cols.update({h: first[h] for h in hold_cols(q)})
     if strict:
         cols[_col(DR, 1)] = first[DR]
     if not q.disjoint:
@@ -96,6 +99,10 @@ def sequential_attempts(ev: ir.Table, q: FunnelQuery) -> ir.Table:
     clean = ~functools.reduce(operator.or_, tainted) if tainted else ibis.literal(True)
     keep = [E, *([P] if q.grain else []), *(t_col(k) for k in range(1, q.n_steps + 1))]
     return a.select(*keep, **{DEPTH: depth, CLEAN: clean})
+
+
+def hold_cols(q: FunnelQuery) -> tuple[str, ...]:
+    return tuple(hold_col(i) for i in range(len(q.hold)))
 
 
 def prunable(q: FunnelQuery) -> bool:
@@ -123,24 +130,40 @@ def _last_starts(ev: ir.Table, q: FunnelQuery) -> ir.Table:
     every later join is smaller. Valid for disjoint steps in sequential order without
     exclusions (an exclusion depends on t1) or grains (t1 and t1' may fall in two periods).
 
+    Per-step `within` bounds keep it valid: t1' is nearer to the shared step 2, so step 2's
+    bound accepts it whenever it accepts t1, and the later steps' bounds compare the same
+    times. Held dimensions too, read per (entity, held values): both attempts then share
+    step 1's values and find the same step 2 among the rows with those values; rows with a
+    NULL held value are never a step 2, so such an attempt keeps no step 2.
+
     Rows ordered by (time, step) per entity: a step-1 event is kept when the next row is
     not step 1; that next row, when it is step 2, is its step 2 (the earliest at or after,
     ties included since step 1 sorts first at equal times).
     """
     bounds = time_range(ev[LT], q.start, q.end) if needs_local(q) else []
     one = is_step(ev, q, 1)
-    rows = ev.filter(ibis.and_(one, *bounds) | is_step(ev, q, 2)).select(E, T, K)
-    w = ibis.window(group_by=rows[E], order_by=[rows[T], rows[K]])
+    two = ibis.and_(is_step(ev, q, 2), *held(ev, q))
+    holds = hold_cols(q)
+    rows = ev.filter(ibis.and_(one, *bounds) | two).select(E, T, K, *holds)
+    w = ibis.window(group_by=[rows[E], *(rows[h] for h in holds)], order_by=[rows[T], rows[K]])
     rows = rows.mutate(**{_NK: rows[K].lead().over(w), _NT: rows[T].lead().over(w)})
     kept = rows.filter(rows[K] == 1, rows[_NK].isnull() | (rows[_NK] != 1))
     t1, nt = kept[T], kept[_NT]
-    t2 = ibis.ifelse((kept[_NK] == 2) & ((nt - t1) <= q.window_us), nt, ibis.null(dt.int64))
-    return kept.select(**{E: kept[E], t_col(1): t1, t_col(2): t2})
+    ok = (kept[_NK] == 2) & ((nt - t1) <= q.window_us)
+    bound = q.within_us(2)
+    if bound is not None:
+        ok = ok & ((nt - t1) <= bound)
+    t2 = ibis.ifelse(ok, nt, ibis.null(dt.int64))
+    return kept.select(**{E: kept[E], t_col(1): t1, t_col(2): t2}, **{h: kept[h] for h in holds})
 
 
 def _accept(get: Get, q: FunnelQuery, k: int, t: ir.Value, dr: ir.Value | None) -> ir.BooleanValue:
-    """Within the window of step 1 and, in strict order, no other row in between."""
+    """Within the window of step 1, within step k's own bound of step k-1 and, in strict
+    order, no other row in between."""
     ok = (t - get(t_col(1))) <= q.window_us
+    bound = q.within_us(k)
+    if bound is not None:
+        ok = ok & ((t - get(t_col(k - 1))) <= bound)
     if q.order == "strict" and dr is not None:
         ok = ok & ((dr - get(_col(DR, k - 1))) <= 1)
     return ok
@@ -148,7 +171,10 @@ def _accept(get: Get, q: FunnelQuery, k: int, t: ir.Value, dr: ir.Value | None) 
 
 def _fast_step(a: ir.Table, ev: ir.Table, q: FunnelQuery, k: int) -> ir.Table:
     strict = q.order == "strict"
-    cand = ev.filter(is_step(ev, q, k)).select(E, T, *([DR] if strict else []))
+    holds = hold_cols(q)
+    cand = ev.filter(is_step(ev, q, k), *held(ev, q)).select(
+        E, T, *([DR] if strict else []), *holds
+    )
     payload = {T: f"{_C}t", **({DR: f"{_C}dr"} if strict else {})}
 
     def derive(get: Get) -> dict[str, ir.Value]:
@@ -167,6 +193,7 @@ def _fast_step(a: ir.Table, ev: ir.Table, q: FunnelQuery, k: int) -> ir.Table:
         payload=payload,
         strategy=q.strategy,
         derive=derive,
+        keys=holds,
     )
 
 
@@ -174,10 +201,12 @@ def _tied_step(a: ir.Table, ev: ir.Table, q: FunnelQuery, k: int) -> ir.Table:
     """Step k on the total row order, skipping rows the attempt already used."""
     strict = q.order == "strict"
     fields = [SEQ, T, G, *([DR] if strict else [])]
-    cand = ev.filter(is_step(ev, q, k)).select(E, *fields)
+    holds = hold_cols(q)
+    cand = ev.filter(is_step(ev, q, k), *held(ev, q)).select(E, *fields, *holds)
     leads = sum(1 for j in range(1, k) if may_overlap(q.overlap_groups, j, k))
     if leads:
-        w = ibis.window(group_by=cand[E], order_by=cand[SEQ])
+        # the rows an attempt used share its held values: leads are read among those rows
+        w = ibis.window(group_by=[cand[E], *(cand[h] for h in holds)], order_by=cand[SEQ])
         cand = cand.mutate(
             **{f"{f}_n{m}": cand[f].lead(m).over(w) for m in range(1, leads + 1) for f in fields}
         )
@@ -213,6 +242,7 @@ def _tied_step(a: ir.Table, ev: ir.Table, q: FunnelQuery, k: int) -> ir.Table:
         payload=payload,
         strategy=q.strategy,
         derive=derive,
+        keys=holds,
     )
 
 

@@ -73,6 +73,21 @@ class FunnelQuery:
 
     exclusive: bool = False  # window_boundary: exclusive (a step at exactly `window` fails)
     times: bool = True  # median_seconds / avg_seconds computed (else counts only)
+    # per step (index k-1): seconds its event may lie after the previous step's, or None
+    within: tuple[int | None, ...] = ()
+    within_text: tuple[str | None, ...] = ()  # the duration texts, for explain()
+    # dimensions every step shares with step 1: (reference, source -> resolved ref per part)
+    hold: tuple[str, ...] = ()
+
+    def within_us(self, k: int) -> int | None:
+        """Step k's bound on the time from the previous step, in microseconds (inclusive)."""
+        if k - 1 >= len(self.within) or self.within[k - 1] is None:
+            return None
+        return int(self.within[k - 1] or 0) * 1_000_000
+
+    @property
+    def has_within(self) -> bool:
+        return any(w is not None for w in self.within)
 
     @property
     def n_steps(self) -> int:
@@ -102,7 +117,15 @@ class FunnelQuery:
         ]
         for i, s in enumerate(self.steps, 1):
             where = "" if s.main else f" [source {s.source}, entity {s.entity}, time {s.time}]"
-            lines.append(f"  step {i} {s.name}: {s.filter}{where}")
+            text = self.within_text[i - 1] if i - 1 < len(self.within_text) else None
+            bound = f", within {text} of the previous step (inclusive)" if text else ""
+            lines.append(f"  step {i} {s.name}: {s.filter}{where}{bound}")
+        if self.hold:
+            lines.append(
+                "  hold: every step has step 1's values of "
+                + ", ".join(self.hold)
+                + " (a NULL value equals nothing: such an attempt stops at step 1)"
+            )
         for x in self.exclusions:
             lines.append(
                 f"  exclusion {x.kind.name}: {x.kind.filter}, strictly between step "
@@ -118,6 +141,12 @@ class FunnelQuery:
                 "  depth of an attempt: distinct steps done by distinct events in "
                 "[its first event, + window]"
             )
+            if self.has_within:
+                lines.append(
+                    "  steps taken in the order first done (ties in step order); a step's "
+                    "within is measured from the step done before it; the attempt stops at "
+                    "the first step that breaks it"
+                )
         else:
             lines.append(
                 "  step k+1: earliest matching event at or after step k (ties allowed; "

@@ -7,7 +7,7 @@ then one row per (period, by values, step).
   which is also what PostHog reports.
 - `entities` at step k = entities whose furthest step is k or beyond; `conversion` =
   entities / entities at step 1; `step_conversion` = entities / entities at step k-1 (1.0 at
-  step 1); NULL when the divisor is 0.
+  step 1, always); NULL when the divisor is 0.
 - `median_seconds` / `avg_seconds` at step k >= 2: step k time minus step k-1 time on the
   counted attempt, over entities that reached step k; zero durations (ties) are included.
   With `times=False` they are left out, and the counted attempt reduces to the furthest step
@@ -125,7 +125,12 @@ def summarize(best: ir.Table, ev: ir.Table, q: FunnelQuery) -> ir.Table:
         ),
         entities=entities,
         conversion=entities.cast(dt.float64) / first,
-        step_conversion=entities.cast(dt.float64) / pick(prev, dt.float64).nullif(0),
+        # step 1 is its own previous step: 1 even when no entity started (CONTRACT.md §12)
+        step_conversion=ibis.ifelse(
+            step == 1,
+            ibis.literal(1.0, type=dt.float64),
+            entities.cast(dt.float64) / pick(prev, dt.float64).nullif(0),
+        ),
         **times,
     )
     return table.order_by([*keys, "step"])

@@ -169,6 +169,12 @@ def funnel(
     start: str | None = typer.Option(None, "--start"),
     end: str | None = typer.Option(None, "--end"),
     grain: str | None = typer.Option(None, "--grain", help="Conversion over time by step-1 period"),
+    within: list[str] | None = typer.Option(
+        None, "--within", help="STEP=DURATION: at most this long after the previous step"
+    ),
+    hold: list[str] | None = typer.Option(
+        None, "--hold", help="Dimension every step shares with step 1 (repeatable)"
+    ),
     connection: str | None = ConnOpt,
     format: str = FormatOpt,
     var: list[str] | None = VarOpt,
@@ -178,9 +184,19 @@ def funnel(
     """Conversion funnel."""
 
     def body() -> None:
+        from metrics_layer.analysis.funnel import within_option
+
         layer = _layer(path, connection, var, timezone, week_start=week_start)
         res = layer.funnel(
-            name, by=by or None, window=window, order=order, start=start, end=end, grain=grain
+            name,
+            by=by or None,
+            window=window,
+            order=order,
+            start=start,
+            end=end,
+            grain=grain,
+            within=within_option(within) if within else None,
+            hold=hold or None,
         )
         emit(res.to_pandas(), format, f"funnel {name}")
 

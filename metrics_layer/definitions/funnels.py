@@ -29,11 +29,20 @@ class FunnelStep(Strict):
     entity: str | None = None
     time: str | None = None
     label: str | None = None
+    # at most this long after the previous step's event (inclusive), besides the window
+    within: str | None = None
 
     @field_validator("filter", "entity", "time")
     @classmethod
     def _parses(cls, v: str | None, info: Any) -> str | None:
         return _parse_funnel_expression(v, f"funnel step {info.field_name}")
+
+    @field_validator("within")
+    @classmethod
+    def _within(cls, v: str | None) -> str | None:
+        if v is not None and duration_seconds(v) <= 0:
+            raise ValueError(f"within {v!r} must be longer than 0 seconds")
+        return v
 
 
 class FunnelExclusion(Strict):
@@ -67,6 +76,8 @@ class Funnel(Strict):
     window_boundary: Literal["inclusive", "exclusive"] = "inclusive"
     exclusions: list[FunnelExclusion] = Field(default_factory=list)
     by: list[str] = Field(default_factory=list)
+    # dimensions every step of an attempt shares with its step 1 (NULL equals nothing)
+    hold: list[str] = Field(default_factory=list)
     time: str | None = None
     label: str | None = None
     description: str | None = None
@@ -88,6 +99,14 @@ class Funnel(Strict):
     @classmethod
     def _by_names(cls, v: list[str]) -> list[str]:
         return check_by_names(v, "platform")
+
+    @field_validator("hold")
+    @classmethod
+    def _hold_names(cls, v: list[str]) -> list[str]:
+        try:
+            return check_by_names(v, "platform")
+        except ValueError as exc:
+            raise ValueError(f"hold: {exc}".replace("hold: by ", "hold: ")) from None
 
     @model_validator(mode="after")
     def _names(self) -> Funnel:

@@ -41,7 +41,13 @@ def test_kpi_cases_return_rows(db_path: str) -> None:
 
 def test_funnel_cases_equal_hand_written_sql(db_path: str) -> None:
     rows = bench_funnel.run(EVENTS, db_path, repeat=1, progress=None, clickhouse=False)
-    names = ["funnel4_asof", "funnel4_window", "product_funnel4", "product_funnel4_counts"]
+    names = [
+        "funnel4_asof",
+        "funnel4_window",
+        "product_funnel4",
+        "product_funnel4_counts",
+        "product_funnel4_within",
+    ]
     assert [r["name"] for r in rows] == names
     for r in rows:
         assert r["equal"], f"{r['name']}: {r['diff']}"

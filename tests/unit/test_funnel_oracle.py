@@ -28,6 +28,7 @@ class Row:
     excl: frozenset[int] = frozenset()
     value: Any = None
     period: Any = None
+    hold: Any = None  # the held value (one held dimension; None = NULL)
 
     @property
     def mask(self) -> int:
@@ -44,6 +45,14 @@ class Spec:
     end: float | None = None
     grain: Callable[[Row], Any] | None = None  # period of a step-1 row
     by: bool = False
+    within: Sequence[float | None] = ()  # per step (index k-1): seconds after the previous
+    hold: bool = False  # every step shares step 1's `hold` value (NULL equals nothing)
+
+    def bound(self, k: int) -> float | None:
+        return self.within[k - 1] if k - 1 < len(self.within) else None
+
+    def same(self, a: Row, b: Row) -> bool:
+        return not self.hold or (a.hold is not None and a.hold == b.hold)
 
 
 @dataclass
@@ -73,12 +82,18 @@ def sequential_attempts(rows: list[Row], spec: Spec) -> list[Attempt]:
                 (
                     j
                     for j in order
-                    if k in rows[j].steps and rows[j].t >= times[-1] and j not in used
+                    if k in rows[j].steps
+                    and rows[j].t >= times[-1]
+                    and j not in used
+                    and spec.same(r0, rows[j])
                 ),
                 None,
             )
             if nxt is None or rows[nxt].t - r0.t > spec.window:
                 break
+            bound = spec.bound(k)
+            if bound is not None and rows[nxt].t - times[-1] > bound:
+                break  # the earliest match breaks its bound: the attempt stops
             if spec.order == "strict" and any(times[-1] < r.t < rows[nxt].t for r in rows):
                 break
             used.add(nxt)
@@ -117,9 +132,33 @@ def any_attempts(rows: list[Row], spec: Spec) -> list[Attempt]:
     for a in steps_rows:
         if not _in_range(a, spec):
             continue
-        inside = [r for r in steps_rows if a.t <= r.t <= a.t + spec.window]
-        out.append(Attempt([a.t], _matching(inside, spec.n), a))
+        inside = [r for r in steps_rows if a.t <= r.t <= a.t + spec.window and spec.same(a, r)]
+        if spec.hold and a.hold is None:
+            inside = [a]
+        if any(w is not None for w in spec.within):
+            depth = _bounded(inside, spec)
+        else:
+            depth = _matching(inside, spec.n)
+        out.append(Attempt([a.t], depth, a))
     return out
+
+
+def _bounded(inside: list[Row], spec: Spec) -> int:
+    """Order 'any' with `within` (disjoint steps): steps in the order first done (ties in step
+    order); each must be within its bound of the step done just before it; stop at the first
+    that is not."""
+    first: dict[int, float] = {}
+    for r in inside:
+        for k in r.steps:
+            first[k] = min(first.get(k, r.t), r.t)
+    done = sorted((t, k) for k, t in first.items())
+    depth = 0
+    for i, (t, k) in enumerate(done):
+        bound = spec.bound(k)
+        if i and bound is not None and t - done[i - 1][0] > bound:
+            break
+        depth += 1
+    return depth
 
 
 def _best(attempts: list[Attempt]) -> Attempt:

@@ -82,34 +82,38 @@ SELECT
     THEN "t27"."__n5"
     ELSE CAST(NULL AS BIGINT)
   END AS DOUBLE) / NULLIF(CAST("t27"."__n1" AS DOUBLE), 0) AS "conversion",
-  CAST(CASE
+  CASE
     WHEN CAST("t27"."step" AS BIGINT) = 1
-    THEN "t27"."__n1"
-    WHEN CAST("t27"."step" AS BIGINT) = 2
-    THEN "t27"."__n2"
-    WHEN CAST("t27"."step" AS BIGINT) = 3
-    THEN "t27"."__n3"
-    WHEN CAST("t27"."step" AS BIGINT) = 4
-    THEN "t27"."__n4"
-    WHEN CAST("t27"."step" AS BIGINT) = 5
-    THEN "t27"."__n5"
-    ELSE CAST(NULL AS BIGINT)
-  END AS DOUBLE) / NULLIF(
-    CASE
+    THEN 1.0
+    ELSE CAST(CASE
       WHEN CAST("t27"."step" AS BIGINT) = 1
-      THEN CAST("t27"."__n1" AS DOUBLE)
+      THEN "t27"."__n1"
       WHEN CAST("t27"."step" AS BIGINT) = 2
-      THEN CAST("t27"."__n1" AS DOUBLE)
+      THEN "t27"."__n2"
       WHEN CAST("t27"."step" AS BIGINT) = 3
-      THEN CAST("t27"."__n2" AS DOUBLE)
+      THEN "t27"."__n3"
       WHEN CAST("t27"."step" AS BIGINT) = 4
-      THEN CAST("t27"."__n3" AS DOUBLE)
+      THEN "t27"."__n4"
       WHEN CAST("t27"."step" AS BIGINT) = 5
-      THEN CAST("t27"."__n4" AS DOUBLE)
-      ELSE CAST(NULL AS DOUBLE)
-    END,
-    0
-  ) AS "step_conversion",
+      THEN "t27"."__n5"
+      ELSE CAST(NULL AS BIGINT)
+    END AS DOUBLE) / NULLIF(
+      CASE
+        WHEN CAST("t27"."step" AS BIGINT) = 1
+        THEN CAST("t27"."__n1" AS DOUBLE)
+        WHEN CAST("t27"."step" AS BIGINT) = 2
+        THEN CAST("t27"."__n1" AS DOUBLE)
+        WHEN CAST("t27"."step" AS BIGINT) = 3
+        THEN CAST("t27"."__n2" AS DOUBLE)
+        WHEN CAST("t27"."step" AS BIGINT) = 4
+        THEN CAST("t27"."__n3" AS DOUBLE)
+        WHEN CAST("t27"."step" AS BIGINT) = 5
+        THEN CAST("t27"."__n4" AS DOUBLE)
+        ELSE CAST(NULL AS DOUBLE)
+      END,
+      0
+    )
+  END AS "step_conversion",
   CASE
     WHEN CAST("t27"."step" AS BIGINT) = 2
     THEN "t27"."__med2"

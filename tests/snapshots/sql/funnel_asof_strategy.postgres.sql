@@ -78,34 +78,38 @@ SELECT
     THEN "t26"."__n5"
     ELSE CAST(NULL AS BIGINT)
   END AS DOUBLE PRECISION) / NULLIF(CAST("t26"."__n1" AS DOUBLE PRECISION), 0) AS "conversion",
-  CAST(CASE
+  CASE
     WHEN CAST("t26"."step" AS BIGINT) = 1
-    THEN "t26"."__n1"
-    WHEN CAST("t26"."step" AS BIGINT) = 2
-    THEN "t26"."__n2"
-    WHEN CAST("t26"."step" AS BIGINT) = 3
-    THEN "t26"."__n3"
-    WHEN CAST("t26"."step" AS BIGINT) = 4
-    THEN "t26"."__n4"
-    WHEN CAST("t26"."step" AS BIGINT) = 5
-    THEN "t26"."__n5"
-    ELSE CAST(NULL AS BIGINT)
-  END AS DOUBLE PRECISION) / NULLIF(
-    CASE
+    THEN 1.0
+    ELSE CAST(CASE
       WHEN CAST("t26"."step" AS BIGINT) = 1
-      THEN CAST("t26"."__n1" AS DOUBLE PRECISION)
+      THEN "t26"."__n1"
       WHEN CAST("t26"."step" AS BIGINT) = 2
-      THEN CAST("t26"."__n1" AS DOUBLE PRECISION)
+      THEN "t26"."__n2"
       WHEN CAST("t26"."step" AS BIGINT) = 3
-      THEN CAST("t26"."__n2" AS DOUBLE PRECISION)
+      THEN "t26"."__n3"
       WHEN CAST("t26"."step" AS BIGINT) = 4
-      THEN CAST("t26"."__n3" AS DOUBLE PRECISION)
+      THEN "t26"."__n4"
       WHEN CAST("t26"."step" AS BIGINT) = 5
-      THEN CAST("t26"."__n4" AS DOUBLE PRECISION)
-      ELSE CAST(NULL AS DOUBLE PRECISION)
-    END,
-    0
-  ) AS "step_conversion",
+      THEN "t26"."__n5"
+      ELSE CAST(NULL AS BIGINT)
+    END AS DOUBLE PRECISION) / NULLIF(
+      CASE
+        WHEN CAST("t26"."step" AS BIGINT) = 1
+        THEN CAST("t26"."__n1" AS DOUBLE PRECISION)
+        WHEN CAST("t26"."step" AS BIGINT) = 2
+        THEN CAST("t26"."__n1" AS DOUBLE PRECISION)
+        WHEN CAST("t26"."step" AS BIGINT) = 3
+        THEN CAST("t26"."__n2" AS DOUBLE PRECISION)
+        WHEN CAST("t26"."step" AS BIGINT) = 4
+        THEN CAST("t26"."__n3" AS DOUBLE PRECISION)
+        WHEN CAST("t26"."step" AS BIGINT) = 5
+        THEN CAST("t26"."__n4" AS DOUBLE PRECISION)
+        ELSE CAST(NULL AS DOUBLE PRECISION)
+      END,
+      0
+    )
+  END AS "step_conversion",
   CASE
     WHEN CAST("t26"."step" AS BIGINT) = 2
     THEN "t26"."__med2"

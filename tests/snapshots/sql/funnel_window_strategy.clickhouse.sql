@@ -82,34 +82,38 @@ SELECT
     THEN "t26"."__n5"
     ELSE CAST(NULL AS Nullable(Int64))
   END AS Nullable(Float64)) / nullIf(CAST("t26"."__n1" AS Nullable(Float64)), 0) AS "conversion",
-  CAST(CASE
+  CASE
     WHEN CAST("t26"."step" AS Nullable(Int64)) = 1
-    THEN "t26"."__n1"
-    WHEN CAST("t26"."step" AS Nullable(Int64)) = 2
-    THEN "t26"."__n2"
-    WHEN CAST("t26"."step" AS Nullable(Int64)) = 3
-    THEN "t26"."__n3"
-    WHEN CAST("t26"."step" AS Nullable(Int64)) = 4
-    THEN "t26"."__n4"
-    WHEN CAST("t26"."step" AS Nullable(Int64)) = 5
-    THEN "t26"."__n5"
-    ELSE CAST(NULL AS Nullable(Int64))
-  END AS Nullable(Float64)) / nullIf(
-    CASE
+    THEN 1.0
+    ELSE CAST(CASE
       WHEN CAST("t26"."step" AS Nullable(Int64)) = 1
-      THEN CAST("t26"."__n1" AS Nullable(Float64))
+      THEN "t26"."__n1"
       WHEN CAST("t26"."step" AS Nullable(Int64)) = 2
-      THEN CAST("t26"."__n1" AS Nullable(Float64))
+      THEN "t26"."__n2"
       WHEN CAST("t26"."step" AS Nullable(Int64)) = 3
-      THEN CAST("t26"."__n2" AS Nullable(Float64))
+      THEN "t26"."__n3"
       WHEN CAST("t26"."step" AS Nullable(Int64)) = 4
-      THEN CAST("t26"."__n3" AS Nullable(Float64))
+      THEN "t26"."__n4"
       WHEN CAST("t26"."step" AS Nullable(Int64)) = 5
-      THEN CAST("t26"."__n4" AS Nullable(Float64))
-      ELSE CAST(NULL AS Nullable(Float64))
-    END,
-    0
-  ) AS "step_conversion",
+      THEN "t26"."__n5"
+      ELSE CAST(NULL AS Nullable(Int64))
+    END AS Nullable(Float64)) / nullIf(
+      CASE
+        WHEN CAST("t26"."step" AS Nullable(Int64)) = 1
+        THEN CAST("t26"."__n1" AS Nullable(Float64))
+        WHEN CAST("t26"."step" AS Nullable(Int64)) = 2
+        THEN CAST("t26"."__n1" AS Nullable(Float64))
+        WHEN CAST("t26"."step" AS Nullable(Int64)) = 3
+        THEN CAST("t26"."__n2" AS Nullable(Float64))
+        WHEN CAST("t26"."step" AS Nullable(Int64)) = 4
+        THEN CAST("t26"."__n3" AS Nullable(Float64))
+        WHEN CAST("t26"."step" AS Nullable(Int64)) = 5
+        THEN CAST("t26"."__n4" AS Nullable(Float64))
+        ELSE CAST(NULL AS Nullable(Float64))
+      END,
+      0
+    )
+  END AS "step_conversion",
   CASE
     WHEN CAST("t26"."step" AS Nullable(Int64)) = 2
     THEN "t26"."__med2"

@@ -78,34 +78,38 @@ SELECT
     THEN "t25"."__n5"
     ELSE CAST(NULL AS BIGINT)
   END AS DOUBLE PRECISION) / NULLIF(CAST("t25"."__n1" AS DOUBLE PRECISION), 0) AS "conversion",
-  CAST(CASE
+  CASE
     WHEN CAST("t25"."step" AS BIGINT) = 1
-    THEN "t25"."__n1"
-    WHEN CAST("t25"."step" AS BIGINT) = 2
-    THEN "t25"."__n2"
-    WHEN CAST("t25"."step" AS BIGINT) = 3
-    THEN "t25"."__n3"
-    WHEN CAST("t25"."step" AS BIGINT) = 4
-    THEN "t25"."__n4"
-    WHEN CAST("t25"."step" AS BIGINT) = 5
-    THEN "t25"."__n5"
-    ELSE CAST(NULL AS BIGINT)
-  END AS DOUBLE PRECISION) / NULLIF(
-    CASE
+    THEN 1.0
+    ELSE CAST(CASE
       WHEN CAST("t25"."step" AS BIGINT) = 1
-      THEN CAST("t25"."__n1" AS DOUBLE PRECISION)
+      THEN "t25"."__n1"
       WHEN CAST("t25"."step" AS BIGINT) = 2
-      THEN CAST("t25"."__n1" AS DOUBLE PRECISION)
+      THEN "t25"."__n2"
       WHEN CAST("t25"."step" AS BIGINT) = 3
-      THEN CAST("t25"."__n2" AS DOUBLE PRECISION)
+      THEN "t25"."__n3"
       WHEN CAST("t25"."step" AS BIGINT) = 4
-      THEN CAST("t25"."__n3" AS DOUBLE PRECISION)
+      THEN "t25"."__n4"
       WHEN CAST("t25"."step" AS BIGINT) = 5
-      THEN CAST("t25"."__n4" AS DOUBLE PRECISION)
-      ELSE CAST(NULL AS DOUBLE PRECISION)
-    END,
-    0
-  ) AS "step_conversion",
+      THEN "t25"."__n5"
+      ELSE CAST(NULL AS BIGINT)
+    END AS DOUBLE PRECISION) / NULLIF(
+      CASE
+        WHEN CAST("t25"."step" AS BIGINT) = 1
+        THEN CAST("t25"."__n1" AS DOUBLE PRECISION)
+        WHEN CAST("t25"."step" AS BIGINT) = 2
+        THEN CAST("t25"."__n1" AS DOUBLE PRECISION)
+        WHEN CAST("t25"."step" AS BIGINT) = 3
+        THEN CAST("t25"."__n2" AS DOUBLE PRECISION)
+        WHEN CAST("t25"."step" AS BIGINT) = 4
+        THEN CAST("t25"."__n3" AS DOUBLE PRECISION)
+        WHEN CAST("t25"."step" AS BIGINT) = 5
+        THEN CAST("t25"."__n4" AS DOUBLE PRECISION)
+        ELSE CAST(NULL AS DOUBLE PRECISION)
+      END,
+      0
+    )
+  END AS "step_conversion",
   CASE
     WHEN CAST("t25"."step" AS BIGINT) = 2
     THEN "t25"."__med2"

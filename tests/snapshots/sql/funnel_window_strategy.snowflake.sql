@@ -78,33 +78,37 @@ SELECT
     THEN "t25"."__n5"
     ELSE CAST(NULL AS BIGINT)
   END AS DOUBLE) / NULLIF(CAST("t25"."__n1" AS DOUBLE), 0) AS "conversion",
-  CAST(CASE
-    WHEN CAST("t25"."step" AS BIGINT) = 1
-    THEN "t25"."__n1"
-    WHEN CAST("t25"."step" AS BIGINT) = 2
-    THEN "t25"."__n2"
-    WHEN CAST("t25"."step" AS BIGINT) = 3
-    THEN "t25"."__n3"
-    WHEN CAST("t25"."step" AS BIGINT) = 4
-    THEN "t25"."__n4"
-    WHEN CAST("t25"."step" AS BIGINT) = 5
-    THEN "t25"."__n5"
-    ELSE CAST(NULL AS BIGINT)
-  END AS DOUBLE) / NULLIF(
-    CASE
+  IFF(
+    CAST("t25"."step" AS BIGINT) = 1,
+    1.0,
+    CAST(CASE
       WHEN CAST("t25"."step" AS BIGINT) = 1
-      THEN CAST("t25"."__n1" AS DOUBLE)
+      THEN "t25"."__n1"
       WHEN CAST("t25"."step" AS BIGINT) = 2
-      THEN CAST("t25"."__n1" AS DOUBLE)
+      THEN "t25"."__n2"
       WHEN CAST("t25"."step" AS BIGINT) = 3
-      THEN CAST("t25"."__n2" AS DOUBLE)
+      THEN "t25"."__n3"
       WHEN CAST("t25"."step" AS BIGINT) = 4
-      THEN CAST("t25"."__n3" AS DOUBLE)
+      THEN "t25"."__n4"
       WHEN CAST("t25"."step" AS BIGINT) = 5
-      THEN CAST("t25"."__n4" AS DOUBLE)
-      ELSE CAST(NULL AS DOUBLE)
-    END,
-    0
+      THEN "t25"."__n5"
+      ELSE CAST(NULL AS BIGINT)
+    END AS DOUBLE) / NULLIF(
+      CASE
+        WHEN CAST("t25"."step" AS BIGINT) = 1
+        THEN CAST("t25"."__n1" AS DOUBLE)
+        WHEN CAST("t25"."step" AS BIGINT) = 2
+        THEN CAST("t25"."__n1" AS DOUBLE)
+        WHEN CAST("t25"."step" AS BIGINT) = 3
+        THEN CAST("t25"."__n2" AS DOUBLE)
+        WHEN CAST("t25"."step" AS BIGINT) = 4
+        THEN CAST("t25"."__n3" AS DOUBLE)
+        WHEN CAST("t25"."step" AS BIGINT) = 5
+        THEN CAST("t25"."__n4" AS DOUBLE)
+        ELSE CAST(NULL AS DOUBLE)
+      END,
+      0
+    )
   ) AS "step_conversion",
   CASE
     WHEN CAST("t25"."step" AS BIGINT) = 2
