@@ -70,10 +70,7 @@ def retention(
             for t in signups:
                 firsts.setdefault(_start(t, period), t)
             entries.extend((user, t) for t in firsts.values())
-    if brackets is None:
-        ranges = None
-    else:
-        ranges = list(brackets)
+    ranges = None if brackets is None else list(brackets)
     cohorts: dict[dt.datetime, list[tuple[Any, dt.datetime]]] = {}
     for user, entry in entries:
         cohorts.setdefault(_start(entry, period), []).append((user, entry))
