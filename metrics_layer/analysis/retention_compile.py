@@ -267,8 +267,8 @@ def _counts(hits: ir.Table, q: RetentionQuery, by: list[str]) -> ir.Table:
     h = hits.select(E, CI, *by, **{K: row})
     if q.brackets is not None:
         h = h.filter(h[K].notnull())
-    h = h.distinct()
-    return h.group_by([CI, *by, K]).aggregate(**{N: h.count()})
+    # an entity has one entry per cohort, so distinct entities = distinct (entry, row) pairs
+    return h.group_by([CI, *by, K]).aggregate(**{N: h[E].nunique()})
 
 
 def _last_period(ctx: Context, q: RetentionQuery) -> ir.Table | int:
