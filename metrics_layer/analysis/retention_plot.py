@@ -42,9 +42,11 @@ def _row_label(key: Any, by: list[str], period: Any, sizes: pd.Series) -> str:
     return f"{groups} · {cohort}{size}" if by else f"{cohort}{size}"
 
 
-def _title(res: RetentionResult, title: str | None) -> str:
+def _title(res: RetentionResult, title: str | None, values: str = "retention") -> str:
     q = res.query
-    return title or f"{q.name}: {q.period}ly retention ({q.mode}, {q.cohort_type})"
+    what = values.replace("_", " ") if values != "retention" else "retention"
+    since = ", since entry" if q.period_mode == "since_entry" else ""
+    return title or f"{q.name}: {q.period}ly {what} ({q.mode}, {q.cohort_type}{since})"
 
 
 def _xlabel(q: Any) -> str:
@@ -100,7 +102,7 @@ def heatmap(
     ax.set_yticks(range(rows), [_row_label(k, res.by, q.period, sizes) for k in table.index])
     ax.set_xlabel(_xlabel(q))
     ax.set_ylabel("cohort" + (f" ({', '.join(res.by)})" if res.by else "") + " (size)")
-    ax.set_title(_title(res, title))
+    ax.set_title(_title(res, title, values))
     bar = fig.colorbar(image, ax=ax, shrink=0.8)
     bar.set_label(values)
     if share:
