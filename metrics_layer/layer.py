@@ -236,9 +236,14 @@ class Layer:
         as_of: Any = None,
         timezone: str | None = None,
         week_start: str | int | None = None,
+        period_mode: str = "calendar",
+        brackets: Sequence[Any] | None = None,
+        value: str | None = None,
     ) -> Result:
         """Cohort retention (see docs/retention.md): a RetentionResult with pivot(),
-        average_curve() and plot(). periods=None returns every observed period."""
+        average_curve() and plot(). periods=None returns every observed period;
+        period_mode="since_entry" counts elapsed days/weeks from entry, brackets=[(lo, hi),
+        ...] groups periods, value="<measure>" adds value and value_retention."""
         from metrics_layer.analysis.retention import retention
 
         return retention(
@@ -253,6 +258,9 @@ class Layer:
             as_of=as_of,
             timezone=timezone,
             week_start=week_start,
+            period_mode=period_mode,
+            brackets=brackets,
+            value=value,
         )
 
     def funnel(

@@ -12,8 +12,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from metrics_layer.analysis.retention_compile import COLUMNS, compile_retention
+from metrics_layer.analysis.retention_compile import compile_retention, result_columns
 from metrics_layer.analysis.retention_defs import check_retention, time_field
+from metrics_layer.analysis.retention_options import (
+    RetentionValue,
+    label,
+    value_measure,
+)
+from metrics_layer.analysis.retention_options import (
+    brackets as check_brackets,
+)
+from metrics_layer.analysis.retention_options import (
+    period_mode as check_period_mode,
+)
 from metrics_layer.analysis.retention_result import RetentionResult
 from metrics_layer.compile.fiscal import Fiscal, FiscalPeriod
 from metrics_layer.compile.timegrain import grain_of, parse_bound
@@ -55,6 +66,9 @@ class RetentionQuery:
     end: _dt.datetime | None
     as_of: _dt.datetime | None
     timezone: str
+    period_mode: str = "calendar"
+    brackets: tuple[tuple[int, int], ...] | None = None  # inclusive (lo, hi) period ranges
+    value: RetentionValue | None = None
 
     def explain(self) -> str:
         """The computation in words (what `Result.explain()` prints)."""
@@ -80,10 +94,21 @@ class RetentionQuery:
             f"  cohort event: {self.cohort}; entry = {first}"
             + (f"; entry bounded by {bounds}" if bounds else ""),
             f"  activity event: {self.activity}, counted at or after entry",
-            f"  period k = {self.period} of the activity - {self.period} of entry; "
+            (
+                f"  period k = {self.period} of the activity - {self.period} of entry; "
+                if self.period_mode == "calendar"
+                else f"  period k = whole elapsed {self.period}s from the entry instant "
+                "(since_entry, 24-hour days); "
+            )
             + ("active at k" if self.mode == "exact" else "active at k or later (rolling)"),
             "  periods: "
-            + ("all observed" if self.periods is None else f"k = 0..{self.periods - 1}"),
+            + (
+                "brackets " + ", ".join(label(lo, hi) for lo, hi in self.brackets)
+                if self.brackets
+                else "all observed"
+                if self.periods is None
+                else f"k = 0..{self.periods - 1}"
+            ),
             "  end of observation: "
             + (
                 f"as_of {self.as_of:%Y-%m-%d %H:%M:%S}"
@@ -93,6 +118,12 @@ class RetentionQuery:
             "  plan: entries = cohort events grouped per entity; activity = distinct (entity, "
             "period) sets; one join on the entity; counts on a zero-filled cohort x period grid",
         ]
+        if self.value is not None:
+            lines.insert(
+                -1,
+                f"  value: {self.value.measure} ({self.value.agg}) over the cohort's rows at or "
+                "after entry per period; value_retention = value / value of period 0",
+            )
         if self.by:
             lines.insert(3, "  by (values of the entry event): " + ", ".join(r for _, r in self.by))
         return "\n".join(lines)
@@ -110,6 +141,9 @@ def retention(
     as_of: Any = None,
     timezone: Any = None,
     week_start: Any = None,
+    period_mode: str = "calendar",
+    brackets: Any = None,
+    value: str | None = None,
 ) -> RetentionResult:
     """Cohort retention of the definition `name` as a lazy RetentionResult (one ibis expression)."""
     q = build_query(
@@ -124,6 +158,9 @@ def retention(
         as_of=as_of,
         timezone=timezone,
         week_start=week_start,
+        period_mode=period_mode,
+        brackets=brackets,
+        value=value,
     )
 
     def build(query: RetentionQuery) -> ir.Table:
@@ -162,6 +199,9 @@ def build_query(
     as_of: Any,
     timezone: Any = None,
     week_start: Any = None,
+    period_mode: str = "calendar",
+    brackets: Any = None,
+    value: str | None = None,
 ) -> RetentionQuery:
     """Check the arguments against the definition; every mistake is a QueryError."""
     reg = layer.registry
@@ -187,16 +227,20 @@ def build_query(
     ):
         raise QueryError(f"periods must be a positive integer (or None for all), got {periods!r}")
     by_cols = output_names(validate.names(d.by if by is None else by, "by", "dimension"))
+    time, time_ref = time_field(reg, name)
+    grain = _period(reg, d.source, d.period, ws)
+    pmode = check_period_mode(period_mode, grain, name)
+    ranges = check_brackets(brackets)
+    measure = None if value is None else value_measure(reg, d.source, time, name, value)
     validate.no_clash(
         (c for c, _ in by_cols),
-        COLUMNS,
+        result_columns(ranges is not None, measure is not None),
         "a retention result column",
         f"name the dimension by its path (e.g. {d.source}.{{column}})",
     )
     by_refs = validate.single_valued(reg, d.source, by_cols)
     b_start, b_end = validate.bounds(start, end, tz)
     b_as_of = parse_bound(as_of, "as_of", tz)
-    time, time_ref = time_field(reg, name)
     return RetentionQuery(
         name=name,
         source=d.source,
@@ -205,7 +249,7 @@ def build_query(
         activity=d.activity,
         time=time,
         time_ref=time_ref,
-        period=_period(reg, d.source, d.period, ws),
+        period=grain,
         cohort_type=kind,
         mode=mode,
         periods=periods,
@@ -215,4 +259,7 @@ def build_query(
         end=b_end,
         as_of=b_as_of,
         timezone=tz,
+        period_mode=pmode,
+        brackets=ranges,
+        value=measure,
     )

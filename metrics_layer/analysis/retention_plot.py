@@ -42,9 +42,16 @@ def _row_label(key: Any, by: list[str], period: Any, sizes: pd.Series) -> str:
     return f"{groups} · {cohort}{size}" if by else f"{cohort}{size}"
 
 
-def _title(res: RetentionResult, title: str | None) -> str:
+def _title(res: RetentionResult, title: str | None, values: str = "retention") -> str:
     q = res.query
-    return title or f"{q.name}: {q.period}ly retention ({q.mode}, {q.cohort_type})"
+    what = values.replace("_", " ") if values != "retention" else "retention"
+    since = ", since entry" if q.period_mode == "since_entry" else ""
+    return title or f"{q.name}: {q.period}ly {what} ({q.mode}, {q.cohort_type}{since})"
+
+
+def _xlabel(q: Any) -> str:
+    since = "since entry" if q.period_mode == "since_entry" else "since cohort"
+    return f"{q.period}s {since} " + ("(bracket)" if q.brackets else "(period k)")
 
 
 def heatmap(
@@ -58,8 +65,12 @@ def heatmap(
     rows, cols = table.shape
     fig, ax = _axes(ax, (max(6.0, 1.0 + 0.75 * cols), max(3.0, 1.2 + 0.38 * rows)))
     data = table.to_numpy(dtype=float, na_value=np.nan) if rows and cols else np.zeros((0, 0))
-    share = values == "retention"
-    vmax = 1.0 if share else (float(np.nanmax(data)) if np.isfinite(data).any() else 1.0)
+    share = values in ("retention", "value_retention")
+    vmax = (
+        1.0
+        if values == "retention"
+        else (float(np.nanmax(data)) if np.isfinite(data).any() else 1.0)
+    )
     image = ax.imshow(
         np.ma.masked_invalid(data),
         cmap="Blues",
@@ -75,7 +86,7 @@ def heatmap(
             v = data[i, j]
             if math.isnan(v) or not small:
                 continue
-            text = f"{v:.0%}" if share else f"{int(v):,}"
+            text = f"{v:.0%}" if share else f"{v:,.0f}"
             if done[i, j] == 0:
                 text += "*"
             ax.text(
@@ -89,11 +100,11 @@ def heatmap(
             )
     ax.set_xticks(range(cols), [str(c) for c in table.columns])
     ax.set_yticks(range(rows), [_row_label(k, res.by, q.period, sizes) for k in table.index])
-    ax.set_xlabel(f"{q.period}s since cohort (period k)")
+    ax.set_xlabel(_xlabel(q))
     ax.set_ylabel("cohort" + (f" ({', '.join(res.by)})" if res.by else "") + " (size)")
-    ax.set_title(_title(res, title))
+    ax.set_title(_title(res, title, values))
     bar = fig.colorbar(image, ax=ax, shrink=0.8)
-    bar.set_label("retention" if share else values)
+    bar.set_label(values)
     if share:
         from matplotlib.ticker import PercentFormatter
 

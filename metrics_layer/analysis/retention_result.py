@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
     from metrics_layer.analysis.retention import RetentionQuery
 
-PIVOT_VALUES = ("retention", "active", "cohort_size", "complete")
+PIVOT_VALUES = ("retention", "active", "cohort_size", "complete", "value", "value_retention")
 
 
 class RetentionResult(Result):
@@ -38,10 +38,14 @@ class RetentionResult(Result):
     def pivot(self, values: str = "retention", complete_only: bool = False) -> pd.DataFrame:
         """The cohort triangle: one row per cohort (per by group), one column per period.
 
-        values: "retention" (share, default), "active" (counts), "cohort_size" or "complete".
+        values: "retention" (share, default), "active" (counts), "cohort_size", "complete",
+        or (with `value=`) "value" and "value_retention". With brackets the columns are the
+        bracket labels ("0-0", "1-1", "2-7", ...).
         complete_only: blank out (NaN) the cells of periods that have not ended yet.
         Cells beyond the last observed period are NaN, which gives the triangle its shape.
         """
+        if values in ("value", "value_retention") and self.query.value is None:
+            raise QueryError(f"pivot values {values!r} need a retention asked with value=")
         if values not in PIVOT_VALUES:
             raise QueryError(
                 f"unknown pivot values {values!r}{suggest(values, PIVOT_VALUES)}: "
@@ -63,8 +67,12 @@ class RetentionResult(Result):
         table = table.sort_index(na_position="last")
         if values == "active":
             table = table.astype("Int64")
-        table.columns = [int(c) for c in table.columns]
-        table.columns.name = "period"
+        brackets = self.query.brackets
+        table.columns = [
+            f"{brackets[int(c)][0]}-{brackets[int(c)][1]}" if brackets else int(c)
+            for c in table.columns
+        ]
+        table.columns.name = "bracket" if brackets else "period"
         return table
 
     def average_curve(self) -> pd.DataFrame:

@@ -133,6 +133,16 @@ def retention(
     start: str | None = typer.Option(None, "--start"),
     end: str | None = typer.Option(None, "--end"),
     pivot: bool = typer.Option(False, "--pivot", help="Print the cohort triangle"),
+    period_mode: str = typer.Option(
+        "calendar", "--period-mode", help="calendar, or since_entry (elapsed days/weeks)"
+    ),
+    bracket: list[str] | None = typer.Option(
+        None, "--bracket", help="An inclusive period range lo-hi (repeatable)"
+    ),
+    brackets: str | None = typer.Option(
+        None, "--brackets", help='Period ranges at once: "0-0,1-1,2-7"'
+    ),
+    value: str | None = typer.Option(None, "--value", help="A measure: adds value columns"),
     connection: str | None = ConnOpt,
     format: str = FormatOpt,
     var: list[str] | None = VarOpt,
@@ -143,6 +153,7 @@ def retention(
 
     def body() -> None:
         layer = _layer(path, connection, var, timezone, week_start=week_start)
+        ranges = [*(bracket or []), *(brackets.split(",") if brackets else [])]
         res = layer.retention(
             name,
             periods=periods,
@@ -151,8 +162,15 @@ def retention(
             cohort_type=cohort_type,
             start=start,
             end=end,
+            period_mode=period_mode,
+            brackets=ranges or None,
+            value=value,
         )
-        df = res.pivot().reset_index() if pivot else res.to_pandas()
+        df = (
+            res.pivot("value_retention" if value else "retention").reset_index()
+            if pivot
+            else res.to_pandas()
+        )
         df.columns = [str(c) for c in df.columns]
         emit(df, format, f"retention {name}")
 

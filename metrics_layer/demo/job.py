@@ -109,10 +109,20 @@ def run_demo(
     )
     project = layer.registry.project
     for name in project.retention:
+        if name == REVENUE_RETENTION:
+            continue
         res = layer.retention(name, periods=7, start="2024-07-01", end="2025-01-01")
         show(
             f"Retention {name} (cohorts 2024 H2, share of cohort active in month k)",
             partial(_triangle, res),
+        )
+    if REVENUE_RETENTION in project.retention:
+        res = layer.retention(
+            REVENUE_RETENTION, periods=4, start="2024-10-01", end="2025-01-01", value="revenue"
+        )
+        show(
+            "Worker revenue retention (cohorts 2024 Q4: revenue in month k / month 0)",
+            partial(_triangle, res, "value_retention"),
         )
     for name in project.funnels:
         show(f"Funnel {name}", layer.funnel(name).to_pandas)
@@ -134,11 +144,14 @@ def run_demo(
     echo(demo_summary(layer))
 
 
-def _triangle(res: Any) -> Any:
+REVENUE_RETENTION = "worker_revenue"
+
+
+def _triangle(res: Any, values: str = "retention") -> Any:
     pivot = getattr(res, "pivot", None)
     if pivot is None:
         return res.to_pandas()
-    table = pivot()
+    table = pivot(values)
     table = table.reset_index()
     table.columns = [str(c) for c in table.columns]
     return table
