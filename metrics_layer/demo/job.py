@@ -124,8 +124,10 @@ def run_demo(
             "Worker revenue retention (cohorts 2024 Q4: revenue in month k / month 0)",
             partial(_triangle, res, "value_retention"),
         )
-    for name in project.funnels:
-        show(f"Funnel {name}", layer.funnel(name).to_pandas)
+    for name, funnel in project.funnels.items():
+        paced = [f"{s.name} within {s.within}" for s in funnel.steps if s.within]
+        title = f"Funnel {name}" + (f" ({'; '.join(paced)})" if paced else "")
+        show(title, layer.funnel(name).to_pandas)
     for name in project.experiments:
         res = layer.experiment(name)
         show(f"Experiment {name} (lift of each arm against control)", partial(_lifts, res))
