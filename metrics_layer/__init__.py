@@ -17,7 +17,8 @@ from metrics_layer.errors import (
 
 if TYPE_CHECKING:
     from metrics_layer.interchange.metricflow import import_metricflow
-    from metrics_layer.layer import Layer, load
+    from metrics_layer.layer import Layer
+    from metrics_layer.loading import load
     from metrics_layer.result import Result
 
 __version__ = "0.1.0"
@@ -41,10 +42,14 @@ __all__ = [
 
 def __getattr__(name: str) -> Any:
     # ibis is imported on first use, so `import metrics_layer` stays cheap for CLIs and errors.
-    if name in ("Layer", "load"):
-        from metrics_layer import layer
+    if name == "Layer":
+        from metrics_layer.layer import Layer
 
-        return getattr(layer, name)
+        return Layer
+    if name == "load":
+        from metrics_layer.loading import load
+
+        return load
     if name == "import_metricflow":
         from metrics_layer.interchange.metricflow import import_metricflow
 

@@ -10,8 +10,7 @@ import ibis.expr.types as ir
 
 from metrics_layer.compile.kpi import Context, compile_plan
 from metrics_layer.compile.timegrain import check_timezone, check_week_start
-from metrics_layer.connection import backend_name, connect
-from metrics_layer.definitions import load_project
+from metrics_layer.connection import backend_name
 from metrics_layer.engine import Engine, shape_of
 from metrics_layer.engine.meta import LazyMeta
 from metrics_layer.errors import guarded
@@ -19,7 +18,7 @@ from metrics_layer.planner import validate
 from metrics_layer.planner.plan import Plan, Planner
 from metrics_layer.planner.request import Request
 from metrics_layer.registry import Registry
-from metrics_layer.registry.schemas import Schemas, schemas_for
+from metrics_layer.registry.schemas import Schemas
 from metrics_layer.result import Result
 
 if TYPE_CHECKING:
@@ -472,76 +471,10 @@ class Layer:
         )
 
 
-def load(
-    path: str | Path | Mapping[str, Any],
-    con: Any = None,
-    vars: Mapping[str, Any] | None = None,
-    timezone: str = "UTC",
-    check_schema: bool | None = None,
-    strict: bool = False,
-    read_only: bool = True,
-    week_start: str | int | None = None,
-    audit: str | Path | None = None,
-    cache_ttl: float = 0.0,
-) -> Layer:
-    """Load definitions from a folder or file (or a dict of the YAML structure) and bind them
-    to a connection.
+def __getattr__(name: str) -> Any:
+    """`metrics_layer.layer.load` still names ml.load, which lives in loading.py."""
+    if name == "load":
+        from metrics_layer.loading import load
 
-    With a connection given, every table and column the definitions use is checked against the
-    real schema now, so a typo fails at load time (check_schema=False skips it). Without one,
-    column types come from `schema-snapshot.json` beside the definitions, else from the
-    definitions themselves: SQL works, data needs `con`.
-    strict=True resolves the names of requests (by, where) to declared dimensions only.
-    A DuckDB file or URL given as `con` is opened read-only (so other processes can read it
-    too) unless read_only=False; connections passed in are used as they are.
-    timezone (IANA name) and week_start (weekday, default monday) are the defaults of every
-    call, which may override them (docs/time.md).
-    audit=PATH appends one JSON line per call; cache_ttl=SECONDS keeps answers that long
-    (off by default); see docs/service.md.
-    """
-    if not isinstance(path, str | Path):  # a dict of the YAML structure (anything else: an error)
-        from metrics_layer.interchange.as_data import load_data
-
-        project, origins = load_data(path)
-        folder: str | Path | None = None
-    else:
-        project, origins = load_project(path, vars)
-        folder = path
-    given = con is not None
-    backend = connect(con, read_only=read_only)
-    schemas = schemas_for(backend, folder, connected=given)
-    from metrics_layer.interchange.aliases import check_aliases, rename_references
-
-    check_aliases(project, origins)
-    project = rename_references(project, origins)  # experiments/materializations by an alias
-    registry = Registry(project, origins, schemas.schema_of, strict=strict)
-    registry.schemas = schemas.bind(registry)
-    from metrics_layer.access.validate import check_access
-    from metrics_layer.analysis.experiment_defs import check_all_experiments
-
-    check_access(registry, resolve_names=False)
-    check_all_experiments(registry)  # unknown metrics, untestable kinds: fail at load
-    from metrics_layer.materialize import check_all_materializations
-
-    check_all_materializations(registry)  # unstorable metrics, bad by/grain: fail at load
-    layer = Layer(
-        registry,
-        backend,
-        timezone=timezone,
-        path=None if folder is None else str(folder),
-        week_start=week_start,
-    )
-    if check_schema if check_schema is not None else given:
-        from metrics_layer.analysis.funnel_defs import check_all_funnels
-        from metrics_layer.analysis.retention_defs import check_all_retention
-        from metrics_layer.registry.schema_check import check_schema as run_check
-
-        run_check(layer)
-        check_access(registry)
-        check_all_retention(registry)  # time columns, entity, by paths: fail at load, not at query
-        check_all_funnels(registry)
-    if audit is not None or cache_ttl:
-        from metrics_layer.service.observed import observe
-
-        observe(layer, audit=audit, cache_ttl=cache_ttl)
-    return layer
+        return load
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

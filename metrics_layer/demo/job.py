@@ -33,7 +33,7 @@ def run_demo(
     from metrics_layer.cli import emit
     from metrics_layer.demo import generate
     from metrics_layer.demo.generate import check_target
-    from metrics_layer.layer import load
+    from metrics_layer.loading import load
 
     db = Path(db)
     if rebuild or not db.exists():
