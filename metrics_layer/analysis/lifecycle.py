@@ -24,9 +24,9 @@ Rules shared by both (docs/lifecycle.md):
 from __future__ import annotations
 
 import datetime as _dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from metrics_layer.analysis.lifecycle_result import LifecycleResult, StickinessResult
 from metrics_layer.analysis.retention_defs import check_retention, time_field
@@ -43,6 +43,8 @@ if TYPE_CHECKING:
     import ibis.expr.types as ir
 
     from metrics_layer.layer import Layer
+
+R = TypeVar("R", LifecycleResult, StickinessResult)
 
 STATUSES: tuple[str, ...] = ("new", "returning", "resurrecting", "dormant")
 LIFECYCLE_COLUMNS = ("status", "entities")
@@ -150,19 +152,7 @@ def lifecycle(
 
     base = _base(layer, name, grain, start, end, by, timezone, week_start, LIFECYCLE_COLUMNS)
     q = LifecycleQuery(**base)
-
-    def build(query: LifecycleQuery) -> ir.Table:
-        ctx = layer.context(query.timezone, query.grain.week_start)
-        return guarded(lambda: compile_lifecycle(ctx, query), f"lifecycle of {name!r}")
-
-    return LifecycleResult(
-        explain=q.explain,
-        backend=layer.backend,
-        kind="lifecycle",
-        meta={"query": q},
-        prepared=layer.engine.prepare("lifecycle", _shape(q), q, build),
-        engine=layer.engine,
-    )
+    return _lazy(layer, "lifecycle", name, q, compile_lifecycle, LifecycleResult)
 
 
 def stickiness(
@@ -183,17 +173,29 @@ def stickiness(
         raise QueryError("stickiness needs a grain such as 'week'")
     base = _base(layer, name, grain, start, end, by, timezone, week_start, STICKINESS_COLUMNS)
     q = StickinessQuery(**base, unit=_unit(unit, base["grain"]))
+    return _lazy(layer, "stickiness", name, q, compile_stickiness, StickinessResult)
 
-    def build(query: StickinessQuery) -> ir.Table:
+
+def _lazy(
+    layer: Layer,
+    kind: str,
+    name: str,
+    q: Any,
+    compile_query: Callable[[Any, Any], ir.Table],
+    result_type: type[R],
+) -> R:
+    """The lazy result of one request, compiled once per shape through the layer's engine."""
+
+    def build(query: Any) -> ir.Table:
         ctx = layer.context(query.timezone, query.grain.week_start)
-        return guarded(lambda: compile_stickiness(ctx, query), f"stickiness of {name!r}")
+        return guarded(lambda: compile_query(ctx, query), f"{kind} of {name!r}")
 
-    return StickinessResult(
+    return result_type(
         explain=q.explain,
         backend=layer.backend,
-        kind="stickiness",
+        kind=kind,
         meta={"query": q},
-        prepared=layer.engine.prepare("stickiness", _shape(q), q, build),
+        prepared=layer.engine.prepare(kind, _shape(q), q, build),
         engine=layer.engine,
     )
 

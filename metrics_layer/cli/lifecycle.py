@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -39,10 +40,12 @@ def lifecycle(
 
     def body() -> None:
         layer = _layer(path, connection, var, timezone, week_start=week_start)
-        res = layer.lifecycle(name, grain=grain, start=start, end=end, by=by or None)
-        df = res.pivot().reset_index() if pivot else res.to_pandas()
-        df.columns = [str(c) for c in df.columns]
-        emit(df, format, f"lifecycle {name}")
+        _emit(
+            layer.lifecycle(name, grain=grain, start=start, end=end, by=by or None),
+            pivot,
+            format,
+            f"lifecycle {name}",
+        )
 
     run(body)
 
@@ -67,9 +70,18 @@ def stickiness(
 
     def body() -> None:
         layer = _layer(path, connection, var, timezone, week_start=week_start)
-        res = layer.stickiness(name, grain=grain, unit=unit, start=start, end=end, by=by or None)
-        df = res.pivot().reset_index() if pivot else res.to_pandas()
-        df.columns = [str(c) for c in df.columns]
-        emit(df, format, f"stickiness {name}")
+        _emit(
+            layer.stickiness(name, grain=grain, unit=unit, start=start, end=end, by=by or None),
+            pivot,
+            format,
+            f"stickiness {name}",
+        )
 
     run(body)
+
+
+def _emit(res: Any, pivot: bool, format: str, title: str) -> None:
+    """Print a lifecycle or stickiness result, long or pivoted (column names as text)."""
+    df = res.pivot().reset_index() if pivot else res.to_pandas()
+    df.columns = [str(c) for c in df.columns]
+    emit(df, format, title)
