@@ -202,19 +202,7 @@ class _Build:
             last = truncate_literal(req.end - _dt.timedelta(microseconds=1), g)
             end = next_period(truncate_literal(shift(last, off.offset, -1), g), g)
         sub = self._sub(metrics=(off.metric,), start=start, end=end, fill=req.fill)
-        assert isinstance(sub.root, Formulas)
-        return Shift(
-            offset=off.offset,
-            grain=grain,
-            column=off.column,
-            value=sub.metric_columns[0][0],
-            metric=off.metric,
-            used_by=tuple(self._offset_users[key]),
-            dims=tuple(c for c, _ in dims),
-            start=req.start,
-            end=req.end,
-            input=sub.root,
-        )
+        return self._shift_node(key, off, dims, sub, offset=off.offset, grain=grain)
 
     def _to_grain_shift(
         self, key: tuple[str, str, str], off: Offset, dims: list[tuple[str, str]]
@@ -231,20 +219,38 @@ class _Build:
         by = grain if _whole_periods(to_grain, grain) else "day"
         start = first.floor_literal(g.floor_literal(req.start)) if req.start else None
         sub = self._sub(metrics=(off.metric,), grain=by, start=start, end=req.end, fill=req.fill)
+        return self._shift_node(
+            key, off, dims, sub, offset="", grain=grain, to_grain=to_grain, input_grain=by
+        )
+
+    def _shift_node(
+        self,
+        key: tuple[str, str, str],
+        off: Offset,
+        dims: list[tuple[str, str]],
+        sub: Plan,
+        *,
+        offset: str,
+        grain: str,
+        to_grain: str | None = None,
+        input_grain: str | None = None,
+    ) -> Shift:
+        """The Shift node over a sub-plan of the offset metric (by `offset`, or to the start
+        of `to_grain` periods read at `input_grain`)."""
         assert isinstance(sub.root, Formulas)
         return Shift(
-            offset="",
+            offset=offset,
             grain=grain,
+            to_grain=to_grain,
+            input_grain=input_grain,
             column=off.column,
             value=sub.metric_columns[0][0],
             metric=off.metric,
             used_by=tuple(self._offset_users[key]),
             dims=tuple(c for c, _ in dims),
-            start=req.start,
-            end=req.end,
+            start=self.request.start,
+            end=self.request.end,
             input=sub.root,
-            to_grain=to_grain,
-            input_grain=by,
         )
 
     def _fiscal_shift_range(self, offset: str) -> tuple[_dt.datetime | None, _dt.datetime | None]:
