@@ -14,35 +14,14 @@ from typing import Any
 import pandas as pd
 
 import metrics_layer as ml
-from tests.unit.test_retention_support import events
+from tests.unit.test_retention_support import DEFS as RETENTION_DEFS
+from tests.unit.test_retention_support import USERS, events
 
 __all__ = ["DEFS", "USERS", "events", "make_layer", "table"]
 
-DEFS = """
-version: 1
-sources:
-  events:
-    table: "{{ events }}"
-    time: ts
-    dimensions:
-      event_type: {}
-      platform: {}
-    joins:
-      users: {keys: user_id, relationship: many_to_one}
-  users:
-    table: "{{ users }}"
-    primary_key: user_id
-    dimensions:
-      country: {}
-retention:
-{%- for name, period in [("daily", "day"), ("weekly", "week"), ("monthly", "month"), ("quarterly", "quarter")] %}
-  {{ name }}:
-    source: events
-    entity: user_id
-    cohort: "event_type = 'signup'"
-    activity: "event_type = 'session'"
-    period: {{ period }}
-{%- endfor %}
+DEFS = (
+    RETENTION_DEFS
+    + """\
   any_event:
     source: events
     entity: user_id
@@ -50,9 +29,6 @@ retention:
     activity: "event_type IN ('signup', 'session')"
     period: month
 """
-
-USERS = pd.DataFrame(
-    {"user_id": [1, 2, 3, 4, 5, 6], "country": ["DE", "FR", "DE", None, "US", "FR"]}
 )
 
 
