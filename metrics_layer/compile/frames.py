@@ -7,7 +7,7 @@ needed fields first, so the backend joins narrow tables.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -112,13 +112,19 @@ def build_frame(
     as_of: Any = None,
     backend: str = "duckdb",
     timezone: str = "UTC",
+    carry: Iterable[FieldRef] | None = None,
 ) -> Frame:
     """Join the base source with the sources holding `refs` (one join per distinct path).
 
     A join into an SCD Type 2 source is point-in-time: the left row's time must fall in the
     version's [valid_from, valid_to) (valid_to NULL = current), unless `as_of` pins a version
-    ("current" or a datetime).
+    ("current" or a datetime). With `carry`, the joined table keeps only the base columns
+    that those fields read (the caller reads no other), not every column of the base table:
+    each SELECT above the join then lists a few columns instead of all. Callers pass the same
+    `carry` for every frame of a source in one query, so frames joined alike stay one
+    subquery that the backend computes once.
     """
+    refs = list(refs)
     base_t = table_of(base)
     nodes: dict[tuple[JoinStep, ...], _Node] = {}
     wanted = [r for r in dict.fromkeys(refs) if r.path]
@@ -167,9 +173,45 @@ def build_frame(
             preds += _validity(right_p, node.index, moment)
         acc = acc.left_join(right_p, preds)
         extra.extend(node.outputs.values())
-    flat = acc.select(*base_t.columns, *extra)
+    kept = None if carry is None else read_columns(registry, base, carry, base_t.columns)
+    flat = acc.select(*(base_t.columns if kept is None else kept), *extra)
     columns = {ref: alias for node in nodes.values() for ref, alias in node.outputs.items()}
     return Frame(registry, base, flat, columns)
+
+
+def read_columns(
+    registry: Registry, base: str, refs: Iterable[FieldRef], columns: Sequence[str]
+) -> list[str] | None:
+    """The columns of the base table that the base's own fields in `refs`, its join keys and
+    its point-in-time join column read, in table order; None (keep all) when one of them
+    cannot be told from the definitions."""
+    refs = list(dict.fromkeys(refs))
+    source = registry.sources[base]
+    needed: set[str] = set()
+    names: list[str] = []
+    for ref in refs:
+        if ref.path:
+            names += [left for left, _ in ref.path[0].pairs]
+            if any(registry.sources[s.right].scd is not None for s in ref.path):
+                try:  # joined point-in-time at the fact's own time column
+                    needed.add(_scd_time_column(registry, base, ref.path[-1].right))
+                except QueryError:
+                    return None  # reported by the join itself, unless as_of pins a version
+        elif ref.kind == "column":
+            needed.add(ref.name)
+        else:
+            names.append(ref.name)
+    for name in names:  # join keys and own dimensions: a column, or the columns of its expr
+        dim = source.dimensions.get(name)
+        if name in columns and (dim is None or dim.expr is None):
+            needed.add(name)
+        elif dim is not None and dim.expr is not None:
+            needed.update(parse_expression(dim.expr, what=f"dimension {base}.{name}").names)
+        else:
+            return None
+    if not needed <= set(columns):
+        return None
+    return [c for c in columns if c in needed]
 
 
 def _key_value(registry: Registry, table: ir.Table, source: str, key: str) -> ir.Value:

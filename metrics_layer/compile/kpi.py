@@ -22,7 +22,7 @@ import ibis.expr.types as ir
 from metrics_layer.compile.aggregates import reduce
 from metrics_layer.compile.filters import where_names, where_predicate
 from metrics_layer.compile.fiscal import Fiscal, is_fiscal
-from metrics_layer.compile.frames import Frame, TableOf, build_frame
+from metrics_layer.compile.frames import Frame, TableOf, build_frame, read_columns
 from metrics_layer.compile.timegrain import bucket, grain_of, time_range, to_local
 from metrics_layer.errors import QueryError
 from metrics_layer.expressions import compile_expression
@@ -34,6 +34,7 @@ from metrics_layer.planner.nodes import (
     Fill,
     Formula,
     Formulas,
+    KeyIn,
     MeasureNode,
     Merge,
     Node,
@@ -77,8 +78,13 @@ class Context:
 class _Compiler:
     """Translates plan nodes into ibis tables: one method per node type, nothing decided here."""
 
-    def __init__(self, ctx: Context) -> None:
+    def __init__(self, ctx: Context, root: Node) -> None:
         self.ctx = ctx
+        # the fields every scan of a source reads: each frame of that source carries their
+        # columns, so frames joined alike are equal (one subquery) whatever their own fields
+        self.reads: dict[str, list[FieldRef]] = {}
+        for s in scans(root):
+            self.reads.setdefault(s.source, []).extend(s.fields)
 
     def visit(self, node: Node) -> ir.Table:
         method: Callable[[Any], ir.Table] = getattr(self, _METHODS[type(node)])
@@ -86,6 +92,13 @@ class _Compiler:
 
     def scan(self, scan: Scan) -> ir.Table:
         """One pass over one source: joined, filtered, grouped, each measure a filtered aggregate."""
+        t, keys, aggs = self._aggregates(scan)
+        if keys:
+            return t.group_by(**keys).aggregate(**aggs)
+        return t.aggregate(**aggs)
+
+    def _aggregates(self, scan: Scan) -> tuple[ir.Table, dict[str, ir.Value], dict[str, ir.Scalar]]:
+        """The scan's filtered rows, its group keys and one aggregate per measure node."""
         from metrics_layer.compile.windows import (
             UTC_TIME,
             cumulative_rows,
@@ -95,21 +108,30 @@ class _Compiler:
 
         ctx, lead = self.ctx, scan.lead
         fields = list(scan.fields)
+        deferred = []
         if scan.where is not None and not isinstance(scan.where, str):
-            fields += _deferred_fields(ctx, scan)
+            deferred = _deferred_fields(ctx, scan)  # the same where in every scan of the query
+        carry = self.reads[scan.source] + deferred
         frame: Frame = build_frame(
             ctx.registry,
             ctx.table_of,
             scan.source,
-            fields,
+            fields + deferred,
             as_of=scan.as_of,
             backend=ctx.backend,
             timezone=ctx.timezone,
+            carry=carry,
         )
         t = frame.table
-        if scan.time is not None:
+        periods = scan.grain or scan.start or scan.end or lead.cumulative or lead.snapshot
+        if scan.time is not None and periods:  # else no step reads the row's time
             raw = frame.value(scan.time, t)
-            t = t.mutate(**{TIME: to_local(raw, ctx.timezone, ctx.backend)})
+            local = to_local(raw, ctx.timezone, ctx.backend)
+            kept = (
+                None if frame.columns else read_columns(ctx.registry, scan.source, carry, t.columns)
+            )
+            # without joins, the SELECT adding the time lists only the columns read (as a join does)
+            t = t.mutate(**{TIME: local}) if kept is None else t.select(*kept, **{TIME: local})
             if elapsed_window(lead.window, ctx.timezone) and raw.type().is_timestamp():
                 t = t.mutate(**{UTC_TIME: to_local(raw, "UTC", ctx.backend)})
         preds: list[ir.BooleanValue] = []
@@ -120,7 +142,7 @@ class _Compiler:
         if lead.cumulative:
             t = cumulative_rows(t.filter(*preds) if preds else t, scan, ctx)
         else:
-            if scan.time is not None:
+            if scan.time is not None and periods:
                 preds += time_range(t[TIME], scan.start, scan.end)
             if preds:
                 t = t.filter(*preds)
@@ -137,10 +159,15 @@ class _Compiler:
         shared = () if keys or lead.cumulative or lead.snapshot else shared_filters(scan.nodes)
         if shared:  # one total row either way; filtered rows are not joined nor aggregated
             t = t.filter(*measure_conditions(frame, t, scan.nodes[0], shared))
-        aggs = {node.column: measure(frame, t, node, shared) for node in scan.nodes}
-        if keys:
-            return t.group_by(**keys).aggregate(**aggs)
-        return t.aggregate(**aggs)
+        aggs = {
+            node.column: (
+                measure(frame, t, node, shared)
+                if node.key_in is None
+                else key_in_count(ctx, frame, t, node.key_in)
+            )
+            for node in scan.nodes
+        }
+        return t, keys, aggs
 
     def eager_aggregate(self, node: EagerAggregate) -> ir.Table:
         from metrics_layer.compile.preagg import eager_aggregate
@@ -151,10 +178,15 @@ class _Compiler:
         return merge([self.visit(p) for p in node.parts], list(node.keys))
 
     def formulas(self, node: Formulas) -> ir.Table:
+        scan = single_scan(node)
+        if scan is not None:  # the formulas computed in the scan's own SELECT, on its aggregates
+            t, keys, aggs = self._aggregates(scan)
+            values = {out: formula_value(aggs.__getitem__, f) for out, f in node.outputs}
+            return t.group_by(**keys).aggregate(**values) if keys else t.aggregate(**values)
         merged = self.visit(node.input)
         outputs: dict[str, ir.Value] = {k: merged[k] for k in node.keys}
         for out, f in node.outputs:
-            outputs[out] = formula_value(merged, f)
+            outputs[out] = formula_value(merged.__getitem__, f)
         return merged.select(**outputs)
 
     def shift(self, node: Shift) -> ir.Table:
@@ -243,6 +275,28 @@ def measure(
     return reduce(node.agg, table, value, where, node.p)
 
 
+def key_in_count(ctx: Context, frame: Frame, table: ir.Table, key_in: KeyIn) -> ir.Scalar:
+    """A KeyIn node: the rows of `table` whose key is among the keys of the other source's
+    rows passing the measure's filters (`key IN (SELECT column FROM source WHERE ...)`, a
+    semi-join: each row counted once however many rows hold its key). With
+    `none_if_unmatched`, NULL where no row of the source holds a key of the group."""
+    rows = ctx.table_of(key_in.source)
+    own = Frame(ctx.registry, key_in.source, rows, {})
+    names = dict(key_in.names)
+    conds = [
+        compile_expression(c, lambda name: own.value(names[name], rows)) for c in key_in.conditions
+    ]
+    key = frame.value(key_in.key, table)
+    keys = rows.filter(*conds) if conds else rows
+    count = table.count(where=key.isin(keys[key_in.column]))
+    if not key_in.none_if_unmatched:
+        return count
+    if not conds:  # the same keys: no match is a count of 0
+        return count.nullif(0)
+    matched = table.count(where=key.isin(rows[key_in.column]))
+    return ibis.ifelse(matched > 0, count, ibis.null().cast(dt.int64))
+
+
 def measure_conditions(
     frame: Frame, table: ir.Table, node: MeasureNode, filters: tuple[str, ...]
 ) -> list[ir.BooleanValue]:
@@ -294,23 +348,46 @@ def merge(parts: list[ir.Table], keys: list[str]) -> ir.Table:
     return unioned.aggregate(**aggs)
 
 
-def formula_value(table: ir.Table, f: Formula) -> ir.Value:
-    """A metric's value on the merged aggregates."""
+def formula_value(column: Callable[[str], ir.Value], f: Formula) -> ir.Value:
+    """A metric's value from the aggregates, `column(name)` giving each aggregate column: a
+    column of the merged table, or the aggregate itself when the formulas sit in the scan."""
     if isinstance(f, Col):
-        return table[f.node.column]
+        return column(f.node.column)
     if isinstance(f, Offset):
-        return table[f.column]
+        return column(f.column)
     if isinstance(f, Ratio):
-        num = formula_value(table, f.numerator).cast(dt.float64)
-        den = formula_value(table, f.denominator).cast(dt.float64)
+        num = formula_value(column, f.numerator).cast(dt.float64)
+        den = formula_value(column, f.denominator).cast(dt.float64)
         return num / den.nullif(0)
     if isinstance(f, Share):
-        num = formula_value(table, f.numerator).cast(dt.float64)
-        return num / table[f.column].cast(dt.float64).nullif(0)
+        num = formula_value(column, f.numerator).cast(dt.float64)
+        return num / column(f.column).cast(dt.float64).nullif(0)
     if isinstance(f, Derived):
         inputs = dict(f.inputs)
-        return compile_expression(f.parsed, lambda name: formula_value(table, inputs[name]))
+        return compile_expression(f.parsed, lambda name: formula_value(column, inputs[name]))
     raise TypeError(f)
+
+
+def single_scan(node: Formulas) -> Scan | None:
+    """The one scan the formulas read when they need nothing else (no merge of several
+    sources, no offset, share or fill): then they are computed in that scan's SELECT, on its
+    aggregates, instead of in a SELECT around it (one nesting level less for the backend to
+    plan; the values are the same expressions of the same aggregates)."""
+    parts = node.input.parts if isinstance(node.input, Merge) else ()
+    if len(parts) != 1 or not isinstance(parts[0], Scan):
+        return None
+    return parts[0] if all(_on_columns(f) for _, f in node.outputs) else None
+
+
+def _on_columns(f: Formula) -> bool:
+    """True when the formula reads measure columns only (no offset or share column)."""
+    if isinstance(f, Col):
+        return True
+    if isinstance(f, Ratio):
+        return _on_columns(f.numerator) and _on_columns(f.denominator)
+    if isinstance(f, Derived):
+        return all(_on_columns(g) for _, g in f.inputs)
+    return False
 
 
 def compile_plan(ctx: Context, plan: Plan, *, final: bool = True) -> ir.Table:
@@ -318,4 +395,4 @@ def compile_plan(ctx: Context, plan: Plan, *, final: bool = True) -> ir.Table:
     root = plan.root
     if not final and isinstance(root, Output):
         root = root.input
-    return _Compiler(ctx).visit(root)
+    return _Compiler(ctx, root).visit(root)

@@ -155,7 +155,10 @@ def _logic(c: Compiler, node: exp.Expression) -> ibis.Value:
 
 
 def _not(c: Compiler, node: exp.Not) -> ibis.Value:
-    return ~require(c.visit(node.this), "boolean", "NOT")
+    inner = node.this
+    if isinstance(inner, exp.Is) and isinstance(inner.expression, exp.Null):
+        return c.visit(inner.this).notnull()  # `x IS NOT NULL`, which backends filter natively
+    return ~require(c.visit(inner), "boolean", "NOT")
 
 
 def _neg(c: Compiler, node: exp.Neg) -> ibis.Value:

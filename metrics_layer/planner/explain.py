@@ -166,7 +166,13 @@ class _Printer:
         keys = ([scan.grain] if scan.grain else []) + [_name(ref) for _, ref in scan.keys]
         joins = [f"{body}{describe_join(path[-1])}" for path in scan.joins]
         for n in scan.nodes:
-            out.append(f"{body}- {n.source}.{n.measure}: {n.describe()}")
+            of = n.source if n.key_in is None else n.key_in.source
+            out.append(f"{body}- {of}.{n.measure}: {n.describe()}")
+            if n.key_in is not None:
+                out.append(
+                    f"{body}  (the distinct count of {of}.{n.key_in.column}, counted at "
+                    f"{n.source} by a semi-join: each {n.key_in.column} is one {n.source} row)"
+                )
         if scan.lead.cumulative:
             out.append(
                 f"{body}each row repeated for every {scan.grain} period whose window holds it "

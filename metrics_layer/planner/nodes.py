@@ -21,6 +21,35 @@ Names = tuple[tuple[str, FieldRef], ...]  # an expression's names, resolved from
 
 
 @dataclass(frozen=True)
+class KeyIn:
+    """A distinct count of a many-to-one join key, computed at the joined source: a semi-join.
+
+    count(DISTINCT a.k) of the `source` rows joined to the scanned rows, when every group key,
+    the where and the time are fields of the joined source, equals the number of scanned rows
+    whose `key` is among the `column` values of `source` rows passing `filters` (each key value
+    names one scanned row, the join being many-to-one). `none_if_unmatched`: a group with no
+    `source` row at all is NULL, as it is when the two sources are aggregated apart and merged.
+    """
+
+    source: str  # the measure's own source, whose rows hold the keys
+    measure: str
+    column: str  # its key column (the join's left side)
+    key: FieldRef  # the scanned source's own key it matches (the join's right side)
+    filters: tuple[str, ...]
+    conditions: tuple[ParsedExpression, ...]
+    names: Names  # the names of `filters`, resolved from `source`
+    none_if_unmatched: bool
+
+    def describe(self) -> str:
+        text = f"count(*) of rows whose {self.key.name} is a {self.column} of {self.source}"
+        if self.filters:
+            text += " where " + " and ".join(f"({f})" for f in self.filters)
+        if self.none_if_unmatched:
+            text += f" (NULL in a group no {self.source} row matches)"
+        return text
+
+
+@dataclass(frozen=True)
 class MeasureNode:
     """One aggregate computed at its own source (a measure, maybe narrowed by a metric filter)."""
 
@@ -39,6 +68,7 @@ class MeasureNode:
     value: ParsedExpression | None = None  # `expr`, parsed once
     conditions: tuple[ParsedExpression, ...] = ()  # `filters`, parsed once
     names: Names = ()  # every name of expr and filters, resolved from `source`
+    key_in: KeyIn | None = None  # a distinct count of a join key, computed as a semi-join
 
     @property
     def scan_key(self) -> tuple[object, ...]:
@@ -46,6 +76,8 @@ class MeasureNode:
         return (self.source, self.time, self.cumulative, self.window, self.to_date, self.snapshot)
 
     def describe(self) -> str:
+        if self.key_in is not None:
+            return self.key_in.describe()
         arg = self.expr or "*"
         text = f"{self.agg}({arg})" if self.agg != "percentile" else f"percentile({arg}, {self.p})"
         if self.filters:

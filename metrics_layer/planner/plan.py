@@ -40,7 +40,7 @@ from metrics_layer.planner.nodes import (
     scans,
 )
 from metrics_layer.planner.request import Request
-from metrics_layer.planner.scans import build_scan, eager, own_names
+from metrics_layer.planner.scans import build_scan, eager, key_in_nodes, own_names
 from metrics_layer.planner.validate import output_names
 from metrics_layer.registry import JoinStep, MeasureRef, Registry
 from metrics_layer.retail import find_calendar, find_retail, is_fiscal
@@ -139,7 +139,7 @@ class _Build:
                 )
         keys = tuple(([request.grain] if request.grain else []) + [c for c, _ in dim_columns])
         groups: dict[tuple[object, ...], list[MeasureNode]] = {}
-        for node in self._nodes.values():
+        for node in key_in_nodes(self.registry, request, list(self._nodes.values()), dim_columns):
             groups.setdefault(node.scan_key, []).append(node)
         parts: list[Node] = []
         for nodes in groups.values():

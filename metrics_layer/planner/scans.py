@@ -7,11 +7,12 @@ join paths become the scan's joins, and fan-out through one_to_many joins is ref
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 
 from metrics_layer.errors import QueryError
 from metrics_layer.expressions import parse_expression
-from metrics_layer.planner.nodes import EagerAggregate, MeasureNode, Names, Scan
+from metrics_layer.planner.nodes import EagerAggregate, KeyIn, MeasureNode, Names, Scan
 from metrics_layer.planner.request import Request
 from metrics_layer.registry import FieldRef, JoinStep, Registry
 
@@ -125,7 +126,7 @@ def eager(registry: Registry, scan: Scan) -> EagerAggregate | None:
     """
     lead = scan.lead
     deferred = scan.where is not None and not isinstance(scan.where, str)
-    if lead.cumulative or lead.snapshot or deferred:
+    if lead.cumulative or lead.snapshot or deferred or any(n.key_in for n in scan.nodes):
         return None
     joined = [ref for _, ref in scan.keys if ref.path]
     if not joined or any(r.path for r in scan.row_fields):
@@ -163,3 +164,133 @@ def _is_column(registry: Registry, source: str, name: str) -> bool:
         return name in columns
     dim = registry.sources[source].dimensions.get(name)
     return dim is None or dim.expr is None
+
+
+def key_in_nodes(
+    registry: Registry,
+    request: Request,
+    nodes: Sequence[MeasureNode],
+    dim_columns: list[tuple[str, str]],
+) -> list[MeasureNode]:
+    """`nodes` with each distinct count of a join key that can be computed at the joined
+    source (a KeyIn, see nodes.py) moved there, into the scan of that source's own measures.
+
+    A source's rows are then scanned once, with a semi-join to the keys, instead of two scans
+    (one joining every row of the other source just to count distinct keys) merged by UNION
+    ALL and a second GROUP BY. Moved only when that scan exists: its groups are then the same
+    as the two merged scans' (each joined row lies in a group of the joined source's rows).
+    """
+    out = []
+    for node in nodes:
+        moved = _key_in(registry, request, node, dim_columns)
+        if moved is not None and any(
+            n.key_in is None and n.source == moved.source and n.scan_key == moved.scan_key
+            for n in nodes
+        ):
+            node = moved
+        out.append(node)
+    return out
+
+
+def _key_in(
+    registry: Registry,
+    request: Request,
+    node: MeasureNode,
+    dim_columns: list[tuple[str, str]],
+) -> MeasureNode | None:
+    """The node as a KeyIn count at its joined source, or None when that would not be exact.
+
+    Exact when the node counts distinct values of its own key column k of a single-key
+    many-to-one join to a source B (not SCD), its filters read its own fields only, and the
+    time, every group key and the where are fields of B through that one join: then each
+    counted value of k is one B row, in the group of that row. The request must bound or
+    bucket the time: that drops the rows whose k matches no B row (their B time is NULL),
+    which a count at B cannot see.
+    """
+    if node.agg != "count_distinct" or node.cumulative or node.snapshot or node.time is None:
+        return None
+    if not (request.grain or request.start or request.end):
+        return None
+    if request.where is not None and not isinstance(request.where, str):
+        return None  # a deferred where cannot be inspected before it is applied
+    names = dict(node.names)
+    k = (node.expr or "").strip()
+    key = names.get(k)
+    if key is None or key.path or not _is_column(registry, node.source, k):
+        return None
+    if any(ref.path for ref in names.values()):
+        return None  # a filter on a joined field
+    try:
+        time = dict(own_names(registry, node.source, [node.time]))[node.time]
+    except QueryError:
+        return None
+    if len(time.path) != 1:
+        return None
+    step = time.path[0]
+    target = step.right
+    if (
+        step.relationship not in ("many_to_one", "one_to_one")
+        or len(step.pairs) != 1
+        or step.pairs[0][0] != k
+        or target == node.source
+        or registry.sources[target].scd is not None
+        or not _is_column(registry, target, step.pairs[0][1])
+    ):
+        return None
+    texts = [text for _, text in dim_columns]
+    if isinstance(request.where, str):
+        texts += parse_expression(request.where, what="where").names
+    for text in texts:  # each must name the same field of `target` from both sources
+        if not _same_field(registry, node.source, target, step, text, prefer_columns=False):
+            return None
+    here = dict(own_names(registry, target, [time.name])).get(time.name)
+    if time.grain or here is None or here.path or not _same_value(registry, time, here):
+        return None  # the scan of `target` must bucket the same time value
+    pk = step.pairs[0][1]
+    pk_ref = FieldRef(target, (), target, pk, "column")
+    key_in = KeyIn(
+        source=node.source,
+        measure=node.measure,
+        column=k,
+        key=pk_ref,
+        filters=node.filters,
+        conditions=node.conditions,
+        names=node.names,
+        none_if_unmatched=bool(request.grain or dim_columns),
+    )
+    return dataclasses.replace(
+        node,
+        source=target,
+        agg="count",
+        expr=None,
+        filters=(),
+        time=time.name,
+        value=None,
+        conditions=(),
+        names=((pk, pk_ref),),
+        key_in=key_in,
+    )
+
+
+def _same_field(
+    registry: Registry, source: str, target: str, step: JoinStep, text: str, *, prefer_columns: bool
+) -> bool:
+    """True when `text` names, from `source`, a field of `target` through `step`, and names
+    the same field from `target` itself."""
+    try:
+        there = registry.resolve_field(source, text, prefer_columns=prefer_columns)
+        here = registry.resolve_field(target, text, prefer_columns=prefer_columns)
+    except QueryError:
+        return False
+    return there.path == (step,) and not here.path and _same_value(registry, there, here)
+
+
+def _same_value(registry: Registry, a: FieldRef, b: FieldRef) -> bool:
+    """True when two fields of one source compute the same value (the same field, or a column
+    and the dimension of that name that declares no expression)."""
+    if (a.source, a.name, a.grain) != (b.source, b.name, b.grain):
+        return False
+    if a.kind == b.kind:
+        return True
+    dim = registry.sources[a.source].dimensions.get(a.name)
+    return dim is not None and dim.expr is None

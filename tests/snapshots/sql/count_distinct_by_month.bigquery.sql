@@ -1,18 +1,13 @@
 SELECT
-  `t2`.`month`,
-  `t2`.`__m0` AS `app_active_workers`
+  *
 FROM (
   SELECT
     `t1`.`__p` AS `month`,
-    COUNT(DISTINCT `t1`.`worker_id`) AS `__m0`
+    COUNT(DISTINCT `t1`.`worker_id`) AS `app_active_workers`
   FROM (
     SELECT
-      `t0`.`event_id`,
       `t0`.`worker_id`,
-      `t0`.`event_type`,
       `t0`.`ts`,
-      `t0`.`platform`,
-      `t0`.`task_id`,
       `t0`.`ts` AS `__t`,
       TIMESTAMP_TRUNC(`t0`.`ts`, MONTH) AS `__p`
     FROM `events` AS `t0`

@@ -1,18 +1,13 @@
 SELECT
-  "t2"."month" AS "month",
-  "t2"."__m0" AS "app_active_workers"
+  *
 FROM (
   SELECT
     "t1"."__p" AS "month",
-    uniq("t1"."worker_id") AS "__m0"
+    uniq("t1"."worker_id") AS "app_active_workers"
   FROM (
     SELECT
-      "t0"."event_id" AS "event_id",
       "t0"."worker_id" AS "worker_id",
-      "t0"."event_type" AS "event_type",
       "t0"."ts" AS "ts",
-      "t0"."platform" AS "platform",
-      "t0"."task_id" AS "task_id",
       "t0"."ts" AS "__t",
       CAST(toStartOfMonth("t0"."ts") AS Nullable(DateTime)) AS "__p"
     FROM "events" AS "t0"

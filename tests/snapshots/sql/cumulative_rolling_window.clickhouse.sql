@@ -1,32 +1,19 @@
 SELECT
-  "t6"."week" AS "week",
-  "t6"."__m0" AS "active_workers_28d"
+  *
 FROM (
   SELECT
     "t5"."__p" AS "week",
-    uniqIf("t5"."worker_id", NOT (
-      isNull("t5"."completed_at")
-    )) AS "__m0"
+    uniqIf("t5"."worker_id", isNotNull("t5"."completed_at")) AS "active_workers_28d"
   FROM (
     SELECT
-      "t3"."assignment_id" AS "assignment_id",
-      "t3"."task_id" AS "task_id",
       "t3"."worker_id" AS "worker_id",
-      "t3"."accepted_at" AS "accepted_at",
       "t3"."completed_at" AS "completed_at",
-      "t3"."hours" AS "hours",
-      "t3"."revenue" AS "revenue",
       "t3"."__t" AS "__t",
       "t4"."__p" AS "__p"
     FROM (
       SELECT
-        "t0"."assignment_id" AS "assignment_id",
-        "t0"."task_id" AS "task_id",
         "t0"."worker_id" AS "worker_id",
-        "t0"."accepted_at" AS "accepted_at",
         "t0"."completed_at" AS "completed_at",
-        "t0"."hours" AS "hours",
-        "t0"."revenue" AS "revenue",
         "t0"."completed_at" AS "__t"
       FROM "assignments" AS "t0"
       WHERE

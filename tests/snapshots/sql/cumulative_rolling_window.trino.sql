@@ -1,33 +1,20 @@
 SELECT
-  "t6"."week",
-  "t6"."__m0" AS "active_workers_28d"
+  *
 FROM (
   SELECT
     "t5"."__p" AS "week",
     COUNT(DISTINCT "t5"."worker_id") FILTER(WHERE
-      NOT (
-        "t5"."completed_at" IS NULL
-      )) AS "__m0"
+      "t5"."completed_at" IS NOT NULL) AS "active_workers_28d"
   FROM (
     SELECT
-      "t3"."assignment_id",
-      "t3"."task_id",
       "t3"."worker_id",
-      "t3"."accepted_at",
       "t3"."completed_at",
-      "t3"."hours",
-      "t3"."revenue",
       "t3"."__t",
       "t4"."__p"
     FROM (
       SELECT
-        "t0"."assignment_id",
-        "t0"."task_id",
         "t0"."worker_id",
-        "t0"."accepted_at",
         "t0"."completed_at",
-        "t0"."hours",
-        "t0"."revenue",
         "t0"."completed_at" AS "__t"
       FROM "assignments" AS "t0"
       WHERE

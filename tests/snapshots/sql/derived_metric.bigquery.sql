@@ -22,15 +22,9 @@ FROM (
       SELECT
         `t3`.`worker_id`,
         TIMESTAMP_TRUNC(`t3`.`__t`, QUARTER) AS `__p`,
-        SUM(IF(NOT (
-          `t3`.`completed_at` IS NULL
-        ), `t3`.`revenue`, NULL)) AS `__m0`,
-        COUNTIF(NOT (
-          `t3`.`completed_at` IS NULL
-        )) AS `__m1`,
-        SUM(IF(NOT (
-          `t3`.`completed_at` IS NULL
-        ), `t3`.`hours`, NULL)) AS `__m2`
+        SUM(IF(`t3`.`completed_at` IS NOT NULL, `t3`.`revenue`, NULL)) AS `__m0`,
+        COUNTIF(`t3`.`completed_at` IS NOT NULL) AS `__m1`,
+        SUM(IF(`t3`.`completed_at` IS NOT NULL, `t3`.`hours`, NULL)) AS `__m2`
       FROM (
         SELECT
           `t0`.`assignment_id`,

@@ -24,17 +24,11 @@ FROM (
         "t3"."worker_id",
         DATE_TRUNC('QUARTER', "t3"."__t") AS "__p",
         SUM("t3"."revenue") FILTER(WHERE
-          NOT (
-            "t3"."completed_at" IS NULL
-          )) AS "__m0",
+          "t3"."completed_at" IS NOT NULL) AS "__m0",
         COUNT(*) FILTER(WHERE
-          NOT (
-            "t3"."completed_at" IS NULL
-          )) AS "__m1",
+          "t3"."completed_at" IS NOT NULL) AS "__m1",
         SUM("t3"."hours") FILTER(WHERE
-          NOT (
-            "t3"."completed_at" IS NULL
-          )) AS "__m2"
+          "t3"."completed_at" IS NOT NULL) AS "__m2"
       FROM (
         SELECT
           "t0"."assignment_id",

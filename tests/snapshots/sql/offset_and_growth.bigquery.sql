@@ -1,38 +1,31 @@
 SELECT
-  `t14`.`month`,
-  `t14`.`__m0` AS `revenue`,
-  `t14`.`__o0` AS `revenue_prev_month`,
+  `t13`.`month`,
+  `t13`.`__m0` AS `revenue`,
+  `t13`.`__o0` AS `revenue_prev_month`,
   (
-    CAST(`t14`.`__m0` AS FLOAT64) / NULLIF(NULLIF(CAST(`t14`.`__o0` AS FLOAT64), 0), 0)
+    CAST(`t13`.`__m0` AS FLOAT64) / NULLIF(NULLIF(CAST(`t13`.`__o0` AS FLOAT64), 0), 0)
   ) - 1 AS `revenue_mom`
 FROM (
   SELECT
-    `t13`.`month`,
-    MAX(`t13`.`__m0`) AS `__m0`,
-    MAX(`t13`.`__o0`) AS `__o0`
+    `t12`.`month`,
+    MAX(`t12`.`__m0`) AS `__m0`,
+    MAX(`t12`.`__o0`) AS `__o0`
   FROM (
     SELECT
       *
     FROM (
       SELECT
-        `t5`.`month`,
-        `t5`.`__m0`,
+        `t4`.`month`,
+        `t4`.`__m0`,
         CAST(NULL AS NUMERIC) AS `__o0`
       FROM (
         SELECT
           `t1`.`__p` AS `month`,
           SUM(`t1`.`revenue`) FILTER(WHERE
-            NOT (
-              `t1`.`completed_at` IS NULL
-            )) AS `__m0`
+            NOT `t1`.`completed_at` IS NULL) AS `__m0`
         FROM (
           SELECT
-            `t0`.`assignment_id`,
-            `t0`.`task_id`,
-            `t0`.`worker_id`,
-            `t0`.`accepted_at`,
             `t0`.`completed_at`,
-            `t0`.`hours`,
             `t0`.`revenue`,
             `t0`.`completed_at` AS `__t`,
             TIMESTAMP_TRUNC(`t0`.`completed_at`, MONTH) AS `__p`
@@ -44,20 +37,20 @@ FROM (
         ) AS `t1`
         GROUP BY
           1
-      ) AS `t5`
-    ) AS `t8`
+      ) AS `t4`
+    ) AS `t9`
     UNION ALL
     SELECT
       *
     FROM (
       SELECT
-        `t11`.`month`,
+        `t10`.`month`,
         CAST(NULL AS NUMERIC) AS `__m0`,
-        `t11`.`__o0`
+        `t10`.`__o0`
       FROM (
         SELECT
-          `t7`.`__P` AS `month`,
-          `t10`.`revenue` AS `__o0`
+          `t8`.`__P` AS `month`,
+          `t7`.`revenue` AS `__o0`
         FROM (
           SELECT
             `t3`.`__P`,
@@ -89,45 +82,33 @@ FROM (
                 )
               )
           ) AS `t3`
-        ) AS `t7`
+        ) AS `t8`
         INNER JOIN (
           SELECT
-            `t6`.`month`,
-            `t6`.`__m0` AS `revenue`
+            `t2`.`__p` AS `month`,
+            SUM(`t2`.`revenue`) FILTER(WHERE
+              NOT `t2`.`completed_at` IS NULL) AS `revenue`
           FROM (
             SELECT
-              `t2`.`__p` AS `month`,
-              SUM(`t2`.`revenue`) FILTER(WHERE
-                NOT (
-                  `t2`.`completed_at` IS NULL
-                )) AS `__m0`
-            FROM (
-              SELECT
-                `t0`.`assignment_id`,
-                `t0`.`task_id`,
-                `t0`.`worker_id`,
-                `t0`.`accepted_at`,
-                `t0`.`completed_at`,
-                `t0`.`hours`,
-                `t0`.`revenue`,
-                `t0`.`completed_at` AS `__t`,
-                TIMESTAMP_TRUNC(`t0`.`completed_at`, MONTH) AS `__p`
-              FROM `assignments` AS `t0`
-              WHERE
-                NOT `t0`.`completed_at` IS NULL
-                AND `t0`.`completed_at` >= DATETIME(2024, 5, 1, 0, 0, 0.0)
-                AND `t0`.`completed_at` < DATETIME(2024, 12, 1, 0, 0, 0.0)
-            ) AS `t2`
-            GROUP BY
-              1
-          ) AS `t6`
-        ) AS `t10`
-          ON `t7`.`__Q` = `t10`.`month`
-      ) AS `t11`
-    ) AS `t12`
-  ) AS `t13`
+              `t0`.`completed_at`,
+              `t0`.`revenue`,
+              `t0`.`completed_at` AS `__t`,
+              TIMESTAMP_TRUNC(`t0`.`completed_at`, MONTH) AS `__p`
+            FROM `assignments` AS `t0`
+            WHERE
+              NOT `t0`.`completed_at` IS NULL
+              AND `t0`.`completed_at` >= DATETIME(2024, 5, 1, 0, 0, 0.0)
+              AND `t0`.`completed_at` < DATETIME(2024, 12, 1, 0, 0, 0.0)
+          ) AS `t2`
+          GROUP BY
+            1
+        ) AS `t7`
+          ON `t8`.`__Q` = `t7`.`month`
+      ) AS `t10`
+    ) AS `t11`
+  ) AS `t12`
   GROUP BY
     1
-) AS `t14`
+) AS `t13`
 ORDER BY
-  `t14`.`month` ASC NULLS LAST
+  `t13`.`month` ASC NULLS LAST

@@ -1,37 +1,30 @@
 SELECT
-  "t14"."month",
-  "t14"."__m0" AS "revenue",
-  "t14"."__o0" AS "revenue_prev_month",
+  "t13"."month",
+  "t13"."__m0" AS "revenue",
+  "t13"."__o0" AS "revenue_prev_month",
   (
-    CAST("t14"."__m0" AS DOUBLE) / NULLIF(CAST("t14"."__o0" AS DOUBLE), 0)
+    CAST("t13"."__m0" AS DOUBLE) / NULLIF(CAST("t13"."__o0" AS DOUBLE), 0)
   ) - 1 AS "revenue_mom"
 FROM (
   SELECT
-    "t13"."month",
-    MAX("t13"."__m0") AS "__m0",
-    MAX("t13"."__o0") AS "__o0"
+    "t12"."month",
+    MAX("t12"."__m0") AS "__m0",
+    MAX("t12"."__o0") AS "__o0"
   FROM (
     SELECT
       *
     FROM (
       SELECT
-        "t5"."month",
-        "t5"."__m0",
+        "t4"."month",
+        "t4"."__m0",
         CAST(NULL AS DECIMAL(38, 2)) AS "__o0"
       FROM (
         SELECT
           "t1"."__p" AS "month",
-          SUM(IFF(NOT (
-            "t1"."completed_at" IS NULL
-          ), "t1"."revenue", NULL)) AS "__m0"
+          SUM(IFF("t1"."completed_at" IS NOT NULL, "t1"."revenue", NULL)) AS "__m0"
         FROM (
           SELECT
-            "t0"."assignment_id",
-            "t0"."task_id",
-            "t0"."worker_id",
-            "t0"."accepted_at",
             "t0"."completed_at",
-            "t0"."hours",
             "t0"."revenue",
             "t0"."completed_at" AS "__t",
             DATE_TRUNC('MONTH', "t0"."completed_at") AS "__p"
@@ -43,20 +36,20 @@ FROM (
         ) AS "t1"
         GROUP BY
           1
-      ) AS "t5"
-    ) AS "t8"
+      ) AS "t4"
+    ) AS "t9"
     UNION ALL
     SELECT
       *
     FROM (
       SELECT
-        "t11"."month",
+        "t10"."month",
         CAST(NULL AS DECIMAL(38, 2)) AS "__m0",
-        "t11"."__o0"
+        "t10"."__o0"
       FROM (
         SELECT
-          "t7"."__P" AS "month",
-          "t10"."revenue" AS "__o0"
+          "t8"."__P" AS "month",
+          "t7"."revenue" AS "__o0"
         FROM (
           SELECT
             "t3"."__P",
@@ -218,44 +211,32 @@ FROM (
                 )
               )
           ) AS "t3"
-        ) AS "t7"
+        ) AS "t8"
         INNER JOIN (
           SELECT
-            "t6"."month",
-            "t6"."__m0" AS "revenue"
+            "t2"."__p" AS "month",
+            SUM(IFF("t2"."completed_at" IS NOT NULL, "t2"."revenue", NULL)) AS "revenue"
           FROM (
             SELECT
-              "t2"."__p" AS "month",
-              SUM(IFF(NOT (
-                "t2"."completed_at" IS NULL
-              ), "t2"."revenue", NULL)) AS "__m0"
-            FROM (
-              SELECT
-                "t0"."assignment_id",
-                "t0"."task_id",
-                "t0"."worker_id",
-                "t0"."accepted_at",
-                "t0"."completed_at",
-                "t0"."hours",
-                "t0"."revenue",
-                "t0"."completed_at" AS "__t",
-                DATE_TRUNC('MONTH', "t0"."completed_at") AS "__p"
-              FROM "assignments" AS "t0"
-              WHERE
-                "t0"."completed_at" IS NOT NULL
-                AND "t0"."completed_at" >= TIMESTAMP_FROM_PARTS(2024, 5, 1, 0, 0, 0, 0)
-                AND "t0"."completed_at" < TIMESTAMP_FROM_PARTS(2024, 12, 1, 0, 0, 0, 0)
-            ) AS "t2"
-            GROUP BY
-              1
-          ) AS "t6"
-        ) AS "t10"
-          ON "t7"."__Q" = "t10"."month"
-      ) AS "t11"
-    ) AS "t12"
-  ) AS "t13"
+              "t0"."completed_at",
+              "t0"."revenue",
+              "t0"."completed_at" AS "__t",
+              DATE_TRUNC('MONTH', "t0"."completed_at") AS "__p"
+            FROM "assignments" AS "t0"
+            WHERE
+              "t0"."completed_at" IS NOT NULL
+              AND "t0"."completed_at" >= TIMESTAMP_FROM_PARTS(2024, 5, 1, 0, 0, 0, 0)
+              AND "t0"."completed_at" < TIMESTAMP_FROM_PARTS(2024, 12, 1, 0, 0, 0, 0)
+          ) AS "t2"
+          GROUP BY
+            1
+        ) AS "t7"
+          ON "t8"."__Q" = "t7"."month"
+      ) AS "t10"
+    ) AS "t11"
+  ) AS "t12"
   GROUP BY
     1
-) AS "t14"
+) AS "t13"
 ORDER BY
-  "t14"."month" ASC
+  "t13"."month" ASC

@@ -1,22 +1,15 @@
 SELECT
-  "t12"."month" AS "month",
-  "t12"."country" AS "country",
-  "t12"."borough" AS "borough",
-  "t12"."__m0" AS "trips",
-  "t12"."__m1" / nullIf(CAST("t12"."__m0" AS Nullable(Float64)), 0) AS "fare_per_trip"
+  *
 FROM (
   SELECT
     "t11"."__p" AS "month",
     "t11"."__j1_f0" AS "country",
     "t11"."__j2_f0" AS "borough",
-    COUNT(*) AS "__m0",
-    SUM("t11"."fare") AS "__m1"
+    COUNT(*) AS "trips",
+    SUM("t11"."fare") / nullIf(CAST(COUNT(*) AS Nullable(Float64)), 0) AS "fare_per_trip"
   FROM (
     SELECT
-      "t10"."trip_id" AS "trip_id",
       "t10"."started_at" AS "started_at",
-      "t10"."vehicle" AS "vehicle",
-      "t10"."rider_id" AS "rider_id",
       "t10"."pickup_zone" AS "pickup_zone",
       "t10"."dropoff_zone" AS "dropoff_zone",
       "t10"."fare" AS "fare",
@@ -27,10 +20,7 @@ FROM (
       CAST(toStartOfMonth("t10"."started_at") AS Nullable(DateTime)) AS "__p"
     FROM (
       SELECT
-        "t3"."trip_id" AS "trip_id",
         "t3"."started_at" AS "started_at",
-        "t3"."vehicle" AS "vehicle",
-        "t3"."rider_id" AS "rider_id",
         "t3"."pickup_zone" AS "pickup_zone",
         "t3"."dropoff_zone" AS "dropoff_zone",
         "t3"."fare" AS "fare",

@@ -1,22 +1,15 @@
 SELECT
-  "t12"."month",
-  "t12"."country",
-  "t12"."borough",
-  "t12"."__m0" AS "trips",
-  "t12"."__m1" / NULLIF(CAST("t12"."__m0" AS DOUBLE), 0) AS "fare_per_trip"
+  *
 FROM (
   SELECT
     "t11"."__p" AS "month",
     "t11"."__j1_f0" AS "country",
     "t11"."__j2_f0" AS "borough",
-    COUNT(*) AS "__m0",
-    SUM("t11"."fare") AS "__m1"
+    COUNT(*) AS "trips",
+    SUM("t11"."fare") / NULLIF(CAST(COUNT(*) AS DOUBLE), 0) AS "fare_per_trip"
   FROM (
     SELECT
-      "t10"."trip_id",
       "t10"."started_at",
-      "t10"."vehicle",
-      "t10"."rider_id",
       "t10"."pickup_zone",
       "t10"."dropoff_zone",
       "t10"."fare",
@@ -27,10 +20,7 @@ FROM (
       DATE_TRUNC('MONTH', "t10"."started_at") AS "__p"
     FROM (
       SELECT
-        "t3"."trip_id",
         "t3"."started_at",
-        "t3"."vehicle",
-        "t3"."rider_id",
         "t3"."pickup_zone",
         "t3"."dropoff_zone",
         "t3"."fare",

@@ -8,35 +8,25 @@ FROM (
     "t12"."quarter",
     "t12"."country",
     "t12"."__m0",
-    "t10"."__den" AS "__s0"
+    "t9"."__den" AS "__s0"
   FROM (
     SELECT
-      "t9"."__p" AS "quarter",
-      "t9"."__j0_f0" AS "country",
-      SUM("t9"."revenue") FILTER(WHERE
-        NOT (
-          "t9"."completed_at" IS NULL
-        )) AS "__m0"
+      "t10"."__p" AS "quarter",
+      "t10"."__j0_f0" AS "country",
+      SUM("t10"."revenue") FILTER(WHERE
+        "t10"."completed_at" IS NOT NULL) AS "__m0"
     FROM (
       SELECT
-        "t6"."assignment_id",
-        "t6"."task_id",
-        "t6"."worker_id",
-        "t6"."accepted_at",
-        "t6"."completed_at",
-        "t6"."hours",
-        "t6"."revenue",
-        "t6"."__j0_f0",
-        "t6"."completed_at" AS "__t",
-        DATE_TRUNC('QUARTER', "t6"."completed_at") AS "__p"
+        "t7"."worker_id",
+        "t7"."completed_at",
+        "t7"."revenue",
+        "t7"."__j0_f0",
+        "t7"."completed_at" AS "__t",
+        DATE_TRUNC('QUARTER', "t7"."completed_at") AS "__p"
       FROM (
         SELECT
-          "t2"."assignment_id",
-          "t2"."task_id",
           "t2"."worker_id",
-          "t2"."accepted_at",
           "t2"."completed_at",
-          "t2"."hours",
           "t2"."revenue",
           "t5"."__j0_f0"
         FROM "assignments" AS "t2"
@@ -47,33 +37,27 @@ FROM (
           FROM "workers" AS "t1"
         ) AS "t5"
           ON "t2"."worker_id" = "t5"."__j0_k0"
-      ) AS "t6"
+      ) AS "t7"
       WHERE
-        "t6"."completed_at" IS NOT NULL
-    ) AS "t9"
+        "t7"."completed_at" IS NOT NULL
+    ) AS "t10"
     GROUP BY
       1,
       2
   ) AS "t12"
   LEFT OUTER JOIN (
     SELECT
-      "t7"."quarter" AS "__skg",
-      "t7"."__m0" AS "__den"
+      "t6"."quarter" AS "__skg",
+      "t6"."revenue" AS "__den"
     FROM (
       SELECT
         "t4"."__p" AS "quarter",
         SUM("t4"."revenue") FILTER(WHERE
-          NOT (
-            "t4"."completed_at" IS NULL
-          )) AS "__m0"
+          "t4"."completed_at" IS NOT NULL) AS "revenue"
       FROM (
         SELECT
-          "t0"."assignment_id",
-          "t0"."task_id",
           "t0"."worker_id",
-          "t0"."accepted_at",
           "t0"."completed_at",
-          "t0"."hours",
           "t0"."revenue",
           "t0"."completed_at" AS "__t",
           DATE_TRUNC('QUARTER', "t0"."completed_at") AS "__p"
@@ -83,9 +67,9 @@ FROM (
       ) AS "t4"
       GROUP BY
         1
-    ) AS "t7"
-  ) AS "t10"
-    ON "t12"."quarter" = "t10"."__skg"
+    ) AS "t6"
+  ) AS "t9"
+    ON "t12"."quarter" = "t9"."__skg"
 ) AS "t13"
 ORDER BY
   "t13"."quarter" ASC,

@@ -1,28 +1,19 @@
 SELECT
-  "t3"."day",
-  "t3"."__m0" AS "app_active_workers"
+  *
 FROM (
   SELECT
     "t2"."__p" AS "day",
-    COUNT(DISTINCT "t2"."worker_id") AS "__m0"
+    COUNT(DISTINCT "t2"."worker_id") AS "app_active_workers"
   FROM (
     SELECT
-      "t1"."event_id",
       "t1"."worker_id",
-      "t1"."event_type",
       "t1"."ts",
-      "t1"."platform",
-      "t1"."task_id",
       "t1"."__t",
       DATE_TRUNC('DAY', "t1"."__t") AS "__p"
     FROM (
       SELECT
-        "t0"."event_id",
         "t0"."worker_id",
-        "t0"."event_type",
         "t0"."ts",
-        "t0"."platform",
-        "t0"."task_id",
         TIMEZONE('America/New_York', TIMEZONE('UTC', "t0"."ts")) AS "__t"
       FROM "events" AS "t0"
     ) AS "t1"

@@ -1,22 +1,13 @@
 SELECT
-  "t7"."month" AS "month",
-  "t7"."__m0" AS "revenue",
-  "t7"."__m1" AS "hours"
+  *
 FROM (
   SELECT
     "t6"."__p" AS "month",
-    sumIf("t6"."revenue", NOT (
-      isNull("t6"."completed_at")
-    )) AS "__m0",
-    sumIf("t6"."hours", NOT (
-      isNull("t6"."completed_at")
-    )) AS "__m1"
+    sumIf("t6"."revenue", isNotNull("t6"."completed_at")) AS "revenue",
+    sumIf("t6"."hours", isNotNull("t6"."completed_at")) AS "hours"
   FROM (
     SELECT
-      "t5"."assignment_id" AS "assignment_id",
-      "t5"."task_id" AS "task_id",
       "t5"."worker_id" AS "worker_id",
-      "t5"."accepted_at" AS "accepted_at",
       "t5"."completed_at" AS "completed_at",
       "t5"."hours" AS "hours",
       "t5"."revenue" AS "revenue",
@@ -25,10 +16,7 @@ FROM (
       CAST(toStartOfMonth("t5"."completed_at") AS Nullable(DateTime)) AS "__p"
     FROM (
       SELECT
-        "t2"."assignment_id" AS "assignment_id",
-        "t2"."task_id" AS "task_id",
         "t2"."worker_id" AS "worker_id",
-        "t2"."accepted_at" AS "accepted_at",
         "t2"."completed_at" AS "completed_at",
         "t2"."hours" AS "hours",
         "t2"."revenue" AS "revenue",

@@ -1,24 +1,15 @@
 SELECT
-  "t7"."month",
-  "t7"."__m0" AS "revenue",
-  "t7"."__m1" AS "hours"
+  *
 FROM (
   SELECT
     "t6"."__p" AS "month",
     SUM("t6"."revenue") FILTER(WHERE
-      NOT (
-        "t6"."completed_at" IS NULL
-      )) AS "__m0",
+      "t6"."completed_at" IS NOT NULL) AS "revenue",
     SUM("t6"."hours") FILTER(WHERE
-      NOT (
-        "t6"."completed_at" IS NULL
-      )) AS "__m1"
+      "t6"."completed_at" IS NOT NULL) AS "hours"
   FROM (
     SELECT
-      "t5"."assignment_id",
-      "t5"."task_id",
       "t5"."worker_id",
-      "t5"."accepted_at",
       "t5"."completed_at",
       "t5"."hours",
       "t5"."revenue",
@@ -27,10 +18,7 @@ FROM (
       DATE_TRUNC('MONTH', "t5"."completed_at") AS "__p"
     FROM (
       SELECT
-        "t2"."assignment_id",
-        "t2"."task_id",
         "t2"."worker_id",
-        "t2"."accepted_at",
         "t2"."completed_at",
         "t2"."hours",
         "t2"."revenue",

@@ -1,22 +1,13 @@
 SELECT
-  `t7`.`month`,
-  `t7`.`__m0` AS `revenue`,
-  `t7`.`__m1` AS `hours`
+  *
 FROM (
   SELECT
     `t6`.`__p` AS `month`,
-    SUM(IF(NOT (
-      `t6`.`completed_at` IS NULL
-    ), `t6`.`revenue`, NULL)) AS `__m0`,
-    SUM(IF(NOT (
-      `t6`.`completed_at` IS NULL
-    ), `t6`.`hours`, NULL)) AS `__m1`
+    SUM(IF(`t6`.`completed_at` IS NOT NULL, `t6`.`revenue`, NULL)) AS `revenue`,
+    SUM(IF(`t6`.`completed_at` IS NOT NULL, `t6`.`hours`, NULL)) AS `hours`
   FROM (
     SELECT
-      `t5`.`assignment_id`,
-      `t5`.`task_id`,
       `t5`.`worker_id`,
-      `t5`.`accepted_at`,
       `t5`.`completed_at`,
       `t5`.`hours`,
       `t5`.`revenue`,
@@ -25,10 +16,7 @@ FROM (
       DATE_TRUNC('month', `t5`.`completed_at`) AS `__p`
     FROM (
       SELECT
-        `t2`.`assignment_id`,
-        `t2`.`task_id`,
         `t2`.`worker_id`,
-        `t2`.`accepted_at`,
         `t2`.`completed_at`,
         `t2`.`hours`,
         `t2`.`revenue`,
