@@ -182,22 +182,16 @@ def build_frame(
 def read_columns(
     registry: Registry, base: str, refs: Iterable[FieldRef], columns: Sequence[str]
 ) -> list[str] | None:
-    """The columns of the base table that the base's own fields in `refs`, its join keys and
-    its point-in-time join column read, in table order; None (keep all) when one of them
-    cannot be told from the definitions."""
+    """The columns of the base table that the base's own fields in `refs` read, in table
+    order; None (keep all) when one of them cannot be told from the definitions."""
     refs = list(dict.fromkeys(refs))
     source = registry.sources[base]
     needed: set[str] = set()
     names: list[str] = []
-    for ref in refs:
+    for ref in refs:  # joined fields: their join keys are read by the join, not above it
         if ref.path:
-            names += [left for left, _ in ref.path[0].pairs]
-            if any(registry.sources[s.right].scd is not None for s in ref.path):
-                try:  # joined point-in-time at the fact's own time column
-                    needed.add(_scd_time_column(registry, base, ref.path[-1].right))
-                except QueryError:
-                    return None  # reported by the join itself, unless as_of pins a version
-        elif ref.kind == "column":
+            continue
+        if ref.kind == "column":
             needed.add(ref.name)
         else:
             names.append(ref.name)

@@ -156,12 +156,14 @@ class _Compiler:
             keys[scan.grain] = t[PERIOD]
         for out, ref in scan.keys:
             keys[out] = frame.value(ref, t)
-        shared = () if keys or lead.cumulative or lead.snapshot else shared_filters(scan.nodes)
+        shared: tuple[str, ...] = ()
+        if not (keys or lead.cumulative or lead.snapshot):
+            shared = tuple(f for f in shared_filters(scan.nodes) if f not in scan.implied)
         if shared:  # one total row either way; filtered rows are not joined nor aggregated
             t = t.filter(*measure_conditions(frame, t, scan.nodes[0], shared))
         aggs = {
             node.column: (
-                measure(frame, t, node, shared)
+                measure(frame, t, node, shared + scan.implied)
                 if node.key_in is None
                 else key_in_count(ctx, frame, t, node.key_in)
             )
@@ -183,6 +185,10 @@ class _Compiler:
             t, keys, aggs = self._aggregates(scan)
             values = {out: formula_value(aggs.__getitem__, f) for out, f in node.outputs}
             return t.group_by(**keys).aggregate(**values) if keys else t.aggregate(**values)
+        if isinstance(node.input, Merge) and all(_on_columns(f, True) for _, f in node.outputs):
+            # the formulas computed in the merge's GROUP BY, on the merged aggregates
+            parts = [self.visit(p) for p in node.input.parts]
+            return merge(parts, list(node.input.keys), node.outputs)
         merged = self.visit(node.input)
         outputs: dict[str, ir.Value] = {k: merged[k] for k in node.keys}
         for out, f in node.outputs:
@@ -325,10 +331,21 @@ def shared_filters(nodes: Sequence[MeasureNode]) -> tuple[str, ...]:
     return tuple(f for f in nodes[0].filters if all(f in r for r in rest))
 
 
-def merge(parts: list[ir.Table], keys: list[str]) -> ir.Table:
-    """Combine per-source aggregates on their keys: UNION ALL then GROUP BY (NULL-safe)."""
+def merge(
+    parts: list[ir.Table],
+    keys: list[str],
+    outputs: Sequence[tuple[str, Formula]] | None = None,
+) -> ir.Table:
+    """Combine per-source aggregates on their keys: UNION ALL then GROUP BY (NULL-safe).
+
+    With `outputs`, the GROUP BY computes those formulas of the merged aggregates (each
+    merged column is the MAX of its one non-NULL value per group) instead of the merged
+    columns, so no SELECT around it is needed for them."""
     if len(parts) == 1:
-        return parts[0]
+        if outputs is None:
+            return parts[0]
+        t = parts[0]
+        return t.select(*keys, **{out: formula_value(t.__getitem__, f) for out, f in outputs})
     key_types = {k: parts[0][k].type() for k in keys}
     measure_types: dict[str, dt.DataType] = {}
     for part in parts:
@@ -342,7 +359,9 @@ def merge(parts: list[ir.Table], keys: list[str]) -> ir.Table:
             cols[col] = part[col] if col in part.columns else ibis.null().cast(typ)
         aligned.append(part.select(**cols))
     unioned = ibis.union(*aligned, distinct=False)
-    aggs = {col: unioned[col].max() for col in measure_types}
+    aggs: dict[str, ir.Value] = {col: unioned[col].max() for col in measure_types}
+    if outputs is not None:
+        aggs = {out: formula_value(aggs.__getitem__, f) for out, f in outputs}
     if keys:
         return unioned.group_by(keys).aggregate(**aggs)
     return unioned.aggregate(**aggs)
@@ -379,14 +398,17 @@ def single_scan(node: Formulas) -> Scan | None:
     return parts[0] if all(_on_columns(f) for _, f in node.outputs) else None
 
 
-def _on_columns(f: Formula) -> bool:
-    """True when the formula reads measure columns only (no offset or share column)."""
+def _on_columns(f: Formula, offsets: bool = False) -> bool:
+    """True when the formula reads measure columns only (and, with `offsets`, the columns of
+    shifted sub-plans, which are merged like measure columns), no share total."""
     if isinstance(f, Col):
         return True
+    if isinstance(f, Offset):
+        return offsets
     if isinstance(f, Ratio):
-        return _on_columns(f.numerator) and _on_columns(f.denominator)
+        return _on_columns(f.numerator, offsets) and _on_columns(f.denominator, offsets)
     if isinstance(f, Derived):
-        return all(_on_columns(g) for _, g in f.inputs)
+        return all(_on_columns(g, offsets) for _, g in f.inputs)
     return False
 
 

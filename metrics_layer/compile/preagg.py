@@ -56,9 +56,9 @@ def eager_aggregate(ctx: Context, node: EagerAggregate) -> ir.Table:
     for m in scan.nodes:
         if m.agg == "count_distinct":
             if m.conditions:  # rows of the key passing the filter
-                paggs[m.column] = measure(own, t, _as_count(m))
+                paggs[m.column] = measure(own, t, _as_count(m), scan.implied)
         else:
-            paggs[m.column] = measure(own, t, m)
+            paggs[m.column] = measure(own, t, m, scan.implied)
     partial = t.group_by(**pkeys).aggregate(**paggs) if paggs else t.select(**pkeys).distinct()
 
     def table_of(source: str) -> ir.Table:

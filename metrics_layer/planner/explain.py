@@ -173,6 +173,8 @@ class _Printer:
                     f"{body}  (the distinct count of {of}.{n.key_in.column}, counted at "
                     f"{n.source} by a semi-join: each {n.key_in.column} is one {n.source} row)"
                 )
+        for f in scan.implied:
+            out.append(f"{body}({f}) holds on every row kept (its time is set): not checked again")
         if scan.lead.cumulative:
             out.append(
                 f"{body}each row repeated for every {scan.grain} period whose window holds it "

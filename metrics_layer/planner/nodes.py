@@ -159,6 +159,9 @@ class Scan:
     as_of: Any = None
     snapshot_by: tuple[FieldRef, ...] = ()  # semi-additive groupings, resolved
     row_fields: tuple[FieldRef, ...] = ()  # the fields rows are filtered or aggregated on
+    # measure filters that hold on every row the scan keeps ("<its time> IS NOT NULL" when
+    # the time is bucketed or bounded): not checked again
+    implied: tuple[str, ...] = ()
 
     @property
     def lead(self) -> MeasureNode:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 
+from sqlglot import exp
+
 from metrics_layer.errors import QueryError
 from metrics_layer.expressions import parse_expression
 from metrics_layer.planner.nodes import EagerAggregate, KeyIn, MeasureNode, Names, Scan
@@ -106,6 +108,48 @@ def build_scan(
         as_of=request.as_of,
         snapshot_by=snapshot_by,
         row_fields=tuple(dict.fromkeys(others)),
+        implied=_implied(request, nodes, time),
+    )
+
+
+def _implied(
+    request: Request, nodes: tuple[MeasureNode, ...], time: FieldRef | None
+) -> tuple[str, ...]:
+    """The measure filters that only say the scan's time is set: with a grain or a time
+    range the scan keeps only rows whose time is set (a row without one is in no period and
+    no range), so such a filter holds on every row and is not checked again (a plain count
+    instead of a FILTER clause: the same number, less work per row)."""
+    lead = nodes[0]
+    if time is None or lead.cumulative or lead.snapshot:
+        return ()
+    if not (request.grain or request.start or request.end):
+        return ()
+    found: dict[str, None] = {}
+    for node in nodes:
+        names = dict(node.names)
+        for text, cond in zip(node.filters, node.conditions, strict=True):
+            if (
+                len(cond.names) == 1
+                and names.get(cond.names[0]) == time
+                and _is_not_null(cond.tree)
+            ):
+                found[text] = None
+    return tuple(found)
+
+
+def _is_not_null(tree: exp.Expression) -> bool:
+    """True for `x IS NOT NULL` (a NOT of `x IS NULL`, in any parentheses)."""
+    while isinstance(tree, exp.Paren):
+        tree = tree.this
+    if not isinstance(tree, exp.Not):
+        return False
+    inner = tree.this
+    while isinstance(inner, exp.Paren):
+        inner = inner.this
+    return (
+        isinstance(inner, exp.Is)
+        and isinstance(inner.expression, exp.Null)
+        and isinstance(inner.this, exp.Column | exp.Dot)
     )
 
 

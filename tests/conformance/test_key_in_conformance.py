@@ -55,7 +55,7 @@ def frames() -> tuple[pd.DataFrame, pd.DataFrame]:
             (7, 6, 1, 40, "2024-02-01"),  # task 6 has no posting time
             (8, 99, 1, 12, "2024-02-01"),  # no task 99
             (9, None, 1, 70, "2024-02-01"),  # no task at all
-            (10, 7, None, 11, "2024-03-01"),  # acceptance unknown
+            (10, 7, None, 11, None),  # acceptance unknown, no placing time
         ],
         columns=["order_id", "task_ref", "accepted", "amount", "placed_at"],
     )
@@ -178,3 +178,21 @@ def test_alone_it_keeps_its_own_scan(backend: Backend, layer: ml.Layer) -> None:
             (pd.Timestamp("2024-04-01"), 0),
         ],
     )
+
+
+def test_a_filter_on_the_time_being_set_is_implied_by_a_grain_or_range(
+    backend: Backend, layer: ml.Layer
+) -> None:
+    # `placed` counts orders whose placed_at is set; with a grain or a range only those are
+    # scanned, so the filter is not checked again: order 10 (no time) is out either way
+    res = layer.query(["orders.placed", "orders.orders"], grain="month")
+    assert "not checked again" in res.explain()
+    jan, feb, apr = (pd.Timestamp(f"2024-{m:02d}-01") for m in (1, 2, 4))
+    check(backend, res, ["month", "placed", "orders"], [(jan, 4, 4), (feb, 4, 4), (apr, 1, 1)])
+    res = layer.query(["orders.placed", "orders.orders"], start="2024-02-01")
+    assert "not checked again" in res.explain()
+    check(backend, res, ["placed", "orders"], [(5, 5)])
+    # no grain, no range: the filter is checked, and order 10 counts in `orders` only
+    res = layer.query(["orders.placed", "orders.orders"])
+    assert "not checked again" not in res.explain()
+    check(backend, res, ["placed", "orders"], [(9, 10)])

@@ -22,9 +22,9 @@ FROM (
       SELECT
         "t3"."worker_id" AS "worker_id",
         CAST(toStartOfQuarter("t3"."__t") AS Nullable(DateTime)) AS "__p",
-        sumIf("t3"."revenue", isNotNull("t3"."completed_at")) AS "__m0",
-        countIf(isNotNull("t3"."completed_at")) AS "__m1",
-        sumIf("t3"."hours", isNotNull("t3"."completed_at")) AS "__m2"
+        SUM("t3"."revenue") AS "__m0",
+        COUNT(*) AS "__m1",
+        SUM("t3"."hours") AS "__m2"
       FROM (
         SELECT
           "t0"."assignment_id" AS "assignment_id",

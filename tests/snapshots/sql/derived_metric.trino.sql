@@ -23,12 +23,9 @@ FROM (
       SELECT
         "t3"."worker_id",
         DATE_TRUNC('QUARTER', "t3"."__t") AS "__p",
-        SUM("t3"."revenue") FILTER(WHERE
-          "t3"."completed_at" IS NOT NULL) AS "__m0",
-        COUNT(*) FILTER(WHERE
-          "t3"."completed_at" IS NOT NULL) AS "__m1",
-        SUM("t3"."hours") FILTER(WHERE
-          "t3"."completed_at" IS NOT NULL) AS "__m2"
+        SUM("t3"."revenue") AS "__m0",
+        COUNT(*) AS "__m1",
+        SUM("t3"."hours") AS "__m2"
       FROM (
         SELECT
           "t0"."assignment_id",

@@ -1,15 +1,13 @@
 SELECT
-  "t13"."month",
-  "t13"."__m0" AS "revenue",
-  "t13"."__o0" AS "revenue_prev_month",
-  (
-    CAST("t13"."__m0" AS DOUBLE) / NULLIF(CAST("t13"."__o0" AS DOUBLE), 0)
-  ) - 1 AS "revenue_mom"
+  *
 FROM (
   SELECT
     "t12"."month",
-    MAX("t12"."__m0") AS "__m0",
-    MAX("t12"."__o0") AS "__o0"
+    MAX("t12"."__m0") AS "revenue",
+    MAX("t12"."__o0") AS "revenue_prev_month",
+    (
+      CAST(MAX("t12"."__m0") AS DOUBLE) / NULLIF(CAST(MAX("t12"."__o0") AS DOUBLE), 0)
+    ) - 1 AS "revenue_mom"
   FROM (
     SELECT
       *
@@ -21,7 +19,7 @@ FROM (
       FROM (
         SELECT
           "t1"."__p" AS "month",
-          SUM(IFF("t1"."completed_at" IS NOT NULL, "t1"."revenue", NULL)) AS "__m0"
+          SUM("t1"."revenue") AS "__m0"
         FROM (
           SELECT
             "t0"."completed_at",
@@ -37,7 +35,7 @@ FROM (
         GROUP BY
           1
       ) AS "t4"
-    ) AS "t9"
+    ) AS "t8"
     UNION ALL
     SELECT
       *
@@ -48,8 +46,8 @@ FROM (
         "t10"."__o0"
       FROM (
         SELECT
-          "t8"."__P" AS "month",
-          "t7"."revenue" AS "__o0"
+          "t9"."__P" AS "month",
+          "t6"."revenue" AS "__o0"
         FROM (
           SELECT
             "t3"."__P",
@@ -211,11 +209,11 @@ FROM (
                 )
               )
           ) AS "t3"
-        ) AS "t8"
+        ) AS "t9"
         INNER JOIN (
           SELECT
             "t2"."__p" AS "month",
-            SUM(IFF("t2"."completed_at" IS NOT NULL, "t2"."revenue", NULL)) AS "revenue"
+            SUM("t2"."revenue") AS "revenue"
           FROM (
             SELECT
               "t0"."completed_at",
@@ -230,8 +228,8 @@ FROM (
           ) AS "t2"
           GROUP BY
             1
-        ) AS "t7"
-          ON "t8"."__Q" = "t7"."month"
+        ) AS "t6"
+          ON "t9"."__Q" = "t6"."month"
       ) AS "t10"
     ) AS "t11"
   ) AS "t12"

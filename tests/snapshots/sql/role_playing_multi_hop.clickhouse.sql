@@ -10,8 +10,6 @@ FROM (
   FROM (
     SELECT
       "t10"."started_at" AS "started_at",
-      "t10"."pickup_zone" AS "pickup_zone",
-      "t10"."dropoff_zone" AS "dropoff_zone",
       "t10"."fare" AS "fare",
       "t10"."__j0_f0" AS "__j0_f0",
       "t10"."__j2_f0" AS "__j2_f0",
@@ -21,8 +19,6 @@ FROM (
     FROM (
       SELECT
         "t3"."started_at" AS "started_at",
-        "t3"."pickup_zone" AS "pickup_zone",
-        "t3"."dropoff_zone" AS "dropoff_zone",
         "t3"."fare" AS "fare",
         "t8"."__j0_f0" AS "__j0_f0",
         "t7"."__j2_f0" AS "__j2_f0",

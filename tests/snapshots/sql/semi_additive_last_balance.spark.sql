@@ -10,14 +10,12 @@ WITH `t1` AS (
     `t0`.`ts` IS NOT NULL
 )
 SELECT
-  `t11`.`month`,
-  `t11`.`__m0` AS `balance`,
-  `t11`.`__m1` AS `postings`
+  *
 FROM (
   SELECT
     `t10`.`month`,
-    MAX(`t10`.`__m0`) AS `__m0`,
-    MAX(`t10`.`__m1`) AS `__m1`
+    MAX(`t10`.`__m0`) AS `balance`,
+    MAX(`t10`.`__m1`) AS `postings`
   FROM (
     SELECT
       *

@@ -13,10 +13,9 @@ FROM (
     SELECT
       "t10"."__p" AS "quarter",
       "t10"."__j0_f0" AS "country",
-      sumIf("t10"."revenue", isNotNull("t10"."completed_at")) AS "__m0"
+      SUM("t10"."revenue") AS "__m0"
     FROM (
       SELECT
-        "t7"."worker_id" AS "worker_id",
         "t7"."completed_at" AS "completed_at",
         "t7"."revenue" AS "revenue",
         "t7"."__j0_f0" AS "__j0_f0",
@@ -24,7 +23,6 @@ FROM (
         CAST(toStartOfQuarter("t7"."completed_at") AS Nullable(DateTime)) AS "__p"
       FROM (
         SELECT
-          "t2"."worker_id" AS "worker_id",
           "t2"."completed_at" AS "completed_at",
           "t2"."revenue" AS "revenue",
           "t5"."__j0_f0" AS "__j0_f0"
@@ -51,10 +49,9 @@ FROM (
     FROM (
       SELECT
         "t4"."__p" AS "quarter",
-        sumIf("t4"."revenue", isNotNull("t4"."completed_at")) AS "revenue"
+        SUM("t4"."revenue") AS "revenue"
       FROM (
         SELECT
-          "t0"."worker_id" AS "worker_id",
           "t0"."completed_at" AS "completed_at",
           "t0"."revenue" AS "revenue",
           "t0"."completed_at" AS "__t",

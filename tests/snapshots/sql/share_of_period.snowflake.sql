@@ -13,10 +13,9 @@ FROM (
     SELECT
       "t10"."__p" AS "quarter",
       "t10"."__j0_f0" AS "country",
-      SUM(IFF("t10"."completed_at" IS NOT NULL, "t10"."revenue", NULL)) AS "__m0"
+      SUM("t10"."revenue") AS "__m0"
     FROM (
       SELECT
-        "t7"."worker_id",
         "t7"."completed_at",
         "t7"."revenue",
         "t7"."__j0_f0",
@@ -24,7 +23,6 @@ FROM (
         DATE_TRUNC('QUARTER', "t7"."completed_at") AS "__p"
       FROM (
         SELECT
-          "t2"."worker_id",
           "t2"."completed_at",
           "t2"."revenue",
           "t5"."__j0_f0"
@@ -51,10 +49,9 @@ FROM (
     FROM (
       SELECT
         "t4"."__p" AS "quarter",
-        SUM(IFF("t4"."completed_at" IS NOT NULL, "t4"."revenue", NULL)) AS "revenue"
+        SUM("t4"."revenue") AS "revenue"
       FROM (
         SELECT
-          "t0"."worker_id",
           "t0"."completed_at",
           "t0"."revenue",
           "t0"."completed_at" AS "__t",

@@ -3,11 +3,10 @@ SELECT
 FROM (
   SELECT
     "t6"."__p" AS "month",
-    sumIf("t6"."revenue", isNotNull("t6"."completed_at")) AS "revenue",
-    sumIf("t6"."hours", isNotNull("t6"."completed_at")) AS "hours"
+    SUM("t6"."revenue") AS "revenue",
+    SUM("t6"."hours") AS "hours"
   FROM (
     SELECT
-      "t5"."worker_id" AS "worker_id",
       "t5"."completed_at" AS "completed_at",
       "t5"."hours" AS "hours",
       "t5"."revenue" AS "revenue",
@@ -16,7 +15,6 @@ FROM (
       CAST(toStartOfMonth("t5"."completed_at") AS Nullable(DateTime)) AS "__p"
     FROM (
       SELECT
-        "t2"."worker_id" AS "worker_id",
         "t2"."completed_at" AS "completed_at",
         "t2"."hours" AS "hours",
         "t2"."revenue" AS "revenue",

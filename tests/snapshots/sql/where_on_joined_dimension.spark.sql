@@ -3,11 +3,10 @@ SELECT
 FROM (
   SELECT
     `t6`.`__p` AS `month`,
-    SUM(IF(`t6`.`completed_at` IS NOT NULL, `t6`.`revenue`, NULL)) AS `revenue`,
-    SUM(IF(`t6`.`completed_at` IS NOT NULL, `t6`.`hours`, NULL)) AS `hours`
+    SUM(`t6`.`revenue`) AS `revenue`,
+    SUM(`t6`.`hours`) AS `hours`
   FROM (
     SELECT
-      `t5`.`worker_id`,
       `t5`.`completed_at`,
       `t5`.`hours`,
       `t5`.`revenue`,
@@ -16,7 +15,6 @@ FROM (
       DATE_TRUNC('month', `t5`.`completed_at`) AS `__p`
     FROM (
       SELECT
-        `t2`.`worker_id`,
         `t2`.`completed_at`,
         `t2`.`hours`,
         `t2`.`revenue`,
