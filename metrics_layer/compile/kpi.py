@@ -29,6 +29,8 @@ from metrics_layer.expressions import compile_expression
 from metrics_layer.grain import Grain
 from metrics_layer.planner.nodes import (
     Col,
+    ConversionEvents,
+    Conversions,
     Derived,
     EagerAggregate,
     Fill,
@@ -183,6 +185,11 @@ class _Compiler:
 
         return share_totals(self.visit(node.input), node, self.visit(node.totals))
 
+    def conversion_events(self, node: ConversionEvents) -> ir.Table:
+        from metrics_layer.compile.conversion import conversion_events
+
+        return conversion_events(self.ctx, node)
+
     def output(self, node: Output) -> ir.Table:
         result = self.visit(node.input)
         if node.order:
@@ -201,6 +208,7 @@ _METHODS: dict[type, str] = {
     Fill: "fill",
     ShareTotal: "share_total",
     Output: "output",
+    ConversionEvents: "conversion_events",
 }
 
 
@@ -298,7 +306,7 @@ def formula_value(table: ir.Table, f: Formula) -> ir.Value:
     """A metric's value on the merged aggregates."""
     if isinstance(f, Col):
         return table[f.node.column]
-    if isinstance(f, Offset):
+    if isinstance(f, Offset | Conversions):
         return table[f.column]
     if isinstance(f, Ratio):
         num = formula_value(table, f.numerator).cast(dt.float64)

@@ -159,13 +159,13 @@ def test_untranslatable_items_are_reported_with_lines(tmp_path: Path) -> None:
     root = _project(
         tmp_path,
         """metrics:
-  - name: visit_to_buy
+  - name: buy_after_typo
     type: conversion
     type_params:
       conversion_type_params:
         base_measure: transactions
         conversion_measure: transactions
-        entity: customer
+        entity: customr
   - name: big_spenders
     type: simple
     type_params:
@@ -200,10 +200,8 @@ def test_untranslatable_items_are_reported_with_lines(tmp_path: Path) -> None:
     result = ml.import_metricflow(root)
     texts = [str(p) for p in result.problems]
     expect = [
-        "models/extra.yml:2: metric visit_to_buy: conversion metrics are not translated: "
-        "MetricFlow aggregates measures of base events and conversions matched to them, "
-        "a funnel counts "
-        "entities; the closest is a two-step funnel on customer and window_boundary",
+        "models/extra.yml:2: metric buy_after_typo: entity 'customr' is not in semantic model "
+        "transactions (did you mean 'customer'",
         "models/extra.yml:9: metric big_spenders: Metric() in a filter is not translated",
         "models/extra.yml:14: metric typo: unknown measure 'transactionz' (did you mean 'transactions'",
         "models/extra.yml:18: metric ratio_of_derived: a filter on input 'revenue_usd'",
@@ -213,7 +211,7 @@ def test_untranslatable_items_are_reported_with_lines(tmp_path: Path) -> None:
     for fragment in expect:
         assert any(t.startswith(fragment) for t in texts), (fragment, texts)
     defs = result.definitions
-    for name in ("visit_to_buy", "big_spenders", "typo", "ratio_of_derived"):
+    for name in ("buy_after_typo", "big_spenders", "typo", "ratio_of_derived"):
         assert name not in defs["metrics"]
         assert not [m for m in defs["metrics"] if m.startswith(f"{name}__")]  # no helper left
     ml.load(defs)
@@ -223,7 +221,7 @@ def test_cli_writes_and_refuses_foreign_folders(tmp_path: Path) -> None:
     out = tmp_path / "defs"
     res = CliRunner().invoke(app, ["import", "metricflow", str(SHOP), "--out", str(out)])
     assert res.exit_code == 0, res.output
-    assert "3 sources, 38 metrics" in res.stdout
+    assert "5 sources, 48 metrics" in res.stdout
     assert "not translated: models/saved_queries.yml:2" in res.output
     assert sorted(p.name for p in out.iterdir()) == [
         "import-report.txt",
