@@ -1,5 +1,6 @@
-"""Load-time checks of conversion metrics: both measures exist, have a time column, and the
-entity and constant properties name fields of their sources (definitions/conversion.py)."""
+"""Load-time checks of conversion metrics: both measures exist and have a time column (when
+the registry is built), and the entity and constant properties name fields of their sources
+(with the schema check of a connected load); definitions/conversion.py."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from metrics_layer.errors import DefinitionError, QueryError, unknown
 if TYPE_CHECKING:
     from metrics_layer.definitions.models import Metric
     from metrics_layer.registry.fields import FieldRef
-    from metrics_layer.registry.registry import MeasureRef, Registry
+    from metrics_layer.registry.registry import Registry
 
 
 def conversion_field(registry: Registry, source: str, name: str) -> FieldRef:
@@ -39,7 +40,6 @@ def check_conversion(registry: Registry, name: str, metric: Metric) -> None:
     """Raise a located DefinitionError for a conversion metric that cannot be computed."""
     conv = metric.conversion
     assert conv is not None  # the model requires it
-    refs: dict[str, MeasureRef] = {}
     for side in ("base", "conversion"):
         at = registry.locate("metrics", name, "conversion", side)
         try:
@@ -61,7 +61,29 @@ def check_conversion(registry: Registry, name: str, metric: Metric) -> None:
                 f"(source {ref.source!r} declares no `time:`); conversions are matched in time",
                 at,
             )
-        refs[side] = ref
+
+
+def check_conversion_fields(registry: Registry, name: str, metric: Metric) -> None:
+    """With a known schema (ml.load given a connection): the entity, constant properties
+    and filter name fields of their sources; a located SchemaError otherwise."""
+    from metrics_layer.errors import SchemaError
+
+    conv = metric.conversion
+    assert conv is not None
+    base = registry.find_measure(conv.base)
+    target = registry.find_measure(conv.conversion)
+    assert base is not None and target is not None  # checked when the registry was built
+    sources = {"base": base.source, "conversion": target.source}
+    for field in (
+        registry.parse(metric.filter, "metrics", name, "filter").names if metric.filter else ()
+    ):
+        try:
+            registry.resolve_field(base.source, field, prefer_columns=True)
+        except QueryError as exc:
+            raise SchemaError(
+                f"conversion metric {name!r}: the filter narrows {base.source!r} rows: {exc}",
+                registry.locate("metrics", name, "filter"),
+            ) from None
     pairs = [("entity", conv.entities)] + [
         (f"constant_properties.{i}", p) for i, p in enumerate(conv.constant_properties)
     ]
@@ -69,12 +91,12 @@ def check_conversion(registry: Registry, name: str, metric: Metric) -> None:
         for side in ("base", "conversion"):
             field = getattr(pair, side)
             try:
-                conversion_field(registry, refs[side].source, field)
+                conversion_field(registry, sources[side], field)
             except QueryError as exc:
                 path = ["conversion", *where.split(".")]
                 if where != "entity" or not isinstance(conv.entity, str):
                     path.append(side)
-                raise DefinitionError(
+                raise SchemaError(
                     f"conversion metric {name!r}: {exc}",
                     registry.locate("metrics", name, *[int(p) if p.isdigit() else p for p in path]),
                 ) from None
