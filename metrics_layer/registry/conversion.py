@@ -93,6 +93,12 @@ def check_conversion_fields(registry: Registry, name: str, metric: Metric) -> No
             try:
                 conversion_field(registry, sources[side], field)
             except QueryError as exc:
+                if "ambiguous" not in str(exc):
+                    source = sources[side]
+                    known = [*(registry.columns(source) or {}), *registry.field_names(source)]
+                    exc = QueryError(
+                        unknown("column or dimension", field, known) + f" of source {source!r}"
+                    )
                 path = ["conversion", *where.split(".")]
                 if where != "entity" or not isinstance(conv.entity, str):
                     path.append(side)
