@@ -23,7 +23,7 @@ from metrics_layer.compile.aggregates import reduce
 from metrics_layer.compile.filters import where_predicate
 from metrics_layer.compile.frames import Frame, build_frame
 from metrics_layer.compile.periods import duration
-from metrics_layer.compile.timegrain import time_range, to_local
+from metrics_layer.compile.timegrain import bucket, time_range, to_local
 from metrics_layer.expressions import compile_expression
 from metrics_layer.planner.nodes import ConversionEvents, MeasureNode, Scan
 
@@ -57,6 +57,11 @@ def conversion_events(ctx: Context, node: ConversionEvents) -> ir.Table:
     if keys:
         return attributed.group_by(keys).aggregate(aggregate)
     return attributed.aggregate(aggregate)
+
+
+def _compared(ctx: Context, node: ConversionEvents, time: ir.Value) -> ir.Value:
+    """An event's time as the matching compares it: truncated to `time_grain` when set."""
+    return bucket(time, ctx.grain(node.time_grain)) if node.time_grain else time
 
 
 def _frame(ctx: Context, scan: Scan) -> tuple[Frame, ir.Table]:
@@ -99,7 +104,7 @@ def _base_events(ctx: Context, node: ConversionEvents) -> tuple[ir.Table, list[s
     for out, ref in scan.keys:
         cols[out] = frame.value(ref, t)
     keys = list(cols)
-    cols[BASE_TIME] = t[TIME]
+    cols[BASE_TIME] = _compared(ctx, node, t[TIME])
     refs = [node.entity[0], *(b for b, _ in node.properties)]
     for i, ref in enumerate(refs):
         cols[f"__k{i}"] = frame.value(ref, t)
@@ -121,7 +126,7 @@ def _conversion_events(ctx: Context, node: ConversionEvents) -> tuple[ir.Table, 
         if lead.value is not None
         else None
     )
-    cols: dict[str, ir.Value] = {CONVERSION_TIME: t[TIME]}
+    cols: dict[str, ir.Value] = {CONVERSION_TIME: _compared(ctx, node, t[TIME])}
     refs = [node.entity[1], *(c for _, c in node.properties)]
     for i, ref in enumerate(refs):
         cols[f"__k{i}"] = frame.value(ref, t)

@@ -47,6 +47,11 @@ class Conversion(Strict):
         default="conversion_rate",
         description="conversion_rate (conversions / base measure) or conversions.",
     )
+    time_grain: Literal["hour", "day", "week", "month", "quarter", "year"] | None = Field(
+        default=None,
+        description="Compare the two events' times truncated to this grain (MetricFlow "
+        "compares them at its time dimension's granularity, e.g. day).",
+    )
     constant_properties: list[Pair] = Field(
         default_factory=list,
         description="Properties the conversion event must share with its base event "

@@ -39,6 +39,7 @@ def spec_key(m: Metric, filters: tuple[str, ...]) -> tuple[object, ...]:
     return (
         conv.base,
         conv.conversion,
+        conv.time_grain,
         conv.entities,
         tuple(conv.constant_properties),
         conv.window,
@@ -93,6 +94,7 @@ def events_node(
         entity=refs[0],
         properties=tuple(refs[1:]),
         window=conv.window,
+        time_grain=conv.time_grain,
     )
 
 

@@ -251,6 +251,7 @@ class ConversionEvents:
     entity: tuple[FieldRef, FieldRef]  # (on base, on conversion)
     properties: tuple[tuple[FieldRef, FieldRef], ...]
     window: str | None
+    time_grain: str | None = None  # times compared truncated to this grain
 
     def describe(self) -> str:
         c = self.conversion.lead
@@ -260,6 +261,8 @@ class ConversionEvents:
             for b, v in self.properties
         )
         entity = self.entity[0].name
+        if self.time_grain:
+            within += f" (times compared at {self.time_grain} grain)"
         return (
             f"conversions of {self.metric}: each {c.source} event ({c.describe()}) is matched to "
             f"the latest {self.base.source} event of the same {entity}{same} at or before it, "

@@ -176,3 +176,44 @@ def test_explain_shows_the_matching() -> None:
     )
     assert "less than 7 days after it" in text
     assert "rate_7d = sum-level ratio (conversions of rate_7d" in text
+
+
+def test_time_grain_compares_the_days_of_the_events(backend: Any) -> None:
+    """MetricFlow compares the times at the time dimension's granularity: with `time_grain:
+    day` a buy earlier on the visit's day converts it, and one 6 days 23 hours later is 7
+    days later."""
+    visits, buys = backend.unique_name("visits"), backend.unique_name("buys")
+    times = pd.to_datetime
+    backend.load(
+        {
+            visits: pd.DataFrame(
+                {
+                    "user_id": ["u1", "u2", "u3"],
+                    "ts": times(["2024-01-01 12:00", "2024-01-01 10:00", "2024-01-02 10:00"]),
+                }
+            ),
+            buys: pd.DataFrame(
+                {
+                    "user_id": ["u1", "u2", "u3"],
+                    "ts": times(["2024-01-01 08:00", "2024-01-08 09:00", "2024-01-02 09:00"]),
+                }
+            ),
+        }
+    )
+    block = {"base": "visits.visits", "conversion": "buys.buys", "entity": "user_id"}
+    block |= {"window": "7 days", "calculation": "conversions"}
+    layer = ml.load(
+        {
+            "sources": {
+                "visits": {"table": visits, "time": "ts", "measures": {"visits": {"agg": "count"}}},
+                "buys": {"table": buys, "time": "ts", "measures": {"buys": {"agg": "count"}}},
+            },
+            "metrics": {
+                "exact": {"type": "conversion", "conversion": block},
+                "by_day": {"type": "conversion", "conversion": {**block, "time_grain": "day"}},
+            },
+        },
+        con=backend.con,
+    )
+    got = backend.fetch(layer.query(["exact", "by_day"]).expr)
+    assert_frames_equal(got, _frame([(1, 2)], ["exact", "by_day"]))  # u2 / u1 and u3

@@ -124,6 +124,14 @@ class MetricConverter(ConverterState):
         block["entity"] = names[0] if names[0] == names[1] else dict(zip(SIDES, names, strict=True))
         if conv.get("window"):
             block["window"] = str(conv["window"])
+        # MetricFlow compares the two times at the metric's time granularity (truncated)
+        grains = [
+            m.time_dims.get(self.measure_time.get(measure) or "", "day")
+            for m, measure in zip(models, (base, target), strict=True)
+        ]
+        known = [g for g in grains if g in GRAINS]
+        if known:
+            block["time_grain"] = max(known, key=GRAINS.index)
         calculation = str(conv.get("calculation", "conversion_rate")).lower()
         if calculation not in ("conversion_rate", "conversions"):
             raise Untranslatable(f"conversion calculation {calculation!r} is not translated")
