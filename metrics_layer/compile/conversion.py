@@ -65,11 +65,16 @@ def _compared(ctx: Context, node: ConversionEvents, time: ir.Value) -> ir.Value:
 
 
 def _frame(ctx: Context, scan: Scan) -> tuple[Frame, ir.Table]:
+    from metrics_layer.compile.kpi import _deferred_fields
+
+    fields = list(scan.fields)
+    if scan.where is not None and not isinstance(scan.where, str):
+        fields += _deferred_fields(ctx, scan)  # an ibis Deferred where: known once applied
     frame = build_frame(
         ctx.registry,
         ctx.table_of,
         scan.source,
-        list(scan.fields),
+        fields,
         as_of=scan.as_of,
         backend=ctx.backend,
         timezone=ctx.timezone,

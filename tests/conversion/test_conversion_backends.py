@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import ibis
 import pandas as pd
 import pytest
 
@@ -158,6 +159,8 @@ def test_bounds_and_where_narrow_the_visits_a_buy_counts_for(layer: Any, backend
     # app visits only: b3 counts for v3 (Jan 2), b6 for v7, b7 for v8
     app = backend.fetch(layer.query(["buys_7d", "rate_7d"], where="channel = 'app'").expr)
     assert_frames_equal(app, _frame([(3, 1.0)], ["buys_7d", "rate_7d"]))
+    deferred = layer.query(["buys_7d", "rate_7d"], where=ibis._.channel == "app")
+    assert_frames_equal(backend.fetch(deferred.expr), _frame([(3, 1.0)], ["buys_7d", "rate_7d"]))
 
 
 def test_explain_shows_the_matching() -> None:

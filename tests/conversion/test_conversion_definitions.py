@@ -102,3 +102,9 @@ def test_unknown_entity_or_property_is_a_schema_error_with_a_suggestion(tmp_path
     with pytest.raises(ml.DefinitionError, match=r"chanel") as err:
         _load(tmp_path, props, _con())
     assert "conversion.constant_properties.0.conversion" in str(err.value)
+
+
+def test_a_materialization_of_a_conversion_metric_is_refused(tmp_path: Path) -> None:
+    block = GOOD + "materializations:\n  daily: {metrics: [rate], grain: day, table: mart}\n"
+    with pytest.raises(ml.DefinitionError, match="later conversion events arrive"):
+        _load(tmp_path, block)
