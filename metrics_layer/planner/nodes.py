@@ -255,7 +255,11 @@ class ConversionEvents:
 
     def describe(self) -> str:
         c = self.conversion.lead
-        within = f"less than {self.window} after it" if self.window else "any time after it"
+        within = (
+            f"the {c.source} event less than {self.window} after it"
+            if self.window
+            else "any time later"
+        )
         same = "".join(
             f", the same {b.name}" + (f" (= {v.name})" if v.name != b.name else "")
             for b, v in self.properties
@@ -263,9 +267,15 @@ class ConversionEvents:
         entity = self.entity[0].name
         if self.time_grain:
             within += f" (times compared at {self.time_grain} grain)"
+        narrowed = [f"({f})" for f in self.base.lead.filters]
+        if isinstance(self.base.where, str):
+            narrowed.append(f"({self.base.where})")
+        if self.base.start or self.base.end:
+            narrowed.append(f"in [{self.base.start or '-∞'}, {self.base.end or '+∞'})")
+        base = f"{self.base.source} event" + (f" ({' and '.join(narrowed)})" if narrowed else "")
         return (
             f"conversions of {self.metric}: each {c.source} event ({c.describe()}) is matched to "
-            f"the latest {self.base.source} event of the same {entity}{same} at or before it, "
+            f"the latest {base} of the same {entity}{same} at or before it, "
             f"{within}; aggregated by that event's groups"
         )
 

@@ -177,7 +177,7 @@ def test_explain_shows_the_matching() -> None:
     assert (
         "conversions of rate_7d: each buys event (count(*)) is matched to the latest visits" in text
     )
-    assert "less than 7 days after it" in text
+    assert "the buys event less than 7 days after it" in text
     assert "rate_7d = sum-level ratio (conversions of rate_7d" in text
 
 
