@@ -156,6 +156,13 @@ class MetricExporter(ModelExporter):
             texts.append(self.filter_text(ref.source, m.filter))
         if texts:
             out["filter"] = texts[0] if len(texts) == 1 else " AND ".join(f"({t})" for t in texts)
+            if ref.measure.agg in ("count", "count_distinct") and name in self.project.metrics:
+                self.report(
+                    "metrics",
+                    name,
+                    "a filtered count: in a group where no row matches the filter MetricFlow "
+                    "has no value (NULL, or no row), metrics_layer 0",
+                )
         if kind == "cumulative":
             self.needs_spine = True
             cparams: dict[str, Any] = {}

@@ -1,0 +1,336 @@
+"""Parity with MetricFlow itself on an exported project: MetricFlow answers with the dbt files
+`ml.export_metricflow` wrote, and every cell equals what the original definitions answer.
+
+The definitions are written here in metrics_layer's own terms over the tables of the
+MetricFlow test project (tests/fixtures/metricflow/shop): a count without expr, a measure with
+its own filter, filters through one and two joins, on a time dimension, at a grain and on a
+raw column, ratios of measures, derived metrics, offset metrics (a window and
+offset_to_grain), cumulative metrics and per-metric fill. The test copies the shop's seeds
+into the exported project under the table names, builds it with dbt and runs MetricFlow
+(run_metricflow.py, in the venv ML_METRICFLOW_PYTHON names) on it; it skips when that venv
+is not there. Query conventions are mapped as in test_metricflow_parity.py.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+import metrics_layer as ml
+from tests.interchange.shop_data import SHOP, TYPES, shop_db
+from tests.interchange.test_metricflow_parity import _key, _widen, norm, same
+
+RUNNER = SHOP.parent / "run_metricflow.py"
+PYTHON = os.environ.get("ML_METRICFLOW_PYTHON", "")
+
+pytestmark = pytest.mark.skipif(
+    not (PYTHON and Path(PYTHON).is_file()),
+    reason="MetricFlow is not installed: set ML_METRICFLOW_PYTHON to the python of a venv with "
+    '"dbt-metricflow[dbt-duckdb]" "dbt-core>=1.11,<1.12" (.ci/run creates one)',
+)
+
+DEFINITIONS: dict[str, Any] = {
+    "sources": {
+        "transactions": {
+            "table": "transactions",
+            "time": "ds",
+            "primary_key": "id_transaction",
+            "dimensions": {
+                "ds": {"type": "date"},
+                "is_large": {"expr": "transaction_amount_usd >= 30"},
+                "transaction_type": {"expr": "transaction_type_name"},
+            },
+            "measures": {
+                "orders": {"agg": "count"},
+                "amount": {"agg": "sum", "expr": "transaction_amount_usd"},
+                "purchase_amount": {
+                    "agg": "sum",
+                    "expr": "transaction_amount_usd",
+                    "filter": "transaction_type_name = 'purchase'",
+                },
+                "buyers": {"agg": "count_distinct", "expr": "id_customer"},
+                "avg_amount": {"agg": "avg", "expr": "transaction_amount_usd"},
+                # as a double: MetricFlow's median of a DECIMAL(10,2) on DuckDB keeps two
+                # decimals (32.77 for the median 32.775 of 32.77 and 32.78)
+                "median_amount": {
+                    "agg": "median",
+                    "expr": "CAST(transaction_amount_usd AS DOUBLE)",
+                },
+                "top_amount": {"agg": "max", "expr": "transaction_amount_usd"},
+            },
+            "joins": {"customer": {"source": "customers", "keys": "id_customer"}},
+        },
+        "customers": {
+            "table": "customers",
+            "time": "ds",
+            "primary_key": "id_customer",
+            "dimensions": {"customer_country": {"expr": "country"}},
+            "measures": {"signups": {"agg": "count"}},
+            "joins": {"country": {"source": "countries", "keys": "country"}},
+        },
+        "countries": {"table": "countries", "primary_key": "country", "dimensions": {"region": {}}},
+    },
+    "metrics": {
+        "orders": {"measure": "transactions.orders"},
+        "amount": {"measure": "transactions.amount"},
+        "purchase_amount": {"measure": "transactions.purchase_amount"},
+        "buyers": {"measure": "transactions.buyers"},
+        "avg_amount": {"measure": "transactions.avg_amount"},
+        "median_amount": {"measure": "transactions.median_amount"},
+        "top_amount": {"measure": "transactions.top_amount"},
+        "signups": {"measure": "customers.signups"},
+        "us_amount": {
+            "measure": "transactions.amount",
+            "filter": "customer.customer_country = 'US'",
+        },
+        "na_orders": {"measure": "transactions.orders", "filter": "region = 'NA'"},
+        "large_orders": {"measure": "transactions.orders", "filter": "is_large"},
+        "late_orders": {"measure": "transactions.orders", "filter": "ds >= '2022-04-01'"},
+        "may_orders": {"measure": "transactions.orders", "filter": "ds__month = '2022-05-01'"},
+        "ordered_orders": {"measure": "transactions.orders", "filter": "id_order IS NOT NULL"},
+        "purchase_share": {
+            "type": "ratio",
+            "numerator": "transactions.purchase_amount",
+            "denominator": "transactions.amount",
+        },
+        "amount_per_buyer": {"type": "derived", "expr": "amount / buyers"},
+        "orders_prev_month": {"type": "offset", "metric": "orders", "offset": "1 month"},
+        "orders_mom": {"type": "derived", "expr": "orders - orders_prev_month"},
+        "orders_month_start": {"type": "offset", "metric": "orders", "offset_to_grain": "month"},
+        "orders_7d": {"type": "cumulative", "measure": "transactions.orders", "window": "7 days"},
+        "amount_mtd": {
+            "type": "cumulative",
+            "measure": "transactions.amount",
+            "grain_to_date": "month",
+            "period_agg": "first",
+        },
+        "orders_filled": {
+            "measure": "transactions.orders",
+            "fill_nulls_with": 0,
+            "join_to_timespine": True,
+        },
+    },
+}
+# MetricFlow group-by name -> ours
+DIMS = {
+    "customer__customer_country": "customer_country",
+    "customer__country__region": "region",
+    "transactions__is_large": "is_large",
+    "transactions__transaction_type": "transaction_type",
+}
+BOUNDED = {"start": "2022-01-01", "end": "2022-06-30"}
+QUERIES: list[tuple[str, list[str], list[str], dict[str, Any]]] = [
+    ("totals", ["orders", "amount", "purchase_amount", "buyers", "avg_amount"], [], {}),
+    (
+        "filters_month",
+        [
+            "orders",
+            "us_amount",
+            "na_orders",
+            "large_orders",
+            "late_orders",
+            "may_orders",
+            "ordered_orders",
+        ],
+        ["metric_time__month"],
+        {},
+    ),
+    (
+        "week_country",
+        ["orders", "buyers", "median_amount"],
+        ["metric_time__week", "customer__customer_country"],
+        {},
+    ),
+    (
+        "quarter_region",
+        ["amount", "top_amount"],
+        ["metric_time__quarter", "customer__country__region"],
+        {},
+    ),
+    ("ratio_derived", ["purchase_share", "amount_per_buyer"], ["metric_time__month"], {}),
+    ("ratio_country", ["purchase_share"], ["customer__customer_country"], {}),
+    (
+        "offset_month",
+        ["orders_prev_month", "orders_mom"],
+        ["metric_time__month"],
+        {"ours_end": "2022-08-01"},
+    ),
+    (
+        "offset_bounded",
+        ["orders_prev_month"],
+        ["metric_time__month"],
+        {"start": "2022-03-01", "end": "2022-05-31"},
+    ),
+    (
+        "month_start_day",
+        ["orders_month_start"],
+        ["metric_time__day"],
+        {"start": "2022-03-10", "end": "2022-04-03"},
+    ),
+    (
+        "window_day",
+        ["orders_7d"],
+        ["metric_time__day"],
+        {"start": "2022-03-01", "end": "2022-03-31"},
+    ),
+    ("mtd_month", ["amount_mtd", "amount"], ["metric_time__month"], BOUNDED),
+    (
+        "filled_day",
+        ["orders_filled", "orders"],
+        ["metric_time__day"],
+        {"start": "2022-03-01", "end": "2022-03-20"},
+    ),
+    ("signups_country", ["signups"], ["metric_time__month", "customer__customer_country"], {}),
+    (
+        "large_type",
+        ["orders", "amount"],
+        ["transactions__is_large", "transactions__transaction_type"],
+        {},
+    ),
+    (
+        "where_us",
+        ["orders", "purchase_share"],
+        ["metric_time__month"],
+        {
+            "where": ["{{ Dimension('customer__customer_country') }} = 'US'"],
+            "ours_where": "customer_country = 'US'",
+        },
+    ),
+]
+
+
+def _project(root: Path) -> None:
+    """Make the exported folder a dbt project that builds: seeds under the table names."""
+    (root / "seeds").mkdir()
+    for table in TYPES:
+        shutil.copy(SHOP / "seeds" / f"{table}_seed.csv", root / "seeds" / f"{table}.csv")
+    config = yaml.safe_load((root / "dbt_project.yml").read_text())
+    config["seed-paths"] = ["seeds"]
+    config["seeds"] = {
+        config["name"]: {
+            table: {"+column_types": {c: t.lower() for c, t in types.items()}}
+            for table, types in TYPES.items()
+        }
+    }
+    (root / "dbt_project.yml").write_text(yaml.safe_dump(config))
+    profile = {
+        config["profile"]: {
+            "target": "dev",
+            "outputs": {"dev": {"type": "duckdb", "path": "{{ env_var('MF_SHOP_DB') }}"}},
+        }
+    }
+    (root / "profiles.yml").write_text(yaml.safe_dump(profile))
+
+
+@pytest.fixture(scope="module")
+def answers(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], ml.Layer, Any]:
+    base = tmp_path_factory.mktemp("export_parity")
+    db = shop_db(base / "ours.duckdb")
+    layer = ml.load(DEFINITIONS, con=str(db))
+    root = base / "dbt"
+    exported = ml.export_metricflow(layer, root, spine=("2021-12-01", "2022-09-01"))
+    _project(root)
+    payload = [
+        {
+            "id": qid,
+            "metrics": [exported.names[m] for m in metrics],
+            "group_by": group_by,
+            "where": extra.get("where"),
+            "start": extra.get("start"),
+            "end": extra.get("end"),
+        }
+        for qid, metrics, group_by, extra in QUERIES
+    ]
+    env = {**os.environ, "MF_SHOP_DB": str(base / "mf.duckdb"), "DBT_PROFILES_DIR": str(root)}
+    done = subprocess.run(
+        [PYTHON, str(RUNNER), str(root)],
+        input=json.dumps(payload),
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=900,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout), layer, exported
+
+
+def test_every_metric_exported(answers: Any) -> None:
+    _, _, exported = answers
+    assert set(exported.names) == set(DEFINITIONS["metrics"])
+    assert len(QUERIES) >= 10
+    asked = {m for _, metrics, _, _ in QUERIES for m in metrics}
+    assert asked == set(DEFINITIONS["metrics"])
+
+
+def _filtered_counts(exported: Any) -> set[str]:
+    return {p.item for p in exported.problems if p.message.startswith("a filtered count")}
+
+
+def test_filtered_counts_are_reported(answers: Any) -> None:
+    _, _, exported = answers
+    assert _filtered_counts(exported) == {
+        f"metric {m}"
+        for m in ("na_orders", "large_orders", "late_orders", "may_orders", "ordered_orders")
+    }
+
+
+def _ours(layer: ml.Layer, metrics: list[str], group_by: list[str], extra: dict[str, Any]):
+    grain = None
+    by: list[str] = []
+    for g in group_by:
+        if g.startswith("metric_time"):
+            grain = g.partition("__")[2] or "day"
+        else:
+            by.append(DIMS[g])
+    start, end = extra.get("start"), extra.get("end")
+    if end is not None:  # MetricFlow's end is inclusive
+        end = (dt.date.fromisoformat(end) + dt.timedelta(days=1)).isoformat()
+    if grain is not None and start is not None:
+        start, end = _widen(start, end, grain)
+    end = extra.get("ours_end", end)
+    df = layer.query(
+        metrics, by=by, grain=grain, where=extra.get("ours_where"), start=start, end=end
+    ).to_pandas()
+    return [list(row) for row in df.itertuples(index=False)]
+
+
+@pytest.mark.parametrize(
+    ("qid", "metrics", "group_by", "extra"), QUERIES, ids=[q[0] for q in QUERIES]
+)
+def test_same_numbers_as_metricflow(
+    answers: Any, qid: str, metrics: list[str], group_by: list[str], extra: dict[str, Any]
+) -> None:
+    results, layer, exported = answers
+    theirs = results[qid]
+    assert "error" not in theirs, theirs.get("error")
+    wanted = [*group_by, *(exported.names[m] for m in metrics)]
+    assert sorted(theirs["columns"]) == sorted(wanted)
+    at = [theirs["columns"].index(c) for c in wanted]
+    n = len(group_by)
+    mf_rows = sorted(([norm(r[i]) for i in at] for r in theirs["rows"]), key=lambda r: _key(r, n))
+    our_rows = [[norm(v) for v in r] for r in _ours(layer, metrics, group_by, extra)]
+    # a filtered metric's group without rows is a row of NULLs here and no row in MetricFlow
+    groups = {_key(r, n) for r in mf_rows}
+    our_rows = [r for r in our_rows if _key(r, n) in groups or any(v is not None for v in r[n:])]
+    our_rows.sort(key=lambda r: _key(r, n))
+    assert [r[:n] for r in our_rows] == [r[:n] for r in mf_rows], "different groups"
+    # the report's filtered counts: 0 here where MetricFlow has no value (and nothing else)
+    zero_ok = [f"metric {m}" in _filtered_counts(exported) for m in metrics]
+    bad = [
+        (mine[:n], row[n:], mine[n:])
+        for mine, row in zip(our_rows, mf_rows, strict=True)
+        if not all(
+            same(x, y) or (ok and x == 0 and y is None)
+            for x, y, ok in zip(mine[n:], row[n:], zero_ok, strict=True)
+        )
+    ]
+    assert not bad, f"{len(bad)} rows differ (group, MetricFlow, ours): {bad[:5]}"
