@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+from dataclasses import replace
 from typing import Any
 
 from metrics_layer.definitions.models import Metric
@@ -28,6 +29,7 @@ from metrics_layer.interchange.metricflow.export_models import GRAINS, ModelExpo
 from metrics_layer.registry.fields import FieldRef
 from metrics_layer.registry.registry import MeasureRef
 
+_GRAIN_NAME = re.compile(r"\A(\w+?)__(day|week|month|quarter|year)\Z")
 _OFFSET = re.compile(r"\A\s*(\d+)\s+(day|week|month|quarter|year)s?\s*\Z", re.I)
 # fields with no MetricFlow counterpart that change no number (reported, not exported)
 _METADATA = ("format", "owner", "validation", "aliases", "deprecated", "grains")
@@ -255,6 +257,17 @@ class MetricExporter(ModelExporter):
         target = found.source
         if target not in self.dims:
             raise NotExportable(f"the filter uses {target}, which is not exported")
+        at_grain = _GRAIN_NAME.match(found.name)
+        if (
+            found.kind == "column"
+            and at_grain
+            and self.dims[target].get(at_grain.group(1), ("", None))[0] == "time"
+        ):
+            # `<time>__<grain>` read as a column only because no schema says otherwise: with a
+            # connection the registry reads it as the time field at that grain
+            found = replace(
+                found, name=at_grain.group(1), kind="dimension", grain=at_grain.group(2)
+            )
         if found.kind == "column":
             declared = self.project.sources[target].dimensions.get(found.name)
             if declared is not None and (declared.expr or found.name).strip() != found.name:

@@ -130,7 +130,7 @@ class ModelExporter:
                 if target not in sources:
                     why = f"the joined source {target!r} is not exported"
                 elif join.relationship == "one_to_many":
-                    why = "MetricFlow joins only to a unique key (many_to_one or one_to_one)"
+                    why = "it is one_to_many; MetricFlow joins only to a unique key (many_to_one or one_to_one)"
                 elif len(pairs) != 1:
                     why = "MetricFlow entities are single keys; this join has several columns"
                 elif not valid_name(role):
