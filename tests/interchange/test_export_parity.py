@@ -29,6 +29,7 @@ from tests.interchange.shop_data import SHOP, TYPES, shop_db
 from tests.interchange.test_metricflow_parity import _key, _widen, norm, same
 
 RUNNER = SHOP.parent / "run_metricflow.py"
+ROOT = Path(__file__).resolve().parents[2]
 PYTHON = os.environ.get("ML_METRICFLOW_PYTHON", "")
 
 pytestmark = pytest.mark.skipif(
@@ -283,14 +284,20 @@ def test_filtered_counts_are_reported(answers: Any) -> None:
     }
 
 
-def _ours(layer: ml.Layer, metrics: list[str], group_by: list[str], extra: dict[str, Any]):
+def _ours(
+    layer: ml.Layer,
+    metrics: list[str],
+    group_by: list[str],
+    extra: dict[str, Any],
+    dims: dict[str, str],
+):
     grain = None
     by: list[str] = []
     for g in group_by:
         if g.startswith("metric_time"):
             grain = g.partition("__")[2] or "day"
         else:
-            by.append(DIMS[g])
+            by.append(dims[g])
     start, end = extra.get("start"), extra.get("end")
     if end is not None:  # MetricFlow's end is inclusive
         end = (dt.date.fromisoformat(end) + dt.timedelta(days=1)).isoformat()
@@ -309,7 +316,19 @@ def _ours(layer: ml.Layer, metrics: list[str], group_by: list[str], extra: dict[
 def test_same_numbers_as_metricflow(
     answers: Any, qid: str, metrics: list[str], group_by: list[str], extra: dict[str, Any]
 ) -> None:
-    results, layer, exported = answers
+    _check(*answers, qid, metrics, group_by, extra, DIMS)
+
+
+def _check(
+    results: dict[str, Any],
+    layer: ml.Layer,
+    exported: Any,
+    qid: str,
+    metrics: list[str],
+    group_by: list[str],
+    extra: dict[str, Any],
+    dims: dict[str, str],
+) -> None:
     theirs = results[qid]
     assert "error" not in theirs, theirs.get("error")
     wanted = [*group_by, *(exported.names[m] for m in metrics)]
@@ -317,7 +336,8 @@ def test_same_numbers_as_metricflow(
     at = [theirs["columns"].index(c) for c in wanted]
     n = len(group_by)
     mf_rows = sorted(([norm(r[i]) for i in at] for r in theirs["rows"]), key=lambda r: _key(r, n))
-    our_rows = [[norm(v) for v in r] for r in _ours(layer, metrics, group_by, extra)]
+    assert mf_rows, "MetricFlow answered no rows"
+    our_rows = [[norm(v) for v in r] for r in _ours(layer, metrics, group_by, extra, dims)]
     # a filtered metric's group without rows is a row of NULLs here and no row in MetricFlow
     groups = {_key(r, n) for r in mf_rows}
     our_rows = [r for r in our_rows if _key(r, n) in groups or any(v is not None for v in r[n:])]
@@ -334,3 +354,126 @@ def test_same_numbers_as_metricflow(
         )
     ]
     assert not bad, f"{len(bad)} rows differ (group, MetricFlow, ours): {bad[:5]}"
+
+
+# ---------------------------------------------------------------------- metric_defs/ on demo data
+DEMO_DIMS = {
+    "workers__country": "workers.country",
+    "workers__skill": "workers.skill",
+    "workers__tier": "workers.tier",
+    "tasks__category": "category",
+    "events_key__platform": "platform",
+}
+DEMO_BOUNDED = {"start": "2024-03-01", "end": "2025-03-31"}
+DEMO_QUERIES: list[tuple[str, list[str], list[str], dict[str, Any]]] = [
+    (
+        "totals",
+        ["active_workers", "app_active_workers", "revenue", "hours", "tasks_posted", "paid_amount"],
+        [],
+        {},
+    ),
+    (
+        "month",
+        [
+            "revenue",
+            "hours",
+            "active_workers",
+            "completion_rate",
+            "revenue_per_active_worker",
+            "hourly_rate",
+        ],
+        ["metric_time__month"],
+        {},
+    ),
+    ("offsets", ["revenue_prev_month", "revenue_mom"], ["metric_time__month"], DEMO_BOUNDED),
+    (
+        "cumulative_day",
+        ["active_workers_28d", "revenue_mtd"],
+        ["metric_time__day"],
+        {"start": "2024-09-01", "end": "2024-10-15"},
+    ),
+    ("country_week", ["app_active_workers"], ["metric_time__week", "workers__country"], {}),
+    ("category_month", ["tasks_posted"], ["metric_time__month", "tasks__category"], {}),
+    ("skill_month", ["revenue", "hours"], ["metric_time__month", "workers__skill"], {}),
+    ("tier", ["completion_rate", "active_workers"], ["workers__tier"], {}),
+    ("paid_quarter", ["paid_amount"], ["metric_time__quarter"], {}),
+    ("referrals", ["referrals_sent", "referrers"], ["metric_time__month"], {}),
+    (
+        "where_platform",
+        ["app_active_workers"],
+        ["metric_time__month"],
+        {
+            "where": ["{{ Dimension('events_key__platform') }} = 'ios'"],
+            "ours_where": "platform = 'ios'",
+        },
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def demo_answers(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], ml.Layer, Any]:
+    import duckdb
+
+    from metrics_layer.demo.generate import generate
+
+    base = tmp_path_factory.mktemp("export_parity_demo")
+    demo = base / "demo.duckdb"
+    generate(demo, events=5_000)
+    layer = ml.load(ROOT / "metric_defs", con=str(demo))
+    root = base / "dbt"
+    exported = ml.export_metricflow(layer, root, spine=("2023-12-01", "2026-02-01"))
+    tables = sorted({m["model"][5:-2] for m in exported.definitions["semantic_models"]})
+    mf_db = base / "mf.duckdb"
+    con = duckdb.connect(str(mf_db))
+    try:  # the demo tables as the sources dbt's models read (models/<table>.sql)
+        con.execute("ATTACH ? AS demo (READ_ONLY)", [str(demo)])
+        for table in tables:
+            con.execute(f"CREATE TABLE {table}_src AS SELECT * FROM demo.{table}")
+            (root / "models" / f"{table}.sql").write_text(f"select * from {table}_src\n")
+    finally:
+        con.close()
+    config = yaml.safe_load((root / "dbt_project.yml").read_text())
+    profile = {
+        config["profile"]: {
+            "target": "dev",
+            "outputs": {"dev": {"type": "duckdb", "path": str(mf_db)}},
+        }
+    }
+    (root / "profiles.yml").write_text(yaml.safe_dump(profile))
+    payload = [
+        {
+            "id": qid,
+            "metrics": [exported.names[m] for m in metrics],
+            "group_by": group_by,
+            "where": extra.get("where"),
+            "start": extra.get("start"),
+            "end": extra.get("end"),
+        }
+        for qid, metrics, group_by, extra in DEMO_QUERIES
+    ]
+    done = subprocess.run(
+        [PYTHON, str(RUNNER), str(root)],
+        input=json.dumps(payload),
+        capture_output=True,
+        text=True,
+        env={**os.environ, "DBT_PROFILES_DIR": str(root)},
+        timeout=900,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout), layer, exported
+
+
+def test_demo_queries_cover_the_exported_metrics(demo_answers: Any) -> None:
+    _, _, exported = demo_answers
+    asked = {m for _, metrics, _, _ in DEMO_QUERIES for m in metrics}
+    assert asked == set(exported.names)
+
+
+@pytest.mark.parametrize(
+    ("qid", "metrics", "group_by", "extra"), DEMO_QUERIES, ids=[q[0] for q in DEMO_QUERIES]
+)
+def test_metric_defs_same_numbers_as_metricflow(
+    demo_answers: Any, qid: str, metrics: list[str], group_by: list[str], extra: dict[str, Any]
+) -> None:
+    _check(*demo_answers, qid, metrics, group_by, extra, DEMO_DIMS)

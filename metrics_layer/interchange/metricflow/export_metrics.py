@@ -48,7 +48,34 @@ class MetricExporter(ModelExporter):
                 self._metric(name)
         for name, why in self.failed.items():
             self.report("metrics", name, f"not exported: {why}")
+        for name in self.project.metrics:
+            if name not in self.failed and self._counts_filtered(name, ()):
+                self.report(
+                    "metrics",
+                    name,
+                    "a filtered count: in a group where no row matches the filter MetricFlow "
+                    "has no value (NULL, or no row), metrics_layer 0 (and so what is built on it)",
+                )
         return list(self.out.values())
+
+    def _counts_filtered(self, ref: str, stack: tuple[str, ...]) -> bool:
+        """Whether a metric is, or is built on, a count whose measure or metric has a filter."""
+        if ref not in self.project.metrics:
+            measure = self.reg.find_measure(ref)
+            return measure is not None and _filtered_count(
+                measure.measure.agg, measure.measure.filter
+            )
+        if ref in stack:
+            return False
+        m = self.project.metrics[ref]
+        if m.kind in ("simple", "cumulative"):
+            measure = self.reg.find_measure(str(m.measure))
+            return measure is not None and _filtered_count(
+                measure.measure.agg, measure.measure.filter or m.filter
+            )
+        return any(
+            self._counts_filtered(dep, (*stack, ref)) for dep in self.reg.metric_dependencies(ref)
+        )
 
     # ------------------------------------------------------------------ names
     def _name(self, ours: str) -> str:
@@ -158,13 +185,6 @@ class MetricExporter(ModelExporter):
             texts.append(self.filter_text(ref.source, m.filter))
         if texts:
             out["filter"] = texts[0] if len(texts) == 1 else " AND ".join(f"({t})" for t in texts)
-            if ref.measure.agg in ("count", "count_distinct") and name in self.project.metrics:
-                self.report(
-                    "metrics",
-                    name,
-                    "a filtered count: in a group where no row matches the filter MetricFlow "
-                    "has no value (NULL, or no row), metrics_layer 0",
-                )
         if kind == "cumulative":
             self.needs_spine = True
             cparams: dict[str, Any] = {}
@@ -288,3 +308,7 @@ class MetricExporter(ModelExporter):
         if found.grain:
             raise NotExportable(f"{ref!r}: {found.name} is not a time dimension in MetricFlow")
         return dimension_template("Dimension", entities, found.name)
+
+
+def _filtered_count(agg: str, text: str | None) -> bool:
+    return agg in ("count", "count_distinct") and bool(text)
