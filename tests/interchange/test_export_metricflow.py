@@ -275,3 +275,11 @@ def test_import_of_the_shop_export_names_the_same_fields(tmp_path: Path) -> None
     assert back["metrics"]["cancellations_mx"]["filter"] == "customer.customer_country = 'MX'"
     assert back["metrics"]["transaction_usd_na"]["filter"] == "customer.country.region = 'NA'"
     assert back["sources"]["transactions"]["joins"]["customer"]["source"] == "customers"
+
+
+def test_database_is_reported_not_written() -> None:
+    defs = _defs()
+    defs["sources"]["users"]["database"] = "crm"
+    result = ml.export_metricflow(defs)
+    assert "ref('users')" in _notes(result)["source users.database"]
+    assert _model(result, "users")["model"] == "ref('users')"

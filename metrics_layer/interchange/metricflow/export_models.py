@@ -181,6 +181,14 @@ class ModelExporter:
             if getattr(src, key):
                 model[key] = " ".join(str(getattr(src, key)).split())
         model["model"] = f"ref('{src.table or name}')"
+        if src.database:
+            self.report(
+                "sources",
+                name,
+                f"database {src.database!r} is not written: the dbt model ref('{src.table}') "
+                "decides where its table is",
+                "database",
+            )
         times = self._time_columns(name, src)
         if src.time and src.time in times:
             model["defaults"] = {"agg_time_dimension": src.time}
