@@ -21,6 +21,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pytest
 import yaml
 
@@ -78,9 +79,35 @@ DEFINITIONS: dict[str, Any] = {
             "joins": {"country": {"source": "countries", "keys": "country"}},
         },
         "countries": {"table": "countries", "primary_key": "country", "dimensions": {"region": {}}},
+        # daily snapshots of account balances: semi-additive over time
+        "balances": {
+            "table": "balances",
+            "time": "ds",
+            "dimensions": {"ds": {"type": "date"}},
+            "measures": {
+                "balance_last": {
+                    "agg": "sum",
+                    "expr": "balance",
+                    "non_additive": {"window": "last", "groupings": ["account_id"]},
+                },
+                "balance_first": {
+                    "agg": "sum",
+                    "expr": "balance",
+                    "non_additive": {"window": "first", "groupings": ["account_id"]},
+                },
+                "balance_on_last_day": {
+                    "agg": "sum",
+                    "expr": "balance",
+                    "non_additive": {"window": "last"},
+                },
+            },
+        },
     },
     "metrics": {
         "orders": {"measure": "transactions.orders"},
+        "balance_last": {"measure": "balances.balance_last"},
+        "balance_first": {"measure": "balances.balance_first"},
+        "balance_on_last_day": {"measure": "balances.balance_on_last_day"},
         "amount": {"measure": "transactions.amount"},
         "purchase_amount": {"measure": "transactions.purchase_amount"},
         "buyers": {"measure": "transactions.buyers"},
@@ -126,10 +153,26 @@ DIMS = {
     "customer__country__region": "region",
     "transactions__is_large": "is_large",
     "transactions__transaction_type": "transaction_type",
+    "account_id": "account_id",
 }
+# (account, day, balance): accounts start and stop at different days, with gaps
+BALANCES = [
+    (f"a{a}", dt.date(2022, 1, 1) + dt.timedelta(days=d), float((a * 37 + d * 11) % 90 + a))
+    for a in range(1, 5)
+    for d in range(0, 110, a + 2)
+    if not (a == 3 and d > 45) and not (a == 4 and d < 60)
+]
 BOUNDED = {"start": "2022-01-01", "end": "2022-06-30"}
 QUERIES: list[tuple[str, list[str], list[str], dict[str, Any]]] = [
     ("totals", ["orders", "amount", "purchase_amount", "buyers", "avg_amount"], [], {}),
+    (
+        "balances_month",
+        ["balance_last", "balance_first", "balance_on_last_day"],
+        ["metric_time__month"],
+        {},
+    ),
+    ("balances_week", ["balance_last", "balance_first"], ["metric_time__week"], {}),
+    ("balances_account", ["balance_last", "balance_on_last_day"], ["account_id"], {}),
     (
         "filters_month",
         [
@@ -213,12 +256,19 @@ def _project(root: Path) -> None:
     (root / "seeds").mkdir()
     for table in TYPES:
         shutil.copy(SHOP / "seeds" / f"{table}_seed.csv", root / "seeds" / f"{table}.csv")
+    lines = ["account_id,ds,balance"] + [f"{a},{d.isoformat()},{b}" for a, d, b in BALANCES]
+    (root / "seeds" / "balances.csv").write_text("\n".join(lines) + "\n")
     config = yaml.safe_load((root / "dbt_project.yml").read_text())
     config["seed-paths"] = ["seeds"]
     config["seeds"] = {
         config["name"]: {
-            table: {"+column_types": {c: t.lower() for c, t in types.items()}}
-            for table, types in TYPES.items()
+            **{
+                table: {"+column_types": {c: t.lower() for c, t in types.items()}}
+                for table, types in TYPES.items()
+            },
+            "balances": {
+                "+column_types": {"account_id": "varchar", "ds": "date", "balance": "double"}
+            },
         }
     }
     (root / "dbt_project.yml").write_text(yaml.safe_dump(config))
@@ -235,6 +285,10 @@ def _project(root: Path) -> None:
 def answers(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], ml.Layer, Any]:
     base = tmp_path_factory.mktemp("export_parity")
     db = shop_db(base / "ours.duckdb")
+    con = duckdb.connect(str(db))
+    con.execute("CREATE TABLE balances (account_id VARCHAR, ds DATE, balance DOUBLE)")
+    con.executemany("INSERT INTO balances VALUES (?, ?, ?)", BALANCES)
+    con.close()
     layer = ml.load(DEFINITIONS, con=str(db))
     root = base / "dbt"
     exported = ml.export_metricflow(layer, root, spine=("2021-12-01", "2022-09-01"))
@@ -412,8 +466,6 @@ DEMO_QUERIES: list[tuple[str, list[str], list[str], dict[str, Any]]] = [
 
 @pytest.fixture(scope="module")
 def demo_answers(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], ml.Layer, Any]:
-    import duckdb
-
     from metrics_layer.demo.generate import generate
 
     base = tmp_path_factory.mktemp("export_parity_demo")

@@ -156,6 +156,7 @@ class ModelExporter:
                 self.entities[name].append(_entity(role, "foreign", left))
                 self.joins[(name, role)] = target
         self.entity_names = set(taken_keys)
+        self._grouping_entities(sources)
         for name, src in sources.items():
             if name in self.primary:
                 continue
@@ -165,6 +166,19 @@ class ModelExporter:
             if isinstance(src.primary_key, str):
                 self.key_entity[(name, src.primary_key)] = entity
                 self.entities[name].insert(0, _entity(entity, "primary", src.primary_key))
+
+    def _grouping_entities(self, sources: dict[str, Source]) -> None:
+        """A non-additive measure's window groupings are entities in MetricFlow: a grouping
+        column that is no key or join column yet becomes a foreign entity of its name."""
+        for name, src in sources.items():
+            for m in src.measures.values():
+                for column in m.non_additive.groupings if m.non_additive else []:
+                    known = {e.get("expr", e["name"]) for e in self.entities[name]}
+                    if column in known or column == src.primary_key:
+                        continue
+                    if valid_name(column) and column not in self.entity_names:
+                        self.entities[name].append(_entity(column, "foreign", column))
+                        self.entity_names.add(column)
 
     def _fresh(self, name: str, src: Source) -> str:
         """An entity name for a source no join names: its name, unless an element has it."""
