@@ -112,11 +112,9 @@ class MetricExporter(ModelExporter):
             body = self._body(name, m, (*stack, name))
         except (NotExportable, MetricsLayerError) as exc:
             self.failed[name] = str(exc)
-            for helper in set(self.out) - before:  # helpers made for it alone
-                if helper not in self.names.values() or helper not in {
-                    self.names.get(n) for n in self.project.metrics
-                }:
-                    del self.out[helper]
+            metrics = {self.names.get(n) for n in self.project.metrics}
+            for helper in set(self.out) - before - metrics:  # helpers made for it alone
+                del self.out[helper]
             raise NotExportable(f"it uses {name!r}, which is not exported") from None
         mf = self._name(name)
         entry: dict[str, Any] = {"name": mf, **body, "label": m.label or name}
