@@ -17,6 +17,7 @@ from metrics_layer.errors import (
 
 if TYPE_CHECKING:
     from metrics_layer.interchange.metricflow import import_metricflow
+    from metrics_layer.interchange.metricflow.export import export_metricflow
     from metrics_layer.layer import Layer
     from metrics_layer.loading import load
     from metrics_layer.result import Result
@@ -34,6 +35,7 @@ __all__ = [
     "Result",
     "SchemaError",
     "__version__",
+    "export_metricflow",
     "import_metricflow",
     "limits",
     "load",
@@ -54,6 +56,10 @@ def __getattr__(name: str) -> Any:
         from metrics_layer.interchange.metricflow import import_metricflow
 
         return import_metricflow
+    if name == "export_metricflow":
+        from metrics_layer.interchange.metricflow.export import export_metricflow
+
+        return export_metricflow
     if name == "Result":
         from metrics_layer.result import Result
 

@@ -149,6 +149,7 @@ class _Builder:
             "ratio": ["numerator", "denominator"],
             "offset": ["metric"],
             "share": ["metric"],
+            "conversion": ["base", "conversion"],
         }.get(m.kind, [])
         deps = self.reg.metric_dependencies(name)
         for i, dep in enumerate(deps):
@@ -260,8 +261,20 @@ def describe(reg: Registry, name: str) -> str:
             f"{m.metric} as a share of its total"
             + (f" across {', '.join(m.share_of)}" if m.share_of else " for the period")
         ),
+        "conversion": lambda: _conversion_text(m),
     }.get(kind, lambda: kind)()
     return f"{kind}: {text}" + (f" where {m.filter}" if m.filter else "")
+
+
+def _conversion_text(m: Metric) -> str:
+    c = m.conversion
+    assert c is not None
+    within = f" within {c.window}" if c.window else ""
+    text = (
+        f"{c.conversion} of the events matched to the latest earlier {c.base} event "
+        f"of the same {c.entities.base}{within}"
+    )
+    return f"({text}) ÷ {c.base}" if c.calculation == "conversion_rate" else text
 
 
 def lineage(reg: Registry, metric: str) -> Lineage:

@@ -1,6 +1,6 @@
 """Interchange commands: `schema` (JSON Schema of definition files), `diff` (what changed
 between two versions of a definitions folder) and `import metricflow` (dbt semantic models
-to definitions)."""
+to definitions) and `export metricflow` (definitions to dbt semantic models)."""
 
 from __future__ import annotations
 
@@ -95,5 +95,34 @@ def import_metricflow_cmd(
         )
         for problem in result.problems:
             typer.echo(f"not translated: {problem}", err=True)
+
+    run(body)
+
+
+export_app = typer.Typer(no_args_is_help=True, help="Export definitions to another tool.")
+app.add_typer(export_app, name="export")
+
+
+@export_app.command("metricflow")
+def export_metricflow_cmd(
+    defs: Path = typer.Argument(..., help="Definitions folder or file"),
+    out: Path = typer.Option(..., "--out", "-o", help="New or empty folder for the dbt files"),
+    force: bool = typer.Option(False, "--force", help="Write into a folder that is not empty"),
+    var: list[str] | None = VarOpt,
+) -> None:
+    """Write dbt semantic models and MetricFlow metrics; list what has no MetricFlow form."""
+
+    def body() -> None:
+        from metrics_layer.interchange.metricflow.export import export_metricflow
+
+        result = export_metricflow(defs, out, force=force, vars=_vars(var))
+        typer.echo(
+            f"wrote {len(result.files)} files to {out}: "
+            f"{len(result.definitions['semantic_models'])} semantic models, "
+            f"{len(result.definitions['metrics'])} metrics; {len(result.problems)} notes in "
+            f"{out / 'export-report.txt'}"
+        )
+        for problem in result.problems:
+            typer.echo(f"note: {problem}", err=True)
 
     run(body)

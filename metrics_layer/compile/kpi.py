@@ -29,6 +29,8 @@ from metrics_layer.expressions import compile_expression
 from metrics_layer.grain import Grain
 from metrics_layer.planner.nodes import (
     Col,
+    ConversionEvents,
+    Conversions,
     Derived,
     EagerAggregate,
     Fill,
@@ -221,6 +223,11 @@ class _Compiler:
 
         return share_totals(self.visit(node.input), node, self.visit(node.totals))
 
+    def conversion_events(self, node: ConversionEvents) -> ir.Table:
+        from metrics_layer.compile.conversion import conversion_events
+
+        return conversion_events(self.ctx, node)
+
     def output(self, node: Output) -> ir.Table:
         result = self.visit(node.input)
         if node.order:
@@ -239,6 +246,7 @@ _METHODS: dict[type, str] = {
     Fill: "fill",
     ShareTotal: "share_total",
     Output: "output",
+    ConversionEvents: "conversion_events",
 }
 
 
@@ -372,7 +380,7 @@ def formula_value(column: Callable[[str], ir.Value], f: Formula) -> ir.Value:
     column of the merged table, or the aggregate itself when the formulas sit in the scan."""
     if isinstance(f, Col):
         return column(f.node.column)
-    if isinstance(f, Offset):
+    if isinstance(f, Offset | Conversions):
         return column(f.column)
     if isinstance(f, Ratio):
         num = formula_value(column, f.numerator).cast(dt.float64)
@@ -400,10 +408,11 @@ def single_scan(node: Formulas) -> Scan | None:
 
 def _on_columns(f: Formula, offsets: bool = False) -> bool:
     """True when the formula reads measure columns only (and, with `offsets`, the columns of
-    shifted sub-plans, which are merged like measure columns), no share total."""
+    shifted sub-plans and conversion counts, which are merged like measure columns), no share
+    total."""
     if isinstance(f, Col):
         return True
-    if isinstance(f, Offset):
+    if isinstance(f, Offset | Conversions):
         return offsets
     if isinstance(f, Ratio):
         return _on_columns(f.numerator, offsets) and _on_columns(f.denominator, offsets)

@@ -19,6 +19,7 @@ from metrics_layer.definitions.base import Name as Name
 from metrics_layer.definitions.base import Strict as Strict
 from metrics_layer.definitions.base import check_by_names, checked_expression
 from metrics_layer.definitions.columns import Columns
+from metrics_layer.definitions.conversion import Conversion
 from metrics_layer.definitions.durations import parse_duration, parse_offset
 from metrics_layer.definitions.experiments import Experiment
 from metrics_layer.definitions.funnels import Funnel as Funnel
@@ -245,7 +246,7 @@ class Validation(Strict):
         return list(self.reconcile) if isinstance(self.reconcile, list) else [self.reconcile]
 
 
-MetricType = Literal["simple", "ratio", "derived", "cumulative", "offset", "share"]
+MetricType = Literal["simple", "ratio", "derived", "cumulative", "offset", "share", "conversion"]
 
 
 class Metric(Strict):
@@ -278,6 +279,8 @@ class Metric(Strict):
     # become fill_nulls_with; join_to_timespine gives it every period of the query's range
     fill_nulls_with: float | None = None
     join_to_timespine: bool = False
+    # a conversion metric: conversion events matched to earlier base events (conversion.py)
+    conversion: Conversion | None = None
 
     @model_validator(mode="after")
     def _period_agg_on_cumulative(self) -> Metric:
@@ -297,6 +300,7 @@ class Metric(Strict):
             "cumulative": ("measure",),
             "offset": ("metric", "offset"),
             "share": ("metric", "share_of"),
+            "conversion": ("conversion",),
         }
         if kind == "offset" and self.offset_to_grain is not None:
             if self.offset is not None:
@@ -308,7 +312,9 @@ class Metric(Strict):
         if missing:
             raise FieldProblem(missing[0], f"{kind} metric needs {' and '.join(missing)}")
         allowed = (
-            set(need[kind]) | {"filter"} if kind in ("simple", "cumulative") else set(need[kind])
+            set(need[kind]) | {"filter"}
+            if kind in ("simple", "cumulative", "conversion")
+            else set(need[kind])
         )
         allowed |= {"window", "grain_to_date"} if kind == "cumulative" else set()
         for f in (
@@ -323,6 +329,7 @@ class Metric(Strict):
             "offset_to_grain",
             "filter",
             "share_of",
+            "conversion",
         ):
             if getattr(self, f) is not None and f not in allowed:
                 raise FieldProblem(
@@ -347,6 +354,8 @@ class Metric(Strict):
         """The metric type, inferred from its fields when `type` is omitted."""
         if self.type:
             return self.type
+        if self.conversion is not None:
+            return "conversion"
         if self.numerator is not None or self.denominator is not None:
             return "ratio"
         if self.expr is not None:

@@ -124,6 +124,11 @@ def _history_problem(registry: Registry, metric: str) -> str | None:
         return unknown("metric", metric, registry.queryable_names()).removeprefix("unknown ")
     if isinstance(m, MeasureRef):
         return None
+    if m.kind == "conversion":
+        return (
+            "a conversion metric's value for a period changes when later conversion events "
+            "arrive (a buy counts for the visit before it), so stored periods would go stale"
+        )
     if m.kind in _HISTORY_KINDS:
         what = "a running total" if m.kind == "cumulative" else "a shifted period"
         distinct = ""

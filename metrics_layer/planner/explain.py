@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 from metrics_layer.grain import GRAIN_NAMES, Grain
 from metrics_layer.planner.nodes import (
     Col,
+    ConversionEvents,
+    Conversions,
     Derived,
     EagerAggregate,
     Fill,
@@ -96,6 +98,8 @@ class _Printer:
                 )
         elif isinstance(node, Scan):
             self._scan(node, emit, body, None)
+        elif isinstance(node, ConversionEvents):
+            emit(node.describe())
         elif isinstance(node, EagerAggregate):
             self._scan(node.scan, emit, body, node)
         elif isinstance(node, Shift) and node.to_grain is not None:
@@ -227,4 +231,6 @@ def describe_formula(f: Formula) -> str:
         return f"{f.metric} / total {f.metric} within {within} (NULL if 0)"
     if isinstance(f, Derived):
         return f.parsed.text
+    if isinstance(f, Conversions):
+        return f"conversions of {f.metric} (NULL if none)"
     raise TypeError(f)

@@ -134,7 +134,15 @@ class Share:
     within: tuple[str, ...]
 
 
-Formula = Col | Ratio | Derived | Offset | Share
+@dataclass(frozen=True)
+class Conversions:
+    """The conversions of a conversion metric: a column of its ConversionEvents node."""
+
+    column: str
+    metric: str
+
+
+Formula = Col | Ratio | Derived | Offset | Share | Conversions
 
 
 # ------------------------------------------------------------------------------ tree nodes
@@ -260,13 +268,64 @@ class Output:
     limit: int | None
 
 
-Node = Scan | EagerAggregate | Merge | Formulas | Shift | Fill | ShareTotal | Output
+@dataclass(frozen=True)
+class ConversionEvents:
+    """A conversion metric's conversions per group (planner/conversion.py, compile/conversion.py).
+
+    Each row of `conversion` (the conversion measure's events, its own filter only) is matched
+    to the rows of `base` (the base measure's events: the query's keys, where and bounds and
+    the metric's filters) of the same non-NULL entity and constant properties with
+    base time <= conversion time < base time + window, and attributed to the latest of them;
+    the conversion measure is aggregated over the attributed events by the base's keys.
+    """
+
+    column: str
+    metric: str
+    base: Scan
+    conversion: Scan
+    entity: tuple[FieldRef, FieldRef]  # (on base, on conversion)
+    properties: tuple[tuple[FieldRef, FieldRef], ...]
+    window: str | None
+    time_grain: str | None = None  # times compared truncated to this grain
+
+    def describe(self) -> str:
+        c = self.conversion.lead
+        within = (
+            f"the {c.source} event less than {self.window} after it"
+            if self.window
+            else "any time later"
+        )
+        same = "".join(
+            f", the same {b.name}" + (f" (= {v.name})" if v.name != b.name else "")
+            for b, v in self.properties
+        )
+        entity = self.entity[0].name
+        if self.time_grain:
+            within += f" (times compared at {self.time_grain} grain)"
+        narrowed = [f"({f})" for f in self.base.lead.filters]
+        if isinstance(self.base.where, str):
+            narrowed.append(f"({self.base.where})")
+        if self.base.start or self.base.end:
+            narrowed.append(f"in [{self.base.start or '-∞'}, {self.base.end or '+∞'})")
+        base = f"{self.base.source} event" + (f" ({' and '.join(narrowed)})" if narrowed else "")
+        return (
+            f"conversions of {self.metric}: each {c.source} event ({c.describe()}) is matched to "
+            f"the latest {base} of the same {entity}{same} at or before it, "
+            f"{within}; aggregated by that event's groups"
+        )
+
+
+Node = (
+    Scan | EagerAggregate | Merge | Formulas | Shift | Fill | ShareTotal | Output | ConversionEvents
+)
 
 
 def children(node: Node) -> tuple[Node, ...]:
     """The inputs of a node, in the order they are computed."""
     if isinstance(node, Scan):
         return ()
+    if isinstance(node, ConversionEvents):
+        return (node.base, node.conversion)
     if isinstance(node, EagerAggregate):
         return (node.scan,)
     if isinstance(node, Merge):

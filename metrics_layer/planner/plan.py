@@ -21,8 +21,11 @@ from metrics_layer.errors import QueryError, unknown
 from metrics_layer.expressions import parse_expression
 from metrics_layer.grain import Grain
 from metrics_layer.planner import validate
+from metrics_layer.planner.conversion import ConversionSpec, events_node, spec_key
+from metrics_layer.planner.conversion import measures as conversion_measures
 from metrics_layer.planner.nodes import (
     Col,
+    Conversions,
     Derived,
     Fill,
     Formula,
@@ -111,6 +114,7 @@ class _Build:
         self._offsets: dict[tuple[str, str, str], Offset] = {}
         self._offset_users: dict[tuple[str, str, str], list[str]] = {}
         self._shares: dict[tuple[object, ...], Share] = {}
+        self._conversions: dict[tuple[object, ...], ConversionSpec] = {}
 
     # -------------------------------------------------------------------------- the tree
     def plan(self, *, final: bool) -> Plan:
@@ -146,6 +150,9 @@ class _Build:
             scan = build_scan(self.registry, request, tuple(nodes), dim_columns)
             parts.append(eager(self.registry, scan) or scan)
         parts += [self._shift(key, off, dim_columns) for key, off in self._offsets.items()]
+        parts += [
+            events_node(self.registry, request, c, dim_columns) for c in self._conversions.values()
+        ]
         merged: Node = Merge(tuple(parts), keys)
         if request.fill and request.grain:
             zero = (
@@ -359,6 +366,8 @@ class _Build:
             if asked not in users:
                 users.append(asked)
             return off
+        if kind == "conversion":
+            return self._conversion(name, m, extra)
         if kind == "share":
             base = m.metric or ""
             within = tuple(m.share_of or ())
@@ -373,6 +382,23 @@ class _Build:
         raise QueryError(
             f"metric {name!r} is a {kind} metric, which this query path does not support"
         )
+
+    def _conversion(self, name: str, m: Metric, filters: tuple[str, ...]) -> Formula:
+        """conversions, or conversions / the base measure (planner/conversion.py)."""
+        assert m.conversion is not None
+        base, _ = conversion_measures(self.registry, m)
+        key = spec_key(m, filters)
+        spec = self._conversions.get(key)
+        if spec is None:
+            spec = ConversionSpec(f"__c{len(self._conversions)}", name, m, filters)
+            self._conversions[key] = spec
+        found = Conversions(spec.column, name)
+        # the base measure is planned either way: its groups are the metric's rows (NULL
+        # where no conversion followed), as in MetricFlow
+        opportunities = Col(self._node(base, filters, name))
+        if m.conversion.calculation == "conversions":
+            return found
+        return Ratio(found, opportunities)
 
     def _node(
         self,

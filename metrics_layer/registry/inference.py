@@ -21,6 +21,7 @@ from metrics_layer.expressions import parse_expression
 from metrics_layer.registry.fields import suffix_matches
 
 if TYPE_CHECKING:
+    from metrics_layer.definitions.models import Metric
     from metrics_layer.registry.registry import Registry
 
 Key = tuple[str, str | None]  # (table, database)
@@ -240,6 +241,8 @@ class _Walker:
                 ref = reg.find_measure(metric.measure)
                 if ref is not None:
                     self.expr(ref.source, metric.filter, "boolean")
+            if metric.conversion is not None:
+                self.conversion(metric)
         for ret in reg.project.retention.values():
             self.expr(ret.source, ret.entity, None)
             self.expr(ret.source, ret.time or reg.sources[ret.source].time, "time")
@@ -263,6 +266,28 @@ class _Walker:
             self.expr(xp.source, xp.time or reg.sources[xp.source].time, "time")
             for source in self.metric_sources(xp.metrics):  # each reaches the entity
                 self.expr(source, xp.entity, None)
+
+    def conversion(self, metric: Metric) -> None:
+        """A conversion metric reads its entity and constant properties on both sides (the two
+        sides of a pair are compared, so they share a type)."""
+        conv = metric.conversion
+        assert conv is not None
+        refs = []
+        for ref_name in (conv.base, conv.conversion):
+            try:
+                refs.append(self.reg.find_measure(ref_name))
+            except MetricsLayerError:
+                return  # reported by the registry
+        base, target = refs
+        if base is None or target is None:
+            return
+        for pair in [conv.entities, *conv.constant_properties]:
+            self.link(
+                self.name(base.source, pair.base, None),
+                self.name(target.source, pair.conversion, None),
+            )
+        if metric.filter:
+            self.expr(base.source, metric.filter, "boolean")
 
     def metric_sources(self, names: Iterable[str]) -> list[str]:
         """Sources of the measures of simple and ratio metrics (what an experiment reads)."""

@@ -183,6 +183,8 @@ class Registry:
             return [m.metric or ""]
         if kind == "derived":
             return list(self.parse(m.expr or "", "metrics", name, "expr").names)
+        if kind == "conversion" and m.conversion is not None:
+            return [m.conversion.base, m.conversion.conversion]
         return []
 
     def _check_metrics(self) -> None:
@@ -193,6 +195,11 @@ class Registry:
                 self.parse(m.filter, "metrics", name, "filter")
             if kind in ("simple", "cumulative"):
                 self._measure_or_error(m.measure or "", name, "measure")
+                continue
+            if kind == "conversion":
+                from metrics_layer.registry.conversion import check_conversion
+
+                check_conversion(self, name, m)
                 continue
             fields = {
                 "ratio": ["numerator", "denominator"],

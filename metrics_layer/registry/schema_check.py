@@ -133,6 +133,10 @@ class _Checker:
 
     def metric(self, name: str) -> None:
         metric = self.reg.project.metrics[name]
+        if metric.conversion is not None:
+            from metrics_layer.registry.conversion import check_conversion_fields
+
+            check_conversion_fields(self.reg, name, metric)
         if not (metric.filter and metric.measure):
             return
         ref = self.reg.find_measure(metric.measure)

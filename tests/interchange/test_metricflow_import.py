@@ -159,13 +159,13 @@ def test_untranslatable_items_are_reported_with_lines(tmp_path: Path) -> None:
     root = _project(
         tmp_path,
         """metrics:
-  - name: visit_to_buy
+  - name: buy_after_typo
     type: conversion
     type_params:
       conversion_type_params:
         base_measure: transactions
         conversion_measure: transactions
-        entity: customer
+        entity: customr
   - name: big_spenders
     type: simple
     type_params:
@@ -200,10 +200,8 @@ def test_untranslatable_items_are_reported_with_lines(tmp_path: Path) -> None:
     result = ml.import_metricflow(root)
     texts = [str(p) for p in result.problems]
     expect = [
-        "models/extra.yml:2: metric visit_to_buy: conversion metrics are not translated: "
-        "MetricFlow aggregates measures of base events and conversions matched to them, "
-        "a funnel counts "
-        "entities; the closest is a two-step funnel on customer and window_boundary",
+        "models/extra.yml:2: metric buy_after_typo: entity 'customr' is not in semantic model "
+        "transactions (did you mean 'customer'",
         "models/extra.yml:9: metric big_spenders: Metric() in a filter is not translated",
         "models/extra.yml:14: metric typo: unknown measure 'transactionz' (did you mean 'transactions'",
         "models/extra.yml:18: metric ratio_of_derived: a filter on input 'revenue_usd'",
@@ -213,7 +211,7 @@ def test_untranslatable_items_are_reported_with_lines(tmp_path: Path) -> None:
     for fragment in expect:
         assert any(t.startswith(fragment) for t in texts), (fragment, texts)
     defs = result.definitions
-    for name in ("visit_to_buy", "big_spenders", "typo", "ratio_of_derived"):
+    for name in ("buy_after_typo", "big_spenders", "typo", "ratio_of_derived"):
         assert name not in defs["metrics"]
         assert not [m for m in defs["metrics"] if m.startswith(f"{name}__")]  # no helper left
     ml.load(defs)
@@ -223,7 +221,7 @@ def test_cli_writes_and_refuses_foreign_folders(tmp_path: Path) -> None:
     out = tmp_path / "defs"
     res = CliRunner().invoke(app, ["import", "metricflow", str(SHOP), "--out", str(out)])
     assert res.exit_code == 0, res.output
-    assert "3 sources, 38 metrics" in res.stdout
+    assert "5 sources, 48 metrics" in res.stdout
     assert "not translated: models/saved_queries.yml:2" in res.output
     assert sorted(p.name for p in out.iterdir()) == [
         "import-report.txt",
@@ -250,3 +248,67 @@ def test_bad_yaml_is_a_located_error(tmp_path: Path) -> None:
         ml.import_metricflow(root)
     assert "models/extra.yml" in str(info.value)
     assert isinstance(info.value, MetricsLayerError)
+
+
+def test_conversion_metrics_map_to_conversion_metrics(imported) -> None:
+    metrics = imported.definitions["metrics"]
+    assert metrics["visit_to_buy_same_product"] == {
+        "type": "conversion",
+        "conversion": {
+            "base": "visits.visits",
+            "conversion": "buys.buys",
+            "entity": "id_customer",
+            "window": "7 days",
+            "time_grain": "day",
+            "constant_properties": [{"base": "product", "conversion": "product"}],
+        },
+        "label": "Visits followed within 7 days by a buy of the same product",
+    }
+    assert metrics["ad_visit_to_buy"]["filter"] == "referrer = 'ad'"
+    assert metrics["visit_buys_filled"]["fill_nulls_with"] == 0
+    assert metrics["visit_buys_7d"]["conversion"]["calculation"] == "conversions"
+    assert "window" not in metrics["visit_to_buy"]["conversion"]
+
+
+def test_conversion_settings_without_a_translation_are_reported(tmp_path: Path) -> None:
+    root = _project(
+        tmp_path,
+        """metrics:
+  - name: filtered_buys
+    type: conversion
+    type_params:
+      conversion_type_params:
+        base_measure: visits
+        conversion_measure: {name: buys, filter: "{{ Dimension('buy__product') }} = 'A'"}
+        entity: customer
+  - name: filled_rate
+    type: conversion
+    type_params:
+      conversion_type_params:
+        base_measure: visits
+        conversion_measure: {name: buys, fill_nulls_with: 0}
+        entity: customer
+  - name: other_property
+    type: conversion
+    type_params:
+      conversion_type_params:
+        base_measure: visits
+        conversion_measure: buys
+        entity: customer
+        constant_properties: [{base_property: prodcut, conversion_property: product}]
+""",
+    )
+    result = ml.import_metricflow(root)
+    texts = [str(p) for p in result.problems]
+    expect = [
+        "models/extra.yml:2: metric filtered_buys: a filter on the conversion measure",
+        "models/extra.yml:9: metric filled_rate: fill_nulls_with on the conversion measure of a "
+        "conversion_rate",
+        "models/extra.yml:16: metric other_property: constant property 'prodcut' is not in "
+        "semantic model visits (did you mean 'product'",
+    ]
+    for fragment in expect:
+        assert any(t.startswith(fragment) for t in texts), (fragment, texts)
+    for name in ("filtered_buys", "filled_rate", "other_property"):
+        assert name not in result.definitions["metrics"]
+    ml.load(result.definitions)

@@ -44,6 +44,8 @@ DIMS = {
     "transaction__transaction_type": "transaction_type",
     "customer__ds__month": "customer.ds__month",
     "customer": "transactions.id_customer",
+    "visit__referrer": "referrer",
+    "visit__product": "visits.product",
 }
 BOUNDED = {"start": "2022-01-01", "end": "2022-06-30"}  # MetricFlow's end is inclusive
 
@@ -261,6 +263,88 @@ QUERIES: list[tuple[str, list[str], list[str], dict[str, Any]]] = [
         ["customer__country__region", "customer__customer_country"],
         {},
     ),
+    # conversion metrics (visits -> buys): a buy counts for the latest earlier visit of the
+    # customer within the window (strict at its end), reported at that visit's time
+    (
+        "conversion_month",
+        [
+            "visits",
+            "visit_to_buy_7d",
+            "visit_to_buy",
+            "visit_buys_7d",
+            "visit_to_buy_same_product",
+            "ad_visit_to_buy",
+            "visitor_to_buyer_30d",
+            "visit_buys_2w",
+            "visit_buys_filled",
+        ],
+        ["metric_time__month"],
+        {},
+    ),
+    (
+        "conversion_day",
+        ["visits", "visit_buys_7d", "visit_to_buy_7d", "visit_buys_filled"],
+        ["metric_time__day"],
+        {"start": "2022-01-01", "end": "2022-01-12"},
+    ),
+    # the bounds narrow the visits a buy may count for: c010's buy of May 3 counts for
+    # April 28 when the visit of May 2 is out of range
+    (
+        "conversion_bounded",
+        ["visit_buys_7d"],
+        ["metric_time__day"],
+        {"start": "2022-04-25", "end": "2022-04-30"},
+    ),
+    (
+        "conversion_bounded_totals",
+        ["visit_buys_7d", "visit_to_buy"],
+        [],
+        {"start": "2022-04-25", "end": "2022-04-30"},
+    ),
+    ("conversion_totals", ["visit_buys_7d", "visit_to_buy", "visitor_to_buyer_30d"], [], {}),
+    (
+        "conversion_referrer",
+        ["visit_buys_7d", "visits", "ad_visit_to_buy"],
+        ["visit__referrer"],
+        {},
+    ),
+    (
+        "conversion_country",
+        ["visit_buys_7d", "visit_to_buy", "visits"],
+        ["customer__customer_country"],
+        {},
+    ),
+    (
+        "conversion_where",
+        ["visit_buys_7d", "visit_to_buy_same_product"],
+        ["metric_time__day"],
+        {
+            "where": ["{{ Dimension('visit__referrer') }} = 'ad'"],
+            "ours_where": "referrer = 'ad'",
+            "start": "2022-05-01",
+            "end": "2022-05-31",
+        },
+    ),
+    (
+        "conversion_filter_day",
+        ["ad_visit_to_buy"],
+        ["metric_time__day"],
+        {"start": "2022-05-09", "end": "2022-05-14"},
+    ),
+    (
+        "conversion_week",
+        ["visit_buys_7d", "visit_buys_2w", "visit_to_buy_same_product"],
+        ["metric_time__week"],
+        {},
+    ),
+    ("conversion_product", ["visit_to_buy_same_product", "visits"], ["visit__product"], {}),
+    (
+        "conversion_month_country",
+        ["visit_to_buy_7d", "visitor_to_buyer_30d"],
+        ["metric_time__month", "customer__customer_country"],
+        {},
+    ),
+    ("conversion_beside_others", ["visit_to_buy_7d", "buys", "visits"], ["metric_time__month"], {}),
 ]
 
 

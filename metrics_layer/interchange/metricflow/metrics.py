@@ -17,6 +17,8 @@ from metrics_layer.interchange.metricflow.filters import (
 )
 from metrics_layer.interchange.metricflow.state import ConverterState, Model
 
+SIDES = ("base", "conversion")
+
 
 class MetricConverter(ConverterState):
     """Filters (`{{ Dimension(...) }}` and friends) and simple / ratio / derived / cumulative
@@ -98,23 +100,109 @@ class MetricConverter(ConverterState):
         elif kind == "cumulative":
             out = self._cumulative(item, params, data.get("filter"))
         elif kind == "conversion":
-            conv = params.get("conversion_type_params") or {}
-            entity = conv.get("entity", "the entity")
-            window = conv.get("window")
-            raise Untranslatable(
-                "conversion metrics are not translated: MetricFlow aggregates measures of "
-                "base events and "
-                "conversions matched to them, a funnel counts entities; the closest is a "
-                f"two-step funnel on {entity}"
-                + (f" with window {window!r}" if window else "")
-                + " and window_boundary: exclusive (docs/funnels.md)"
-            )
+            out = self._conversion(name, params, data.get("filter"))
         else:
             raise Untranslatable(f"metric type {kind!r} is not translated")
         for key in ("label", "description"):
             if isinstance(data.get(key), str):
                 out[key] = " ".join(data[key].split())
         self.metrics[name] = out
+
+    def _conversion(self, name: str, params: dict[str, Any], metric_filter: Any) -> dict[str, Any]:
+        """A conversion metric: the same kind here (definitions/conversion.py), with MetricFlow's
+        matching rule; the metric's filter narrows the base events, as in MetricFlow."""
+        conv = params.get("conversion_type_params") or {}
+        base, base_spec = self._conversion_input(conv, "base")
+        target, target_spec = self._conversion_input(conv, "conversion")
+        entity = conv.get("entity")
+        models = (self.models[self.measure_model[base]], self.models[self.measure_model[target]])
+        block: dict[str, Any] = {
+            "base": f"{models[0].name}.{base}",
+            "conversion": f"{models[1].name}.{target}",
+        }
+        names = [self._conversion_property(m, str(entity), "entity") for m in models]
+        block["entity"] = names[0] if names[0] == names[1] else dict(zip(SIDES, names, strict=True))
+        if conv.get("window"):
+            block["window"] = str(conv["window"])
+        # MetricFlow compares the two times at the metric's time granularity (truncated)
+        grains = [
+            m.time_dims.get(self.measure_time.get(measure) or "", "day")
+            for m, measure in zip(models, (base, target), strict=True)
+        ]
+        known = [g for g in grains if g in GRAINS]
+        if known:
+            block["time_grain"] = max(known, key=GRAINS.index)
+        calculation = str(conv.get("calculation", "conversion_rate")).lower()
+        if calculation not in ("conversion_rate", "conversions"):
+            raise Untranslatable(f"conversion calculation {calculation!r} is not translated")
+        if calculation != "conversion_rate":
+            block["calculation"] = calculation
+        props = []
+        for prop in conv.get("constant_properties") or []:
+            pair = [
+                self._conversion_property(m, str(prop.get(f"{side}_property")), "constant property")
+                for m, side in zip(models, SIDES, strict=True)
+            ]
+            props.append(dict(zip(SIDES, pair, strict=True)))
+        if props:
+            block["constant_properties"] = props
+        if target_spec.get("filter"):
+            raise Untranslatable("a filter on the conversion measure is not translated")
+        if base_spec.get("join_to_timespine") or target_spec.get("join_to_timespine"):
+            raise Untranslatable("join_to_timespine on a conversion input is not translated")
+        if base_spec.get("fill_nulls_with") is not None:
+            raise Untranslatable("fill_nulls_with on the base measure is not translated")
+        out: dict[str, Any] = {"type": "conversion", "conversion": block}
+        fill = target_spec.get("fill_nulls_with")
+        if fill is not None:
+            if calculation != "conversions":
+                raise Untranslatable(
+                    "fill_nulls_with on the conversion measure of a conversion_rate is not "
+                    "translated (it is for calculation: conversions)"
+                )
+            if isinstance(fill, bool) or not isinstance(fill, int | float):
+                raise Untranslatable(f"fill_nulls_with {fill!r} is not a number")
+            out["fill_nulls_with"] = fill
+        text = combine(
+            [
+                self.filter_for(base, base_spec.get("filter")) or "",
+                self.filter_for(base, metric_filter) or "",
+            ]
+        )
+        if text:
+            out["filter"] = text
+        return out
+
+    def _conversion_input(self, conv: dict[str, Any], side: str) -> tuple[str, dict[str, Any]]:
+        """The base or conversion measure: `<side>_measure`, or the measure of the simple
+        metric `<side>_metric` (MetricFlow accepts both)."""
+        if conv.get(f"{side}_measure") is not None:
+            return self._measure_ref(conv[f"{side}_measure"])
+        spec = conv.get(f"{side}_metric")
+        metric = spec.get("name") if isinstance(spec, dict) else spec
+        measure = self._base_measure(str(metric)) if metric else None
+        if measure is None:
+            raise Untranslatable(
+                f"{side}_metric {metric!r} is not a simple metric"
+                if metric
+                else f"conversion metric without {side}_measure"
+            )
+        item = self.mf_metrics[str(metric)]
+        name, mspec = self._measure_ref((item.data.get("type_params") or {}).get("measure"))
+        extra = spec if isinstance(spec, dict) else {}
+        filters = [f for f in (item.data.get("filter"), extra.get("filter")) if f]
+        return name, {**mspec, **({"filter": filters} if filters else {})}
+
+    def _conversion_property(self, model: Model, name: str, what: str) -> str:
+        """Our dimension name, in `model`'s source, of a MetricFlow entity or dimension."""
+        if name in model.entities:
+            return model.entity_dims.get(name, str(model.entities[name]["column"]))
+        if name in model.dimensions and what != "entity":
+            return name
+        known = list(model.entities) + (list(model.dimensions) if what != "entity" else [])
+        raise Untranslatable(
+            f"{what} {name!r} is not in semantic model {model.name}{suggest(name, known)}"
+        )
 
     def _measure_ref(self, measure: Any) -> tuple[str, dict[str, Any]]:
         if isinstance(measure, dict):
