@@ -58,8 +58,9 @@ def funnel(
     """The funnel `name` as a lazy FunnelResult (one ibis expression).
 
     `times=False` leaves out `median_seconds` / `avg_seconds`: an entity's furthest step is
-    then a grouped maximum, not a ranking of its attempts, which is cheaper on large event
-    tables. `strategy` ("asof" | "window") overrides the per-backend choice; `overlap="assume"`
+    then a grouped maximum, not a ranking of its attempts, and attempts that found no step 2
+    skip the later steps' joins (`funnel_sequential.sets_aside`), which is cheaper on large
+    event tables. `strategy` ("asof" | "window") overrides the per-backend choice; `overlap="assume"`
     forces the plan for step filters that may share events (a test hook: it must give the
     same numbers as the fast plan whenever the filters are disjoint). `within` maps step
     names to durations (None removes a step's bound) over the definition's; `hold` replaces

@@ -61,7 +61,7 @@ def test_hand_written_funnel_sql_differs_when_wrong(db_path: str) -> None:
 
     con = bench_funnel.connect(db_path)
     layer = ml.load(bench_funnel.defs_folder(), con=con)
-    table = bench_funnel.fetch_layer(con, layer.funnel(bench_funnel.FUNNEL).expr)
+    table = layer.funnel(bench_funnel.FUNNEL).to_pyarrow()
     good = bench_funnel.hand_sql()
     assert bench_funnel.compare_tables(table, bench_funnel.fetch_sql(con, good)) is None
     wrong = good.replace("THEN 1 WHEN", "THEN 2 WHEN", 1)  # signups counted as step 2
