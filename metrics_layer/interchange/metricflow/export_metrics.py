@@ -19,6 +19,7 @@ from typing import Any
 
 from metrics_layer.definitions.models import Metric
 from metrics_layer.errors import MetricsLayerError
+from metrics_layer.interchange.metricflow.export_conversion import conversion_metric
 from metrics_layer.interchange.metricflow.export_filters import (
     NotExportable,
     column_names,
@@ -132,6 +133,8 @@ class MetricExporter(ModelExporter):
         kind = m.kind
         if kind in ("simple", "cumulative"):
             return self._measure_metric(name, m, kind)
+        if kind == "conversion":
+            return conversion_metric(self, name, m)
         if m.fill_nulls_with is not None or m.join_to_timespine:
             raise NotExportable(
                 f"MetricFlow fills only simple and cumulative metrics, not a {kind} metric"
