@@ -7,7 +7,8 @@ those names, the metric's and the base measure's filters are the metric's `filte
 narrow the base events, here and in MetricFlow) and `fill_nulls_with` of a `conversions`
 metric sits on the conversion measure. MetricFlow compares the two times at its time
 dimension's granularity, day in the export: `time_grain: day` is that, no time_grain is that
-on date columns (reported), any other grain has no MetricFlow form.
+on date columns (reported), any other grain has no MetricFlow form. MetricFlow takes only
+counts, count_distincts and sums of 1 as conversion measures.
 """
 
 from __future__ import annotations
@@ -32,6 +33,13 @@ def conversion_metric(ex: MetricExporter, name: str, m: Metric) -> dict[str, Any
     conv: Conversion = m.conversion  # type: ignore[assignment]
     base = ex._measure_ref(conv.base)
     target = ex._measure_ref(conv.conversion)
+    for ref, side in ((base, "base"), (target, "conversion")):
+        agg, expr = ref.measure.agg, (ref.measure.expr or "").strip()
+        if agg not in ("count", "count_distinct") and not (agg == "sum" and expr == "1"):
+            raise NotExportable(
+                f"the {side} measure {ref.qualified} is a {agg}; MetricFlow's conversion "
+                "measures are counts, count_distincts or sums of 1"
+            )
     if target.measure.filter:
         raise NotExportable(
             "the conversion measure has a filter; MetricFlow filters only the base events"
@@ -114,7 +122,7 @@ def _entity(ex: MetricExporter, sources: tuple[str, str], names: tuple[str, str]
     ]
     common = sorted(found[0] & found[1])
     if common:
-        return common[0]
+        return str(common[0])
     name = columns[0]
     taken = {d for dims in ex.dims.values() for d in dims} | ex.measure_names() | ex.entity_names
     if columns[0] != columns[1] or not valid_name(name) or name in taken or any(found):
