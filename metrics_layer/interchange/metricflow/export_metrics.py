@@ -5,7 +5,8 @@ have none) joins the metric's filter, and both are WHERE conditions there, condi
 the aggregation here: the same rows are aggregated. Ratio and derived metrics name metrics;
 a measure used directly becomes a helper simple metric `<metric>_<measure>`. An offset metric
 is a derived metric over its base with `offset_window` or `offset_to_grain`, as MetricFlow
-writes offsets. Filters are rewritten to `{{ Dimension(...) }}` / `{{ TimeDimension(...) }}` /
+writes offsets. Conversion metrics are MetricFlow conversion metrics (export_conversion.py).
+Filters are rewritten to `{{ Dimension(...) }}` / `{{ TimeDimension(...) }}` /
 `{{ Entity(...) }}` templates (export_filters.py). Metric names MetricFlow refuses (`__`,
 capitals) are renamed and reported; anything else without a MetricFlow form is reported.
 """
