@@ -5,7 +5,8 @@ The definitions are written here in metrics_layer's own terms over the tables of
 MetricFlow test project (tests/fixtures/metricflow/shop): a count without expr, a measure with
 its own filter, filters through one and two joins, on a time dimension, at a grain and on a
 raw column, ratios of measures, derived metrics, offset metrics (a window and
-offset_to_grain), cumulative metrics and per-metric fill. The test copies the shop's seeds
+offset_to_grain), cumulative metrics, per-metric fill and conversion metrics (visits ->
+buys of a customer: rates, counts, filled, a constant property, filters). The test copies the shop's seeds
 into the exported project under the table names, builds it with dbt and runs MetricFlow
 (run_metricflow.py, in the venv ML_METRICFLOW_PYTHON names) on it; it skips when that venv
 is not there. Query conventions are mapped as in test_metricflow_parity.py.
@@ -26,7 +27,7 @@ import pytest
 import yaml
 
 import metrics_layer as ml
-from tests.interchange.shop_data import SHOP, TYPES, shop_db
+from tests.interchange.shop_data import SHOP, TYPES, seed_types, shop_db
 from tests.interchange.test_metricflow_parity import _key, _widen, norm, same
 
 RUNNER = SHOP.parent / "run_metricflow.py"
@@ -79,6 +80,29 @@ DEFINITIONS: dict[str, Any] = {
             "joins": {"country": {"source": "countries", "keys": "country"}},
         },
         "countries": {"table": "countries", "primary_key": "country", "dimensions": {"region": {}}},
+        # visits and buys of the same customers, with no join: the conversion entity is a
+        # plain column of both (exported as a foreign entity of both semantic models)
+        "visits": {
+            "table": "visits",
+            "time": "ds",
+            "primary_key": "id_visit",
+            "dimensions": {"ds": {"type": "date"}, "product": {}, "referrer": {}},
+            "measures": {
+                "visit_count": {"agg": "count"},
+                "visitors": {"agg": "count_distinct", "expr": "id_customer"},
+                "ad_visits": {"agg": "count", "filter": "referrer = 'ad'"},
+            },
+        },
+        "buys": {
+            "table": "buys",
+            "time": "ds",
+            "primary_key": "id_buy",
+            "dimensions": {"ds": {"type": "date"}, "product": {}},
+            "measures": {
+                "buy_count": {"agg": "count"},
+                "buyers": {"agg": "count_distinct", "expr": "id_customer"},
+            },
+        },
         # daily snapshots of account balances: semi-additive over time
         "balances": {
             "table": "balances",
@@ -145,8 +169,65 @@ DEFINITIONS: dict[str, Any] = {
             "fill_nulls_with": 0,
             "join_to_timespine": True,
         },
+        "visit_to_buy_7d": {
+            "type": "conversion",
+            "conversion": {
+                "base": "visits.visit_count",
+                "conversion": "buys.buy_count",
+                "entity": "id_customer",
+                "window": "7 days",
+                "time_grain": "day",
+            },
+        },
+        "buys_within_week": {
+            "type": "conversion",
+            "conversion": {
+                "base": "visits.visit_count",
+                "conversion": "buys.buy_count",
+                "entity": "id_customer",
+                "window": "1 week",
+                "calculation": "conversions",
+            },
+            "fill_nulls_with": 0,
+        },
+        "same_product_rate": {
+            "type": "conversion",
+            "conversion": {
+                "base": "visits.visit_count",
+                "conversion": "buys.buy_count",
+                "entity": "id_customer",
+                "window": "14 days",
+                "constant_properties": ["product"],
+            },
+        },
+        "ad_buyers": {
+            "type": "conversion",
+            "conversion": {
+                "base": "visits.ad_visits",
+                "conversion": "buys.buyers",
+                "entity": "id_customer",
+                "window": "30 days",
+                "calculation": "conversions",
+            },
+            "filter": "product = 'A'",
+        },
+        "visitor_to_buyer": {
+            "type": "conversion",
+            "conversion": {
+                "base": "visits.visitors",
+                "conversion": "buys.buyers",
+                "entity": "id_customer",
+            },
+        },
     },
 }
+CONVERSIONS = [
+    "visit_to_buy_7d",
+    "buys_within_week",
+    "same_product_rate",
+    "ad_buyers",
+    "visitor_to_buyer",
+]
 # MetricFlow group-by name -> ours
 DIMS = {
     "customer__customer_country": "customer_country",
@@ -154,6 +235,8 @@ DIMS = {
     "transactions__is_large": "is_large",
     "transactions__transaction_type": "transaction_type",
     "account_id": "account_id",
+    "visits__product": "product",
+    "visits__referrer": "referrer",
 }
 # (account, day, balance): accounts start and stop at different days, with gaps
 BALANCES = [
@@ -248,13 +331,36 @@ QUERIES: list[tuple[str, list[str], list[str], dict[str, Any]]] = [
             "ours_where": "customer_country = 'US'",
         },
     ),
+    # conversion metrics: a buy counts for the latest earlier visit of the customer within
+    # the window (strict at its end), reported at that visit's time and dimensions
+    ("conversion_totals", CONVERSIONS, [], {}),
+    ("conversion_month", CONVERSIONS, ["metric_time__month"], {}),
+    (
+        "conversion_day",
+        ["visit_to_buy_7d", "buys_within_week", "ad_buyers"],
+        ["metric_time__day"],
+        {"start": "2022-04-25", "end": "2022-05-14"},
+    ),
+    (
+        "conversion_product",
+        ["same_product_rate", "visit_to_buy_7d", "visitor_to_buyer"],
+        ["visits__product"],
+        {},
+    ),
+    (
+        "conversion_referrer_week",
+        ["buys_within_week", "ad_buyers"],
+        ["metric_time__week", "visits__referrer"],
+        {},
+    ),
 ]
 
 
 def _project(root: Path) -> None:
     """Make the exported folder a dbt project that builds: seeds under the table names."""
     (root / "seeds").mkdir()
-    for table in TYPES:
+    types = {**TYPES, **{t: seed_types()[t] for t in ("visits", "buys")}}
+    for table in types:
         shutil.copy(SHOP / "seeds" / f"{table}_seed.csv", root / "seeds" / f"{table}.csv")
     lines = ["account_id,ds,balance"] + [f"{a},{d.isoformat()},{b}" for a, d, b in BALANCES]
     (root / "seeds" / "balances.csv").write_text("\n".join(lines) + "\n")
@@ -263,8 +369,8 @@ def _project(root: Path) -> None:
     config["seeds"] = {
         config["name"]: {
             **{
-                table: {"+column_types": {c: t.lower() for c, t in types.items()}}
-                for table, types in TYPES.items()
+                table: {"+column_types": {c: t.lower() for c, t in columns.items()}}
+                for table, columns in types.items()
             },
             "balances": {
                 "+column_types": {"account_id": "varchar", "ds": "date", "balance": "double"}
@@ -334,7 +440,14 @@ def test_filtered_counts_are_reported(answers: Any) -> None:
     _, _, exported = answers
     assert _filtered_counts(exported) == {
         f"metric {m}"
-        for m in ("na_orders", "large_orders", "late_orders", "may_orders", "ordered_orders")
+        for m in (
+            "na_orders",
+            "large_orders",
+            "late_orders",
+            "may_orders",
+            "ordered_orders",
+            "ad_buyers",
+        )
     }
 
 

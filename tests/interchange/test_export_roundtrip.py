@@ -30,6 +30,16 @@ SHOP_QUERIES: list[dict[str, Any]] = [
     {"by": ["transaction_type"]},
     {"grain": "month", "where": "customer_country = 'US'", "end": "2022-08-01"},
 ]
+# the conversion metrics (tests/fixtures/metricflow/shop/models/conversions.yml): by the base
+# events' dimensions, at grains, bounded
+CONVERSION_QUERIES: list[dict[str, Any]] = [
+    {},
+    {"grain": "day", "start": "2022-02-20", "end": "2022-04-05"},
+    {"grain": "week", "by": ["product"]},
+    {"grain": "month", "by": ["referrer"]},
+    {"by": ["product", "referrer"]},
+    {"grain": "month", "where": "referrer = 'ad'", "end": "2022-08-01"},
+]
 DEMO_QUERIES: list[dict[str, Any]] = [
     {},
     {"grain": "day", "start": "2024-03-01", "end": "2024-04-10"},
@@ -91,12 +101,9 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> tuple[ml.Layer, ml.Layer, 
 def test_shop_exports_every_metric(shop: Any) -> None:
     x, _, (exported, back) = shop
     # every metric is exported, or (a kind MetricFlow's export does not cover) reported
-    reported = {p.item for p in exported.problems if p.message.startswith("not exported")}
-    assert set(exported.names) | {i.removeprefix("metric ") for i in reported} == set(x.metrics())
-    assert all(
-        x.registry.project.metrics[i.removeprefix("metric ")].kind == "conversion" for i in reported
-    )
-    assert len(exported.names) >= 38
+    assert not [p for p in exported.problems if p.message.startswith("not exported")]
+    assert set(exported.names) == set(x.metrics())
+    assert len(exported.names) >= 46
     # the import reports the time spine only; nothing of the export is left untranslated
     assert [p.item for p in back.problems] == ["time spine metricflow_time_spine"]
     renamed = {k: v for k, v in exported.names.items() if k != v}
@@ -109,6 +116,38 @@ def test_shop_same_numbers(shop: Any) -> None:
     bad, compared = _compare(x, y, exported.names, SHOP_QUERIES)
     assert not bad, bad[:5]
     assert compared >= 150  # most metric x query pairs answer (offsets need a grain)
+
+
+def _conversions(layer: ml.Layer) -> list[str]:
+    return [n for n, m in layer.registry.project.metrics.items() if m.kind == "conversion"]
+
+
+def test_shop_conversions_same_definitions(shop: Any) -> None:
+    """import(export(x)) writes every conversion metric as x has it."""
+    x, _, (exported, back) = shop
+    names = _conversions(x)
+    assert len(names) == 8
+    for name in names:
+        ours = x.registry.project.metrics[name]
+        theirs = back.definitions["metrics"][exported.names[name]]
+        assert theirs["type"] == "conversion"
+        block = ours.conversion.model_dump(exclude_defaults=True)
+        assert {k: v for k, v in theirs["conversion"].items() if k != "calculation"} == {
+            k: v for k, v in block.items() if k != "calculation"
+        }, name
+        assert theirs["conversion"].get("calculation", "conversion_rate") == (
+            ours.conversion.calculation
+        )
+        assert theirs.get("fill_nulls_with") == ours.fill_nulls_with
+        assert theirs.get("filter") == ours.filter
+
+
+def test_shop_conversions_same_numbers(shop: Any) -> None:
+    x, y, (exported, _) = shop
+    names = {n: exported.names[n] for n in _conversions(x)}
+    bad, compared = _compare(x, y, names, CONVERSION_QUERIES)
+    assert not bad, bad[:5]
+    assert compared == len(names) * len(CONVERSION_QUERIES)
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,8 @@ have none) joins the metric's filter, and both are WHERE conditions there, condi
 the aggregation here: the same rows are aggregated. Ratio and derived metrics name metrics;
 a measure used directly becomes a helper simple metric `<metric>_<measure>`. An offset metric
 is a derived metric over its base with `offset_window` or `offset_to_grain`, as MetricFlow
-writes offsets. Filters are rewritten to `{{ Dimension(...) }}` / `{{ TimeDimension(...) }}` /
+writes offsets. Conversion metrics are MetricFlow conversion metrics (export_conversion.py).
+Filters are rewritten to `{{ Dimension(...) }}` / `{{ TimeDimension(...) }}` /
 `{{ Entity(...) }}` templates (export_filters.py). Metric names MetricFlow refuses (`__`,
 capitals) are renamed and reported; anything else without a MetricFlow form is reported.
 """
@@ -19,6 +20,7 @@ from typing import Any
 
 from metrics_layer.definitions.models import Metric
 from metrics_layer.errors import MetricsLayerError
+from metrics_layer.interchange.metricflow.export_conversion import conversion_metric
 from metrics_layer.interchange.metricflow.export_filters import (
     NotExportable,
     column_names,
@@ -132,6 +134,8 @@ class MetricExporter(ModelExporter):
         kind = m.kind
         if kind in ("simple", "cumulative"):
             return self._measure_metric(name, m, kind)
+        if kind == "conversion":
+            return conversion_metric(self, name, m)
         if m.fill_nulls_with is not None or m.join_to_timespine:
             raise NotExportable(
                 f"MetricFlow fills only simple and cumulative metrics, not a {kind} metric"
