@@ -9,7 +9,10 @@ lifecycle_compile builds the one ibis expression, lifecycle_result wraps it.
 
 Rules shared by both (docs/lifecycle.md):
 - Activity = rows of the source matching `activity` with a non-NULL entity, bucketed in the
-  call's timezone (weeks start on its week start).
+  call's timezone (weeks start on its week start). A fiscal grain (fiscal_week ...
+  fiscal_year) is a period of the source's retail calendar (compile/fiscal.py FiscalPeriod,
+  as retention's fiscal periods): activity outside the calendar's fiscal years is left out,
+  as in KPI queries, and "the previous period" is the previous fiscal period.
 - Periods run from the first activity to the last observed period (the one holding the
   latest time of any row of the source), zero-filled; with `by`, each group's rows start at
   the group's own first activity.
@@ -30,14 +33,15 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from metrics_layer.analysis.lifecycle_result import LifecycleResult, StickinessResult
 from metrics_layer.analysis.retention_defs import check_retention, time_field
+from metrics_layer.compile.fiscal import FiscalPeriod
 from metrics_layer.compile.timegrain import grain_of
 from metrics_layer.engine import shape_of
 from metrics_layer.errors import QueryError, guarded, unknown
-from metrics_layer.grain import GRAIN_NAMES, WEEKDAYS, Grain
+from metrics_layer.grain import WEEKDAYS, Grain
 from metrics_layer.planner import validate
 from metrics_layer.planner.validate import output_names
 from metrics_layer.registry import FieldRef
-from metrics_layer.retail import is_fiscal
+from metrics_layer.retail import FISCAL_GRAINS, is_fiscal
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -50,13 +54,18 @@ STATUSES: tuple[str, ...] = ("new", "returning", "resurrecting", "dormant")
 LIFECYCLE_COLUMNS = ("status", "entities")
 STICKINESS_COLUMNS = ("n", "entities")
 
-# unit -> the grains whose periods are whole numbers of that unit (weeks do not nest in months)
+# unit -> the grains whose periods are whole numbers of that unit (weeks do not nest in
+# months; fiscal periods are whole fiscal weeks, so whole days and hours too)
 NESTS: dict[str, tuple[str, ...]] = {
-    "hour": ("day", "week", "month", "quarter", "year"),
-    "day": ("week", "month", "quarter", "year"),
+    "hour": ("day", "week", "month", "quarter", "year", *FISCAL_GRAINS),
+    "day": ("week", "month", "quarter", "year", *FISCAL_GRAINS),
     "month": ("quarter", "year"),
     "quarter": ("year",),
+    "fiscal_week": FISCAL_GRAINS[1:],
+    "fiscal_month": ("fiscal_quarter", "fiscal_year"),
+    "fiscal_quarter": ("fiscal_year",),
 }
+Period = Grain | FiscalPeriod
 
 
 @dataclass(frozen=True)
@@ -69,7 +78,7 @@ class ActivityQuery:
     activity: str
     time: str
     time_ref: FieldRef
-    grain: Grain
+    grain: Period  # a calendar Grain (weeks on the call's week start) or a fiscal period
     by: tuple[tuple[str, str], ...]  # (output column, dimension reference)
     by_refs: tuple[tuple[str, FieldRef], ...]
     start: _dt.datetime | None
@@ -95,6 +104,12 @@ class ActivityQuery:
             "  periods: from the first activity to the period of the latest "
             f"{self.time} of any {self.source!r} row, zero-filled",
         ]
+        if isinstance(self.grain, FiscalPeriod):
+            lines.append(
+                "  fiscal periods of the retail calendar (previous period = previous fiscal "
+                f"{self.grain.name.removeprefix('fiscal_')}); activity outside its fiscal "
+                "years is left out"
+            )
         if bounds:
             lines.append(f"  reported: periods overlapping {bounds} (computed from all activity)")
         if self.by:
@@ -122,7 +137,7 @@ class LifecycleQuery(ActivityQuery):
 
 @dataclass(frozen=True)
 class StickinessQuery(ActivityQuery):
-    unit: Grain = Grain.of("day")
+    unit: Period = Grain.of("day")
 
     def explain(self) -> str:
         return "\n".join(
@@ -172,7 +187,8 @@ def stickiness(
     if grain is None:
         raise QueryError("stickiness needs a grain such as 'week'")
     base = _base(layer, name, grain, start, end, by, timezone, week_start, STICKINESS_COLUMNS)
-    q = StickinessQuery(**base, unit=_unit(unit, base["grain"]))
+    ws = layer.time_settings(timezone, week_start)[1]
+    q = StickinessQuery(**base, unit=_unit(unit, base["grain"], ws))
     return _lazy(layer, "stickiness", name, q, compile_stickiness, StickinessResult)
 
 
@@ -205,20 +221,41 @@ def _shape(q: ActivityQuery) -> Any:
     return shape_of(q, bounds=("start", "end"), where=False)
 
 
-def _grain(value: Any, default: str, week_start: int) -> Grain:
-    name = default if value is None else value
-    if isinstance(name, str) and is_fiscal(name):
+def _grain(layer: Layer, source: str, value: Any, week_start: int) -> Period:
+    """A calendar grain, or a fiscal grain of the retail calendar the source's queries use
+    (the same FiscalPeriod as retention's fiscal periods; a QueryError without a calendar)."""
+    name = value.strip().lower() if isinstance(value, str) else value
+    if is_fiscal(name):
+        return FiscalPeriod(layer.context().fiscal(source), name)
+    return grain_of(value, week_start)
+
+
+def _unit(value: Any, grain: Period, week_start: int) -> Period:
+    """The unit counted per period: it must divide every period of `grain` into whole units.
+    At a fiscal grain, weeks do so only when they start on the retail calendar's week start
+    (then they are its fiscal weeks)."""
+    name = value.strip().lower() if isinstance(value, str) else value
+    if isinstance(grain, FiscalPeriod) and name == "week":
+        rules = grain.fiscal.rules
+        if week_start == rules.week_start and grain.name != "fiscal_week":
+            return grain_of("week", week_start)
         raise QueryError(
-            f"grain {name!r} is a fiscal period; lifecycle and stickiness use calendar grains "
-            f"({', '.join(GRAIN_NAMES)}): pass grain="
+            f"weeks starting {WEEKDAYS[week_start]} do not divide {grain.name} periods, whose "
+            f"weeks start on {WEEKDAYS[rules.week_start]}: use unit 'fiscal_week' "
+            "(at a fiscal_month, fiscal_quarter or fiscal_year grain) or 'day'"
         )
-    return grain_of(name, week_start)
-
-
-def _unit(value: Any, grain: Grain) -> Grain:
-    unit = grain_of(value)
+    unit: Period
+    if is_fiscal(name):
+        if not isinstance(grain, FiscalPeriod):
+            raise QueryError(
+                f"unit {name!r} is a fiscal period, which divides only fiscal grains; at grain "
+                f"{grain.name!r} use unit " + " or ".join(repr(u) for u in _fits(grain.name))
+            )
+        unit = FiscalPeriod(grain.fiscal, name)
+    else:
+        unit = grain_of(value)
     if grain.name not in NESTS.get(unit.name, ()):
-        fits = [u for u, grains in NESTS.items() if grain.name in grains]
+        fits = _fits(grain.name)
         hint = f"at grain {grain.name!r} use unit " + (
             " or ".join(repr(u) for u in fits) if fits else "... none (choose a coarser grain)"
         )
@@ -226,6 +263,10 @@ def _unit(value: Any, grain: Grain) -> Grain:
             f"unit {unit.name!r} does not divide {grain.name} periods into whole units; {hint}"
         )
     return unit
+
+
+def _fits(grain: str) -> list[str]:
+    return [u for u, grains in NESTS.items() if grain in grains]
 
 
 def _base(
@@ -247,7 +288,7 @@ def _base(
         raise QueryError(unknown("retention", str(name), defs))
     check_retention(reg, name)
     d = defs[name]
-    g = _grain(grain, d.period, ws)
+    g = _grain(layer, d.source, d.period if grain is None else grain, ws)
     by_cols = output_names(validate.names(by, "by", "dimension"))
     validate.no_clash(
         (c for c, _ in by_cols),

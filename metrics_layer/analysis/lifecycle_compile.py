@@ -2,16 +2,26 @@
 
 Both start from the same pieces:
 
-1. `activity`: the activity events with a non-NULL entity, as (entity, local time).
+1. `activity`: the activity events with a non-NULL entity, as (entity, local time, period
+   start).
 2. `entity_groups` (with `by`): each entity's `by` values, looked up on its first activity
    event ever (the event at its earliest activity instant; ties: smallest values, NULLs last).
-3. A spine of period starts from the first activity's period to the period of the latest
-   row of the source (`ibis.range` over timestamps, unnested once), each with its integer
-   index (`Grain.index`, so "the previous period" is index - 1 on every backend); with `by`,
-   each group's part of the grid starts at its own first active period.
+3. A spine of periods (start and end) from the first activity's period to the period of the
+   latest row of the source; with `by`, each group's part of the grid starts at its own
+   first active period. Periods carry an integer index (`Grain.index`), so "the previous
+   period" is index - 1 on every backend. Calendar grains step with `ibis.range` over
+   timestamps (unnested once).
 4. The counts, left-joined onto the grid, so missing combinations are 0; the reported
    periods are those overlapping [start, end), compared with the bounds as given (they stay
    bind parameters of one compiled query).
+
+Fiscal grains take the path of KPI queries (compile/fiscal.py `Fiscal`): a time is bucketed
+by an equality join with the retail calendar's week table (which leaves out rows outside its
+fiscal years), the spine is the calendar's period table, and the index is that table's
+sequence number (joined on the period start), so the previous fiscal period (after a
+14-week quarter, a 53-week year) is index - 1 too. Retention's per-period CASE expressions
+(FiscalPeriod.bucket) would repeat every period start several times in the SQL: 150 KB of
+text for six years of fiscal weeks.
 
 Lifecycle: the distinct (entity, period) set with the previous and next active period of the
 same entity (one LAG/LEAD window). An active row is `new` without a previous one (its first
@@ -23,25 +33,34 @@ last observed period). Stickiness: distinct units per (entity, period), counted 
 
 from __future__ import annotations
 
+import bisect
+import datetime as _dt
 from typing import TYPE_CHECKING
 
 import ibis
 import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
+import pandas as pd
 
 from metrics_layer.analysis.lifecycle import STATUSES
+from metrics_layer.compile.fiscal import FiscalPeriod
 from metrics_layer.compile.frames import Frame, build_frame
-from metrics_layer.compile.timegrain import to_local
+from metrics_layer.compile.timegrain import time_range, to_local
 from metrics_layer.errors import QueryError
 from metrics_layer.expressions import compile_expression, parse_expression
 from metrics_layer.grain import Grain
 from metrics_layer.registry import FieldRef
 
 if TYPE_CHECKING:
-    from metrics_layer.analysis.lifecycle import ActivityQuery, LifecycleQuery, StickinessQuery
+    from metrics_layer.analysis.lifecycle import (
+        ActivityQuery,
+        LifecycleQuery,
+        Period,
+        StickinessQuery,
+    )
     from metrics_layer.compile.kpi import Context
 
-E, T, PS, P, N = "__e", "__t", "__ps", "__p", "__n"
+E, T, PS, PE, P, N = "__e", "__t", "__ps", "__pend", "__p", "__n"
 FIRST, GROUP_FIRST = "__first", "__gfirst"
 
 
@@ -50,8 +69,7 @@ def compile_lifecycle(ctx: Context, q: LifecycleQuery) -> ir.Table:
     """Columns <grain>, [by...], status, entities (dormant negative), one row per period x status."""
     g, by = q.grain, [out for out, _ in q.by]
     act = _activity(ctx, q)
-    ep = act.group_by([act[E], g.bucket(act[T]).name(PS)]).aggregate(**{FIRST: act[T].min()})
-    ep = ep.mutate(**{P: g.index(ep[PS])})
+    ep = _indexed(q, act.group_by([E, PS]).aggregate(**{FIRST: act[T].min()}))
     w = ibis.window(group_by=ep[E], order_by=ep[P])
     ep = ep.mutate(__prev=ep[P].lag().over(w), __next=ep[P].lead().over(w))
     status = ibis.cases(
@@ -65,7 +83,7 @@ def compile_lifecycle(ctx: Context, q: LifecycleQuery) -> ir.Table:
     marks = active.union(dormant)
     groups = None
     if by:
-        firsts = ep.filter(ep["__prev"].isnull()).select(E, FIRST, **{GROUP_FIRST: ep[P]})
+        firsts = ep.filter(ep["__prev"].isnull()).select(E, FIRST, **{GROUP_FIRST: ep[PS]})
         groups = entity_groups(ctx, q, firsts)
         marks = marks.join(groups, marks[E] == groups[E]).select(marks[P], marks.status, *by)
     counts = marks.group_by([P, *by, "status"]).aggregate(**{N: marks.count()})
@@ -93,12 +111,14 @@ def compile_stickiness(ctx: Context, q: StickinessQuery) -> ir.Table:
     """Columns <grain>, [by...], n, entities (active on exactly n units of the period)."""
     g, u, by = q.grain, q.unit, [out for out, _ in q.by]
     act = _activity(ctx, q)
-    units = act.select(E, **{PS: g.bucket(act[T]), "__u": u.index(act[T])})
+    if isinstance(u, FiscalPeriod):  # the start of the fiscal unit holding each time
+        units = u.fiscal.bucket(act, T, u.name, "__u")
+    else:
+        units = act.mutate(__u=u.index(act[T]))
     per = units.group_by([E, PS]).aggregate(n=units["__u"].nunique().cast(dt.int64))
     groups = None
     if by:
-        first = act.group_by(E).aggregate(**{FIRST: act[T].min()})
-        first = first.mutate(**{GROUP_FIRST: g.index(g.bucket(first[FIRST]))})
+        first = act.group_by(E).aggregate(**{FIRST: act[T].min(), GROUP_FIRST: act[PS].min()})
         groups = entity_groups(ctx, q, first)
         per = per.join(groups, per[E] == groups[E]).select(per[PS], per.n, *by)
     counts = per.group_by([PS, *by, "n"]).aggregate(**{N: per.count()})
@@ -106,8 +126,14 @@ def compile_stickiness(ctx: Context, q: StickinessQuery) -> ir.Table:
     grid = _period_grid(ctx, q, act, groups)
     one, top = ibis.literal(1, type=dt.int64), ibis.literal(max_units(u, g) + 1, type=dt.int64)
     ns = ibis.range(one, top).unnest().name("n").as_table()  # no cast around it: Spark refuses
-    grid = grid.cross_join(ns)
-    grid = grid.filter(grid["n"] <= u.index(grid[PS] + g.interval()) - u.index(grid[PS]))
+    if isinstance(g, FiscalPeriod):  # units per period from the calendar (a small table)
+        sizes = _fiscal_sizes(u, g)
+        grid = grid.join(sizes, PS)
+        size = grid["__size"]
+    else:
+        size = u.index(grid[PE]) - u.index(grid[PS])
+    grid = grid.mutate(__size=size).cross_join(ns)
+    grid = grid.filter(grid["n"] <= grid["__size"])
     preds = [grid[PS] == counts[PS], grid["n"] == counts["n"]]
     preds += [grid[b].identical_to(counts[b]) for b in by]
     joined = grid.left_join(counts, preds)
@@ -120,16 +146,43 @@ def compile_stickiness(ctx: Context, q: StickinessQuery) -> ir.Table:
     return out.order_by([g.name, *by, "n"])
 
 
-def max_units(unit: Grain, grain: Grain) -> int:
+def max_units(unit: Period, grain: Period) -> int:
     """The most units one period of `grain` can hold (7 days a week, 31 days a month, 92 days
-    a quarter, 366 a year, 24 hours a day in wall-clock time); the grid keeps, per period,
-    n up to that period's own count."""
-    days = {"day": 1, "week": 7, "month": 31, "quarter": 92, "year": 366}
+    a quarter, 366 a year, 24 hours a day in wall-clock time; for a fiscal grain, read from
+    its calendar: 35 days in a 5-week fiscal month, 14 fiscal weeks in a 53-week year's last
+    quarter); the grid keeps, per period, n up to that period's own count."""
+    if isinstance(grain, FiscalPeriod):
+        return max(fiscal_sizes(unit, grain).values())
+    assert isinstance(unit, Grain)
+    per_day = {"day": 1, "week": 7, "month": 31, "quarter": 92, "year": 366}
     if unit.name == "hour":
-        return 24 * days[grain.name]
+        return 24 * per_day[grain.name]
     if unit.name == "day":
-        return days[grain.name]
+        return per_day[grain.name]
     return grain.months // unit.months
+
+
+def fiscal_sizes(unit: Period, grain: FiscalPeriod) -> dict[_dt.datetime, int]:
+    """Units in each period of a fiscal grain (start -> count), from the calendar's periods:
+    whole days (24 wall-clock hours each) or weeks of its length, or the fiscal unit periods
+    starting inside it."""
+    spans = grain.spans()
+    if isinstance(unit, FiscalPeriod):
+        starts = [s for s, _ in unit.spans()]
+        return {
+            lo: bisect.bisect_left(starts, hi) - bisect.bisect_left(starts, lo) for lo, hi in spans
+        }
+    per_day = {"hour": 24, "day": 1}
+    return {
+        lo: (hi - lo).days * per_day[unit.name] if unit.name in per_day else (hi - lo).days // 7
+        for lo, hi in spans
+    }
+
+
+def _fiscal_sizes(unit: Period, grain: FiscalPeriod) -> ir.Table:
+    sizes = fiscal_sizes(unit, grain)
+    frame = pd.DataFrame({PS: list(sizes), "__size": list(sizes.values())})
+    return ibis.memtable(frame, schema={PS: "timestamp", "__size": "int64"})
 
 
 # ---------------------------------------------------------------------------------- shared
@@ -164,15 +217,31 @@ def _values(ctx: Context, q: ActivityQuery, frame: Frame) -> tuple[ir.Value, ir.
 
 
 def _activity(ctx: Context, q: ActivityQuery) -> ir.Table:
-    """(entity, local time) of every activity event with a non-NULL entity."""
+    """(entity, local time, period start) of every activity event with a non-NULL entity (at
+    a fiscal grain, only those inside the retail calendar's fiscal years)."""
     frame = _frame(ctx, q)
     ent, local, cond = _values(ctx, q, frame)
-    return frame.table.filter(ent.notnull(), cond).select(**{E: ent, T: local})
+    act = frame.table.filter(ent.notnull(), cond).select(**{E: ent, T: local})
+    g = q.grain
+    if not isinstance(g, FiscalPeriod):
+        return act.mutate(**{PS: g.bucket(act[T])})
+    spans = g.spans()
+    act = act.filter(*time_range(act[T], spans[0][0], spans[-1][1]))
+    return g.fiscal.bucket(act, T, g.name, PS)
+
+
+def _indexed(q: ActivityQuery, table: ir.Table) -> ir.Table:
+    """`table` with P, the index of its period start PS (fiscal: the period table's number)."""
+    g = q.grain
+    if not isinstance(g, FiscalPeriod):
+        return table.mutate(**{P: g.index(table[PS])})
+    numbers = g.fiscal.periods(g.name)
+    return table.join(numbers.select(PS, **{P: numbers["__seq"]}), PS)
 
 
 def entity_groups(ctx: Context, q: ActivityQuery, firsts: ir.Table) -> ir.Table:
-    """(entity, first period index, by values...) from `firsts` (entity, first instant,
-    first period index): the values on the entity's first activity event."""
+    """(entity, first period start, by values...) from `firsts` (entity, first instant,
+    first period start): the values on the entity's first activity event."""
     frame = _frame(ctx, q, *(ref for _, ref in q.by_refs))
     ent, local, cond = _values(ctx, q, frame)
     t = frame.table
@@ -188,27 +257,33 @@ def entity_groups(ctx: Context, q: ActivityQuery, firsts: ir.Table) -> ir.Table:
 def _period_grid(
     ctx: Context, q: ActivityQuery, act: ir.Table, groups: ir.Table | None
 ) -> ir.Table:
-    """(period start, index[, by...]) from the first active period to the last observed one,
-    restricted to the periods overlapping [start, end); per group from its first period."""
+    """(period start, end, index[, by...]) from the first active period to the last observed
+    one, restricted to the periods overlapping [start, end); per group from its first period."""
     g = q.grain
     src = ctx.table_of(q.source)
     src_time = Frame(ctx.registry, q.source, src, {}).value(q.time_ref, src)
     latest = to_local(src_time, ctx.timezone, ctx.backend).max()
-    hi = src.aggregate(__hi=g.bucket(latest))
-    lo = act.aggregate(__lo=g.bucket(act[T].min()))
-    ends = lo.cross_join(hi)
-    starts = ibis.range(ends["__lo"], ends["__hi"] + g.interval(), g.interval())
-    spine = ends.select(**{PS: starts.unnest()})
+    if isinstance(g, FiscalPeriod):
+        ends = act.aggregate(__lo=act[T].min()).cross_join(src.aggregate(__hi=latest))
+        lo, hi = ends["__lo"].min(), ends["__hi"].max()
+        periods = g.fiscal.spine(ends, lo, hi, g.name, PS, closed=True)
+        spine = periods.select(PS, PE, **{P: periods["__seq"]})
+    else:
+        ends = act.aggregate(__lo=g.bucket(act[T].min())).cross_join(
+            src.aggregate(__hi=g.bucket(latest))
+        )
+        starts = ibis.range(ends["__lo"], ends["__hi"] + g.interval(), g.interval())
+        spine = ends.select(**{PS: starts.unnest()})
+        spine = spine.mutate(**{PE: spine[PS] + g.interval(), P: g.index(spine[PS])})
     keep = []
     if q.start is not None:
-        keep.append(spine[PS] + g.interval() > ibis.literal(q.start, type=dt.timestamp))
+        keep.append(spine[PE] > ibis.literal(q.start, type=dt.timestamp))
     if q.end is not None:
         keep.append(spine[PS] < ibis.literal(q.end, type=dt.timestamp))
     spine = spine.filter(*keep) if keep else spine
-    spine = spine.mutate(**{P: g.index(spine[PS])})
     if groups is None:
         return spine
     by = [out for out, _ in q.by]
     starts = groups.group_by(by).aggregate(**{GROUP_FIRST: groups[GROUP_FIRST].min()})
     grid = starts.cross_join(spine)
-    return grid.filter(grid[P] >= grid[GROUP_FIRST]).select(PS, P, *by)
+    return grid.filter(grid[PS] >= grid[GROUP_FIRST]).select(PS, PE, P, *by)

@@ -25,7 +25,9 @@ from metrics_layer.cli.common import (
 def lifecycle(
     path: Path = PathArg,
     name: str = typer.Argument(..., help="Retention definition whose activity is used"),
-    grain: str | None = typer.Option(None, "--grain", help="Period (default: the retention's)"),
+    grain: str | None = typer.Option(
+        None, "--grain", help="Period, calendar or fiscal (default: the retention's)"
+    ),
     start: str | None = typer.Option(None, "--start"),
     end: str | None = typer.Option(None, "--end"),
     by: list[str] | None = typer.Option(None, "--by", help="Dimension (repeatable)"),

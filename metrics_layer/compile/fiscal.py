@@ -205,6 +205,10 @@ class FiscalPeriod:
         """The period's number in order (so period k is a subtraction)."""
         return self._cases(value, list(range(len(self._starts))), dt.int64)
 
+    def spans(self) -> list[tuple[_dt.datetime, _dt.datetime]]:
+        """(start, end) of every period in order: period number i is spans()[i]."""
+        return list(zip(self._starts, self._ends, strict=True))
+
     def floor_literal(self, moment: _dt.datetime | _dt.date) -> _dt.datetime:
         if not isinstance(moment, _dt.datetime):
             moment = _dt.datetime(moment.year, moment.month, moment.day)

@@ -14,7 +14,12 @@ entity's activity is a Python set of period starts.
   resurrecting = active at t, not at t-1, first before t; dormant = -(active at t-1, not t);
 - stickiness at t: entities whose activity covers exactly n distinct units of t, for
   n = 1 .. the number of units in t;
-- reported periods: those with start < end and next start > start (bounds as given).
+- reported periods: those with start < end and next start > start (bounds as given);
+- fiscal grains (fiscal_week ... fiscal_year) are periods of the NRF 4-5-4 retail calendar of
+  tests/lifecycle/support.py, read day by day from tests/time/reference.py (which walks dates
+  and is checked against published calendars): the period start is the first day of the
+  holding fiscal period, the previous period is the one holding the day before, the next
+  the first whole week whose period differs.
 """
 
 from __future__ import annotations
@@ -23,11 +28,21 @@ from collections.abc import Callable, Sequence
 
 import pandas as pd
 
+from tests.time.reference import retail_attributes
+
 WEEKDAY = {"monday": 0, "tuesday": 1, "wednesday": 2, "thursday": 3, "friday": 4,
            "saturday": 5, "sunday": 6}  # fmt: skip
 
 
+# pattern, year_end_month, weekday (5 = Saturday), rule: support.RETAIL
+RETAIL = ("4-5-4", 1, 5, "nearest")
+FISCAL = {"fiscal_week": "week_start", "fiscal_month": "month_start",
+          "fiscal_quarter": "quarter_start", "fiscal_year": "year_start"}  # fmt: skip
+
+
 def floor(x: pd.Timestamp, grain: str, week_start: int = 0) -> pd.Timestamp:
+    if grain in FISCAL:
+        return pd.Timestamp(retail_attributes(x.date(), *RETAIL)[FISCAL[grain]])
     if grain == "hour":
         return x.floor("h")
     if grain == "day":
@@ -42,6 +57,16 @@ def floor(x: pd.Timestamp, grain: str, week_start: int = 0) -> pd.Timestamp:
 
 
 def step(start: pd.Timestamp, grain: str, n: int = 1) -> pd.Timestamp:
+    if grain in FISCAL:
+        for _ in range(abs(n)):
+            if n < 0:
+                start = floor(start - pd.Timedelta(days=1), grain)
+            else:
+                day = start + pd.Timedelta(days=7)
+                while floor(day, grain) == start:
+                    day += pd.Timedelta(days=7)
+                start = floor(day, grain)
+        return start
     fixed = {"hour": pd.Timedelta(hours=1), "day": pd.Timedelta(days=1),
              "week": pd.Timedelta(days=7)}  # fmt: skip
     if grain in fixed:
@@ -151,7 +176,7 @@ def stickiness(
     units: dict[tuple, set] = {}
     for _, row in acts.iterrows():
         t = floor(row["ts"], grain, week_start)
-        units.setdefault((row["user_id"], t), set()).add(floor(row["ts"], unit))
+        units.setdefault((row["user_id"], t), set()).add(floor(row["ts"], unit, week_start))
     out = []
     for value, first in firsts.items():
         t = first
@@ -159,7 +184,7 @@ def stickiness(
             if _reported(t, grain, start, end):
                 size, u = 0, t
                 while u < step(t, grain):
-                    size, u = size + 1, step(u, unit)
+                    size, u = size + 1, step(floor(u, unit, week_start), unit)
                 counts = dict.fromkeys(range(1, size + 1), 0)
                 for (user, p), seen in units.items():
                     if p == t and groups[user] == value:

@@ -17,10 +17,23 @@ import metrics_layer as ml
 from tests.unit.test_retention_support import DEFS as RETENTION_DEFS
 from tests.unit.test_retention_support import USERS, events
 
-__all__ = ["DEFS", "USERS", "events", "make_layer", "table"]
+__all__ = ["DEFS", "RETAIL", "USERS", "events", "make_layer", "table"]
+
+# the NRF 4-5-4 retail calendar: fiscal 2023 (2023-01-29 .. 2024-02-03) has 53 weeks, its
+# last quarter 14 and its last month (fiscal January) 5; the only retail calendar of the
+# project, so the fiscal grains of lifecycle and stickiness use it without a join
+RETAIL = {"pattern": "4-5-4", "year_end_month": 1, "weekday": "saturday", "rule": "nearest"}
+CALENDAR = """\
+sources:
+  retail_cal:
+    calendar:
+      start: 2022-01-01
+      end: 2032-01-01
+      retail: {pattern: "4-5-4", year_end_month: 1, weekday: saturday, rule: nearest}
+"""
 
 DEFS = (
-    RETENTION_DEFS
+    RETENTION_DEFS.replace("\nsources:\n", "\n" + CALENDAR, 1)
     + """\
   any_event:
     source: events

@@ -52,7 +52,23 @@ def layer(project) -> ml.Layer:
     [
         (lambda lay: lay.lifecycle("montly"), "unknown retention 'montly' (did you mean 'monthly'"),
         (lambda lay: lay.lifecycle("monthly", grain="mnth"), "unknown grain 'mnth'"),
-        (lambda lay: lay.lifecycle("monthly", grain="fiscal_week"), "calendar grains"),
+        (lambda lay: lay.stickiness("monthly", grain="month", unit="fiscal_week"), "fiscal"),
+        (
+            lambda lay: lay.stickiness("monthly", grain="fiscal_week", unit="fiscal_week"),
+            "use unit 'hour' or 'day'",
+        ),
+        (
+            lambda lay: lay.stickiness("monthly", grain="fiscal_year", unit="month"),
+            "use unit 'hour' or 'day' or 'fiscal_week' or 'fiscal_month' or 'fiscal_quarter'",
+        ),
+        (
+            lambda lay: lay.stickiness("monthly", grain="fiscal_month", unit="week"),
+            "weeks starting monday do not divide fiscal_month periods, whose weeks start on sunday",
+        ),
+        (
+            lambda lay: lay.stickiness("monthly", grain="fiscal_quarter", unit="fiscal_quarter"),
+            "use unit",
+        ),
         (lambda lay: lay.lifecycle("monthly", by="status"), "would clash"),
         (lambda lay: lay.lifecycle("monthly", by=["platform", "platform"]), "listed twice"),
         (lambda lay: lay.lifecycle("monthly", by="nope"), "nope"),

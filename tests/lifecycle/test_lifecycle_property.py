@@ -1,4 +1,12 @@
-"""Random event tables: lifecycle and stickiness on DuckDB == tests/lifecycle/reference.py."""
+"""Random event tables: lifecycle and stickiness on DuckDB == tests/lifecycle/reference.py.
+
+Each property runs on calendar grains and on the fiscal grains of the 4-5-4 retail calendar
+(tests/lifecycle/support.py): the data starts in the last weeks of fiscal 2023, a 53-week
+year whose last quarter has 14 weeks and last month 5, so previous periods, zero-filled
+grids and n ranges cross a 53-week year end. Planting "the previous fiscal period is the
+period holding the same day one calendar quarter/month earlier" in lifecycle_compile makes
+the fiscal lifecycle property fail.
+"""
 
 from __future__ import annotations
 
@@ -17,7 +25,11 @@ from tests.lifecycle.support import DEFS
 
 BASE = pd.Timestamp("2023-12-27 00:00")
 SPREAD_HOURS = {"hour": 40, "day": 24 * 12, "week": 24 * 7 * 9, "month": 24 * 30 * 7,
-                "quarter": 24 * 91 * 6, "year": 24 * 365 * 3}  # fmt: skip
+                "quarter": 24 * 91 * 6, "year": 24 * 365 * 3, "fiscal_week": 24 * 7 * 9,
+                "fiscal_month": 24 * 30 * 7, "fiscal_quarter": 24 * 91 * 6,
+                "fiscal_year": 24 * 365 * 3}  # fmt: skip
+GRAINS = {"calendar": ("hour", "day", "week", "month", "quarter", "year"),
+          "fiscal": ("fiscal_week", "fiscal_month", "fiscal_quarter", "fiscal_year")}  # fmt: skip
 ZONES = ("UTC", "America/New_York", "Asia/Kolkata")
 COUNTRY = {1: "DE", 2: "FR", 3: None, 4: "DE"}  # user 5 has no users row
 ACTIVITY = {"monthly": ("session",), "any_event": ("signup", "session")}
@@ -26,8 +38,15 @@ BY = {
     "platform": (["platform"], lambda row: None if pd.isna(row["platform"]) else row["platform"]),
     "country": (["users.country"], lambda row: COUNTRY.get(int(row["user_id"]))),
 }
-STICKY_HOURS = {"day": 24, "week": 24 * 7, "month": 24 * 31, "quarter": 24 * 92}
-STICKY = (("week", "day"), ("month", "day"), ("day", "hour"), ("quarter", "month"))
+STICKY_HOURS = {"day": 24, "week": 24 * 7, "month": 24 * 31, "quarter": 24 * 92,
+                "fiscal_week": 24 * 7, "fiscal_month": 24 * 35, "fiscal_quarter": 24 * 91,
+                "fiscal_year": 24 * 364}  # fmt: skip
+STICKY = {
+    "calendar": (("week", "day"), ("month", "day"), ("day", "hour"), ("quarter", "month")),
+    "fiscal": (("fiscal_week", "day"), ("fiscal_month", "day"), ("fiscal_week", "hour"),
+               ("fiscal_quarter", "fiscal_week"), ("fiscal_month", "fiscal_week"),
+               ("fiscal_year", "fiscal_month"), ("fiscal_year", "fiscal_quarter")),
+}  # fmt: skip
 SCHEMA = pa.schema([("user_id", pa.int64()), ("event_type", pa.string()),
                     ("ts", pa.timestamp("us")), ("platform", pa.string())])  # fmt: skip
 
@@ -77,8 +96,8 @@ def _bounds(draw, spread: int) -> tuple[pd.Timestamp | None, pd.Timestamp | None
 
 
 @st.composite
-def lifecycle_cases(draw):
-    grain = draw(st.sampled_from(["hour", "day", "week", "month", "quarter", "year"]))
+def lifecycle_cases(draw, kind: str):
+    grain = draw(st.sampled_from(GRAINS[kind]))
     ev = draw(frames(SPREAD_HOURS[grain]))
     return dict(ev=ev, grain=grain, name=draw(st.sampled_from(list(ACTIVITY))),
                 by=draw(st.sampled_from(list(BY))), tz=draw(st.sampled_from(ZONES)),
@@ -87,8 +106,8 @@ def lifecycle_cases(draw):
 
 
 @st.composite
-def stickiness_cases(draw):
-    grain, unit = draw(st.sampled_from(STICKY))
+def stickiness_cases(draw, kind: str):
+    grain, unit = draw(st.sampled_from(STICKY[kind]))
     # dense: three periods, three entities, so n reaches the top of the range
     ev = draw(frames(3 * STICKY_HOURS[grain], users=3, size=60))
     # a burst: one entity active on k consecutive units (reaches n = all units of a period)
@@ -128,9 +147,27 @@ SETTINGS = settings(
 )
 
 
-@SETTINGS
-@given(case=lifecycle_cases())
-def test_lifecycle_matches_the_reference(tmp_path_factory, case):
+@pytest.mark.parametrize("kind", list(GRAINS))
+def test_lifecycle_matches_the_reference(tmp_path_factory, kind):
+    @SETTINGS
+    @given(case=lifecycle_cases(kind))
+    def check(case):
+        _lifecycle_case(tmp_path_factory, case)
+
+    check()
+
+
+@pytest.mark.parametrize("kind", list(STICKY))
+def test_stickiness_matches_the_reference(tmp_path_factory, kind):
+    @SETTINGS
+    @given(case=stickiness_cases(kind))
+    def check(case):
+        _stickiness_case(tmp_path_factory, case)
+
+    check()
+
+
+def _lifecycle_case(tmp_path_factory, case):
     tmp = tmp_path_factory.getbasetemp()
     layer = _layer(tmp, case["tz"])
     start, end = case["bounds"]
@@ -155,9 +192,7 @@ def test_lifecycle_matches_the_reference(tmp_path_factory, case):
     assert got == want
 
 
-@SETTINGS
-@given(case=stickiness_cases())
-def test_stickiness_matches_the_reference(tmp_path_factory, case):
+def _stickiness_case(tmp_path_factory, case):
     tmp = tmp_path_factory.getbasetemp()
     layer = _layer(tmp, case["tz"])
     start, end = case["bounds"]
