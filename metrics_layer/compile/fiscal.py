@@ -183,6 +183,19 @@ class FiscalPeriod:
     def __str__(self) -> str:
         return self.name
 
+    # Requests holding a FiscalPeriod key the compiled-query cache (engine/keys.py): two
+    # periods are the same when they name the same grain of the same calendar definition
+    # (the registry's object, which lives as long as the layer).
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, FiscalPeriod)
+            and other.name == self.name
+            and other.fiscal.spec is self.fiscal.spec
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.name, id(self.fiscal.spec)))
+
     def describe(self) -> str:
         return self.name
 

@@ -7,6 +7,7 @@ import copy
 import datetime as _dt
 from collections import defaultdict
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -231,3 +232,22 @@ def test_retention_in_fiscal_periods(backend: Backend, layer: ml.Layer, period: 
     last = ordinal(max(ts for ts, _, _, _ in ROWS).date())
     for r in got.itertuples():
         assert bool(r.complete) == (ordinal(pd.Timestamp(r.cohort).date()) + r.period < last)
+
+
+def test_fiscal_periods_reuse_the_compiled_query(backend: Backend, layer: ml.Layer) -> None:
+    """A fiscal period is part of the request that keys the compiled-query cache: asking the
+    same fiscal retention or lifecycle again is a cache hit, another fiscal grain is not."""
+
+    def cached(res: Any) -> bool:
+        lines = [ln for ln in res.explain().splitlines() if "compiled query" in ln]
+        assert len(lines) == 1, lines
+        return "cache hit" in lines[0]
+
+    assert not cached(layer.retention("fiscal_monthly", periods=2))
+    assert cached(layer.retention("fiscal_monthly", periods=2))
+    assert not cached(layer.retention("fiscal_weekly", periods=2))
+    assert cached(layer.retention("fiscal_weekly", periods=2))
+    assert not cached(layer.lifecycle("fiscal_monthly", grain="fiscal_quarter"))
+    assert cached(layer.lifecycle("fiscal_monthly", grain="fiscal_quarter"))
+    assert not cached(layer.lifecycle("fiscal_monthly", grain="fiscal_year"))
+    assert cached(layer.lifecycle("fiscal_monthly", grain="fiscal_year"))
