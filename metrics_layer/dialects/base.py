@@ -51,8 +51,11 @@ class Dialect:
         raise QueryError(f"epoch microseconds (funnels) have no formulation for {self.label}")
 
     def finish_sql(self, queries: list[Any]) -> list[Any]:
-        """A last rewrite of the sqlglot trees ibis produced (default: none)."""
-        return queries
+        """A last rewrite of the sqlglot trees ibis produced: the derived tables that only
+        rename or filter columns folded into their readers (dialects/flatten.py)."""
+        from metrics_layer.dialects.flatten import flatten
+
+        return [flatten(q) for q in queries]
 
     @property
     def label(self) -> str:

@@ -152,7 +152,7 @@ class ClickHouse(Dialect):
         return fn.ch_micros(ts)
 
     def finish_sql(self, queries: list[Any]) -> list[Any]:
-        return [q.transform(_exact_quantile) for q in queries]
+        return [q.transform(_exact_quantile) for q in super().finish_sql(queries)]
 
 
 def _exact_quantile(node: Any) -> Any:

@@ -5,55 +5,30 @@ SELECT
   CAST("t8"."__m0" AS Nullable(Float64)) / nullIf(CAST("t8"."__m2" AS Nullable(Float64)), 0) AS "hourly_rate"
 FROM (
   SELECT
-    "t7"."__p" AS "quarter",
-    "t7"."__j0_f0" AS "country",
-    SUM("t7"."__m0") AS "__m0",
-    countIf("t7"."worker_id", "t7"."__m1" > 0) AS "__m1",
-    SUM("t7"."__m2") AS "__m2"
+    "t6"."__p" AS "quarter",
+    "t1"."country" AS "country",
+    SUM("t6"."__m0") AS "__m0",
+    countIf("t6"."worker_id", "t6"."__m1" > 0) AS "__m1",
+    SUM("t6"."__m2") AS "__m2"
   FROM (
     SELECT
-      "t6"."worker_id" AS "worker_id",
-      "t6"."__p" AS "__p",
-      "t6"."__m0" AS "__m0",
-      "t6"."__m1" AS "__m1",
-      "t6"."__m2" AS "__m2",
-      "t4"."__j0_f0" AS "__j0_f0"
-    FROM (
-      SELECT
-        "t3"."worker_id" AS "worker_id",
-        CAST(toStartOfQuarter("t3"."__t") AS Nullable(DateTime)) AS "__p",
-        SUM("t3"."revenue") AS "__m0",
-        COUNT(*) AS "__m1",
-        SUM("t3"."hours") AS "__m2"
-      FROM (
-        SELECT
-          "t0"."assignment_id" AS "assignment_id",
-          "t0"."task_id" AS "task_id",
-          "t0"."worker_id" AS "worker_id",
-          "t0"."accepted_at" AS "accepted_at",
-          "t0"."completed_at" AS "completed_at",
-          "t0"."hours" AS "hours",
-          "t0"."revenue" AS "revenue",
-          "t0"."completed_at" AS "__t"
-        FROM "assignments" AS "t0"
-        WHERE
-          isNotNull("t0"."completed_at")
-      ) AS "t3"
-      GROUP BY
-        "t3"."worker_id",
-        CAST(toStartOfQuarter("t3"."__t") AS Nullable(DateTime))
-    ) AS "t6"
-    LEFT OUTER JOIN (
-      SELECT
-        "t1"."worker_id" AS "__j0_k0",
-        "t1"."country" AS "__j0_f0"
-      FROM "workers" AS "t1"
-    ) AS "t4"
-      ON "t6"."worker_id" = "t4"."__j0_k0"
-  ) AS "t7"
+      "t0"."worker_id" AS "worker_id",
+      CAST(toStartOfQuarter("t0"."completed_at") AS Nullable(DateTime)) AS "__p",
+      SUM("t0"."revenue") AS "__m0",
+      COUNT(*) AS "__m1",
+      SUM("t0"."hours") AS "__m2"
+    FROM "assignments" AS "t0"
+    WHERE
+      isNotNull("t0"."completed_at")
+    GROUP BY
+      "t0"."worker_id",
+      CAST(toStartOfQuarter("t0"."completed_at") AS Nullable(DateTime))
+  ) AS "t6"
+  LEFT OUTER JOIN "workers" AS "t1"
+    ON "t6"."worker_id" = "t1"."worker_id"
   GROUP BY
-    "t7"."__p",
-    "t7"."__j0_f0"
+    "t6"."__p",
+    "t1"."country"
 ) AS "t8"
 ORDER BY
   "t8"."quarter" ASC,

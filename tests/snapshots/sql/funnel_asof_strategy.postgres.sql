@@ -151,176 +151,147 @@ FROM (
   FROM (
     SELECT
       COALESCE(COUNT(*) FILTER(WHERE
-        "t24"."__depth" >= 1), 0) AS "__n1",
+        "t23"."__depth" >= 1), 0) AS "__n1",
       COALESCE(COUNT(*) FILTER(WHERE
-        "t24"."__depth" >= 2), 0) AS "__n2",
+        "t23"."__depth" >= 2), 0) AS "__n2",
       PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY
-        CAST("t24"."__t2" - "t24"."__t1" AS DOUBLE PRECISION) / 1000000) AS "__med2",
-      AVG(CAST("t24"."__t2" - "t24"."__t1" AS DOUBLE PRECISION) / 1000000) AS "__avg2",
+        CAST("t23"."__t2" - "t23"."__t1" AS DOUBLE PRECISION) / 1000000) AS "__med2",
+      AVG(CAST("t23"."__t2" - "t23"."__t1" AS DOUBLE PRECISION) / 1000000) AS "__avg2",
       COALESCE(COUNT(*) FILTER(WHERE
-        "t24"."__depth" >= 3), 0) AS "__n3",
+        "t23"."__depth" >= 3), 0) AS "__n3",
       PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY
-        CAST("t24"."__t3" - "t24"."__t2" AS DOUBLE PRECISION) / 1000000) AS "__med3",
-      AVG(CAST("t24"."__t3" - "t24"."__t2" AS DOUBLE PRECISION) / 1000000) AS "__avg3",
+        CAST("t23"."__t3" - "t23"."__t2" AS DOUBLE PRECISION) / 1000000) AS "__med3",
+      AVG(CAST("t23"."__t3" - "t23"."__t2" AS DOUBLE PRECISION) / 1000000) AS "__avg3",
       COALESCE(COUNT(*) FILTER(WHERE
-        "t24"."__depth" >= 4), 0) AS "__n4",
+        "t23"."__depth" >= 4), 0) AS "__n4",
       PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY
-        CAST("t24"."__t4" - "t24"."__t3" AS DOUBLE PRECISION) / 1000000) AS "__med4",
-      AVG(CAST("t24"."__t4" - "t24"."__t3" AS DOUBLE PRECISION) / 1000000) AS "__avg4",
+        CAST("t23"."__t4" - "t23"."__t3" AS DOUBLE PRECISION) / 1000000) AS "__med4",
+      AVG(CAST("t23"."__t4" - "t23"."__t3" AS DOUBLE PRECISION) / 1000000) AS "__avg4",
       COALESCE(COUNT(*) FILTER(WHERE
-        "t24"."__depth" >= 5), 0) AS "__n5",
+        "t23"."__depth" >= 5), 0) AS "__n5",
       PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY
-        CAST("t24"."__t5" - "t24"."__t4" AS DOUBLE PRECISION) / 1000000) AS "__med5",
-      AVG(CAST("t24"."__t5" - "t24"."__t4" AS DOUBLE PRECISION) / 1000000) AS "__avg5"
+        CAST("t23"."__t5" - "t23"."__t4" AS DOUBLE PRECISION) / 1000000) AS "__med5",
+      AVG(CAST("t23"."__t5" - "t23"."__t4" AS DOUBLE PRECISION) / 1000000) AS "__avg5"
     FROM (
       SELECT
-        "t23"."__e",
-        "t23"."__t1",
-        "t23"."__t2",
-        "t23"."__t3",
-        "t23"."__t4",
-        "t23"."__t5",
-        "t23"."__depth",
-        "t23"."__clean"
+        *
       FROM (
         SELECT
-          *
+          "t21"."__e",
+          "t21"."__t1",
+          "t21"."__t2",
+          "t21"."__t3",
+          "t21"."__t4",
+          "t21"."__t5",
+          "t21"."__depth",
+          "t21"."__clean",
+          ROW_NUMBER() OVER (
+            PARTITION BY "t21"."__e"
+            ORDER BY "t21"."__depth" DESC NULLS LAST, COALESCE("t21"."__t5", "t21"."__t4", "t21"."__t3", "t21"."__t2", "t21"."__t1") ASC, "t21"."__t1" DESC NULLS LAST
+            ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING
+          ) - 1 AS "__rn"
         FROM (
           SELECT
-            "t21"."__e",
-            "t21"."__t1",
-            "t21"."__t2",
-            "t21"."__t3",
-            "t21"."__t4",
-            "t21"."__t5",
-            "t21"."__depth",
-            "t21"."__clean",
-            ROW_NUMBER() OVER (
-              PARTITION BY "t21"."__e"
-              ORDER BY "t21"."__depth" DESC NULLS LAST, COALESCE("t21"."__t5", "t21"."__t4", "t21"."__t3", "t21"."__t2", "t21"."__t1") ASC, "t21"."__t1" DESC NULLS LAST
-              ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING
-            ) - 1 AS "__rn"
+            "t20"."__e",
+            "t20"."__t1",
+            "t20"."__t2",
+            "t20"."__t3",
+            "t20"."__t4",
+            "t20"."__t5",
+            1 + CAST(CASE WHEN "t20"."__t2" IS NOT NULL THEN 1 ELSE 0 END AS BIGINT) + CAST(CASE WHEN "t20"."__t3" IS NOT NULL THEN 1 ELSE 0 END AS BIGINT) + CAST(CASE WHEN "t20"."__t4" IS NOT NULL THEN 1 ELSE 0 END AS BIGINT) + CAST(CASE WHEN "t20"."__t5" IS NOT NULL THEN 1 ELSE 0 END AS BIGINT) AS "__depth",
+            TRUE AS "__clean"
           FROM (
             SELECT
-              "t20"."__e",
-              "t20"."__t1",
-              "t20"."__t2",
-              "t20"."__t3",
-              "t20"."__t4",
-              "t20"."__t5",
-              1 + CAST(CASE WHEN "t20"."__t2" IS NOT NULL THEN 1 ELSE 0 END AS BIGINT) + CAST(CASE WHEN "t20"."__t3" IS NOT NULL THEN 1 ELSE 0 END AS BIGINT) + CAST(CASE WHEN "t20"."__t4" IS NOT NULL THEN 1 ELSE 0 END AS BIGINT) + CAST(CASE WHEN "t20"."__t5" IS NOT NULL THEN 1 ELSE 0 END AS BIGINT) AS "__depth",
-              TRUE AS "__clean"
+              "t19"."__e",
+              "t19"."__t1",
+              "t19"."__t2",
+              "t19"."__t3",
+              "t19"."__t4",
+              CASE
+                WHEN (
+                  "t6"."__rk" - "t19"."__t1"
+                ) <= 2592000000000
+                THEN "t6"."__rk"
+                ELSE CAST(NULL AS BIGINT)
+              END AS "__t5"
             FROM (
               SELECT
-                "t19"."__e",
-                "t19"."__t1",
-                "t19"."__t2",
-                "t19"."__t3",
-                "t19"."__t4",
+                "t16"."__e",
+                "t16"."__t1",
+                "t16"."__t2",
+                "t16"."__t3",
                 CASE
                   WHEN (
-                    "t6"."__rk" - "t19"."__t1"
+                    "t7"."__rk" - "t16"."__t1"
                   ) <= 2592000000000
-                  THEN "t6"."__rk"
+                  THEN "t7"."__rk"
                   ELSE CAST(NULL AS BIGINT)
-                END AS "__t5"
+                END AS "__t4"
               FROM (
                 SELECT
-                  "t16"."__e",
-                  "t16"."__t1",
-                  "t16"."__t2",
-                  "t16"."__t3",
+                  "t13"."__e",
+                  "t13"."__t1",
+                  "t13"."__t2",
                   CASE
                     WHEN (
-                      "t7"."__rk" - "t16"."__t1"
+                      "t8"."__rk" - "t13"."__t1"
                     ) <= 2592000000000
-                    THEN "t7"."__rk"
+                    THEN "t8"."__rk"
                     ELSE CAST(NULL AS BIGINT)
-                  END AS "__t4"
+                  END AS "__t3"
                 FROM (
                   SELECT
-                    "t13"."__e",
-                    "t13"."__t1",
-                    "t13"."__t2",
+                    "t10"."__e",
+                    "t10"."__t" AS "__t1",
                     CASE
                       WHEN (
-                        "t8"."__rk" - "t13"."__t1"
-                      ) <= 2592000000000
-                      THEN "t8"."__rk"
-                      ELSE CAST(NULL AS BIGINT)
-                    END AS "__t3"
-                  FROM (
-                    SELECT
-                      "t10"."__e",
-                      "t10"."__t" AS "__t1",
-                      CASE
-                        WHEN (
-                          "t10"."__nk" = 2
-                        )
-                        AND (
-                          (
-                            "t10"."__nt" - "t10"."__t"
-                          ) <= 2592000000000
-                        )
-                        THEN "t10"."__nt"
-                        ELSE CAST(NULL AS BIGINT)
-                      END AS "__t2"
-                    FROM (
-                      SELECT
-                        "t9"."__e",
-                        "t9"."__t",
-                        "t9"."__k",
-                        LEAD("t9"."__k") OVER (
-                          PARTITION BY "t9"."__e"
-                          ORDER BY "t9"."__t" ASC, "t9"."__k" ASC
-                          ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING
-                        ) AS "__nk",
-                        LEAD("t9"."__t") OVER (
-                          PARTITION BY "t9"."__e"
-                          ORDER BY "t9"."__t" ASC, "t9"."__k" ASC
-                          ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING
-                        ) AS "__nt"
-                      FROM (
-                        SELECT
-                          *
-                        FROM "t1" AS "t2"
-                        WHERE
-                          (
-                            "t2"."__k" = 1
-                          ) OR (
-                            "t2"."__k" = 2
-                          )
-                      ) AS "t9"
-                    ) AS "t10"
-                    WHERE
-                      "t10"."__k" = 1
+                        "t10"."__nk" = 2
+                      )
                       AND (
                         (
-                          "t10"."__nk" IS NULL
-                        ) OR (
-                          "t10"."__nk" <> 1
-                        )
+                          "t10"."__nt" - "t10"."__t"
+                        ) <= 2592000000000
                       )
-                  ) AS "t13"
-                  LEFT JOIN LATERAL (
+                      THEN "t10"."__nt"
+                      ELSE CAST(NULL AS BIGINT)
+                    END AS "__t2"
+                  FROM (
                     SELECT
-                      *
+                      "t9"."__e",
+                      "t9"."__t",
+                      "t9"."__k",
+                      LEAD("t9"."__k") OVER (
+                        PARTITION BY "t9"."__e"
+                        ORDER BY "t9"."__t" ASC, "t9"."__k" ASC
+                        ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING
+                      ) AS "__nk",
+                      LEAD("t9"."__t") OVER (
+                        PARTITION BY "t9"."__e"
+                        ORDER BY "t9"."__t" ASC, "t9"."__k" ASC
+                        ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING
+                      ) AS "__nt"
                     FROM (
                       SELECT
-                        "t2"."__e" AS "__re",
-                        "t2"."__t" AS "__rk"
+                        *
                       FROM "t1" AS "t2"
                       WHERE
-                        "t2"."__k" = 3
-                    ) AS "t8"
-                    WHERE
-                      "t13"."__t2" <= "t8"."__rk" AND "t13"."__e" = "t8"."__re"
-                    ORDER BY
-                      "t8"."__rk" NULLS FIRST
-                    LIMIT 1
-                  ) AS t8
-                    ON TRUE
-                ) AS "t16"
+                        (
+                          "t2"."__k" = 1
+                        ) OR (
+                          "t2"."__k" = 2
+                        )
+                    ) AS "t9"
+                  ) AS "t10"
+                  WHERE
+                    "t10"."__k" = 1
+                    AND (
+                      (
+                        "t10"."__nk" IS NULL
+                      ) OR (
+                        "t10"."__nk" <> 1
+                      )
+                    )
+                ) AS "t13"
                 LEFT JOIN LATERAL (
                   SELECT
                     *
@@ -330,16 +301,16 @@ FROM (
                       "t2"."__t" AS "__rk"
                     FROM "t1" AS "t2"
                     WHERE
-                      "t2"."__k" = 4
-                  ) AS "t7"
+                      "t2"."__k" = 3
+                  ) AS "t8"
                   WHERE
-                    "t16"."__t3" <= "t7"."__rk" AND "t16"."__e" = "t7"."__re"
+                    "t13"."__t2" <= "t8"."__rk" AND "t13"."__e" = "t8"."__re"
                   ORDER BY
-                    "t7"."__rk" NULLS FIRST
+                    "t8"."__rk" NULLS FIRST
                   LIMIT 1
-                ) AS t7
+                ) AS t8
                   ON TRUE
-              ) AS "t19"
+              ) AS "t16"
               LEFT JOIN LATERAL (
                 SELECT
                   *
@@ -349,24 +320,42 @@ FROM (
                     "t2"."__t" AS "__rk"
                   FROM "t1" AS "t2"
                   WHERE
-                    "t2"."__k" = 5
-                ) AS "t6"
+                    "t2"."__k" = 4
+                ) AS "t7"
                 WHERE
-                  "t19"."__t4" <= "t6"."__rk" AND "t19"."__e" = "t6"."__re"
+                  "t16"."__t3" <= "t7"."__rk" AND "t16"."__e" = "t7"."__re"
                 ORDER BY
-                  "t6"."__rk" NULLS FIRST
+                  "t7"."__rk" NULLS FIRST
                 LIMIT 1
-              ) AS t6
+              ) AS t7
                 ON TRUE
-            ) AS "t20"
-            WHERE
-              TRUE
-          ) AS "t21"
-        ) AS "t22"
-        WHERE
-          "t22"."__rn" = 0
-      ) AS "t23"
-    ) AS "t24"
+            ) AS "t19"
+            LEFT JOIN LATERAL (
+              SELECT
+                *
+              FROM (
+                SELECT
+                  "t2"."__e" AS "__re",
+                  "t2"."__t" AS "__rk"
+                FROM "t1" AS "t2"
+                WHERE
+                  "t2"."__k" = 5
+              ) AS "t6"
+              WHERE
+                "t19"."__t4" <= "t6"."__rk" AND "t19"."__e" = "t6"."__re"
+              ORDER BY
+                "t6"."__rk" NULLS FIRST
+              LIMIT 1
+            ) AS t6
+              ON TRUE
+          ) AS "t20"
+          WHERE
+            TRUE
+        ) AS "t21"
+      ) AS "t22"
+      WHERE
+        "t22"."__rn" = 0
+    ) AS "t23"
   ) AS "t25"
 ) AS "t26"
 ORDER BY

@@ -41,49 +41,44 @@ FROM (
       *
     FROM (
       SELECT
-        "t10"."month",
+        "t9"."__P" AS "month",
         CAST(NULL AS DECIMAL(38, 2)) AS "__m0",
-        "t10"."__o0"
+        "t6"."revenue" AS "__o0"
       FROM (
         SELECT
-          "t9"."__P" AS "month",
-          "t6"."revenue" AS "__o0"
+          "t3"."__P",
+          DATE_TRUNC('MONTH', "t3"."__P" - INTERVAL '1' MONTH) AS "__Q"
         FROM (
           SELECT
-            "t3"."__P",
-            DATE_TRUNC('MONTH', "t3"."__P" - INTERVAL '1' MONTH) AS "__Q"
-          FROM (
-            SELECT
-              UNNEST(
-                RANGE(
-                  MAKE_TIMESTAMP(2024, 6, 1, 0, 0, 0.0),
-                  MAKE_TIMESTAMP(2025, 1, 1, 0, 0, 0.0),
-                  INTERVAL '1' MONTH
-                )
-              ) AS "__P"
-          ) AS "t3"
-        ) AS "t9"
-        INNER JOIN (
+            UNNEST(
+              RANGE(
+                MAKE_TIMESTAMP(2024, 6, 1, 0, 0, 0.0),
+                MAKE_TIMESTAMP(2025, 1, 1, 0, 0, 0.0),
+                INTERVAL '1' MONTH
+              )
+            ) AS "__P"
+        ) AS "t3"
+      ) AS "t9"
+      INNER JOIN (
+        SELECT
+          "t2"."__p" AS "month",
+          SUM("t2"."revenue") AS "revenue"
+        FROM (
           SELECT
-            "t2"."__p" AS "month",
-            SUM("t2"."revenue") AS "revenue"
-          FROM (
-            SELECT
-              "t0"."completed_at",
-              "t0"."revenue",
-              "t0"."completed_at" AS "__t",
-              DATE_TRUNC('MONTH', "t0"."completed_at") AS "__p"
-            FROM "assignments" AS "t0"
-            WHERE
-              "t0"."completed_at" IS NOT NULL
-              AND "t0"."completed_at" >= MAKE_TIMESTAMP(2024, 5, 1, 0, 0, 0.0)
-              AND "t0"."completed_at" < MAKE_TIMESTAMP(2024, 12, 1, 0, 0, 0.0)
-          ) AS "t2"
-          GROUP BY
-            1
-        ) AS "t6"
-          ON "t9"."__Q" = "t6"."month"
-      ) AS "t10"
+            "t0"."completed_at",
+            "t0"."revenue",
+            "t0"."completed_at" AS "__t",
+            DATE_TRUNC('MONTH', "t0"."completed_at") AS "__p"
+          FROM "assignments" AS "t0"
+          WHERE
+            "t0"."completed_at" IS NOT NULL
+            AND "t0"."completed_at" >= MAKE_TIMESTAMP(2024, 5, 1, 0, 0, 0.0)
+            AND "t0"."completed_at" < MAKE_TIMESTAMP(2024, 12, 1, 0, 0, 0.0)
+        ) AS "t2"
+        GROUP BY
+          1
+      ) AS "t6"
+        ON "t9"."__Q" = "t6"."month"
     ) AS "t11"
   ) AS "t12"
   GROUP BY

@@ -41,196 +41,191 @@ FROM (
       *
     FROM (
       SELECT
-        "t10"."month",
+        "t9"."__P" AS "month",
         CAST(NULL AS DECIMAL(38, 2)) AS "__m0",
-        "t10"."__o0"
+        "t6"."revenue" AS "__o0"
       FROM (
         SELECT
-          "t9"."__P" AS "month",
-          "t6"."revenue" AS "__o0"
+          "t3"."__P",
+          DATE_TRUNC('MONTH', DATEADD(MONTH, -'1', "t3"."__P")) AS "__Q"
         FROM (
           SELECT
-            "t3"."__P",
-            DATE_TRUNC('MONTH', DATEADD(MONTH, -'1', "t3"."__P")) AS "__Q"
-          FROM (
-            SELECT
-              CAST(NULLIF(IFF(_u.pos = _u_2.pos_2, _u_2."__P", NULL), '') AS TIMESTAMP) AS "__P"
-            FROM TABLE(FLATTEN(INPUT => ARRAY_GENERATE_RANGE(
-              0,
-              (
-                GREATEST(
-                  ARRAY_SIZE(
-                    SPLIT(
-                      ARRAY_TO_STRING(
-                        NULLIF(
-                          (
-                            SELECT
-                              ARRAY_AGG(
-                                REPLACE(
-                                  TO_CHAR(
-                                    DATEADD(MONTH, value, TIMESTAMP_FROM_PARTS(2024, 6, 1, 0, 0, 0, 0)),
-                                    'YYYY-MM-DD"T"HH24:MI:SS.FF6'
-                                  ),
-                                  'Z',
-                                  '+00:00'
-                                )
+            CAST(NULLIF(IFF(_u.pos = _u_2.pos_2, _u_2."__P", NULL), '') AS TIMESTAMP) AS "__P"
+          FROM TABLE(FLATTEN(INPUT => ARRAY_GENERATE_RANGE(
+            0,
+            (
+              GREATEST(
+                ARRAY_SIZE(
+                  SPLIT(
+                    ARRAY_TO_STRING(
+                      NULLIF(
+                        (
+                          SELECT
+                            ARRAY_AGG(
+                              REPLACE(
+                                TO_CHAR(
+                                  DATEADD(MONTH, value, TIMESTAMP_FROM_PARTS(2024, 6, 1, 0, 0, 0, 0)),
+                                  'YYYY-MM-DD"T"HH24:MI:SS.FF6'
+                                ),
+                                'Z',
+                                '+00:00'
                               )
-                            FROM TABLE(FLATTEN(INPUT => ARRAY_GENERATE_RANGE(
-                              0,
-                              (
-                                DATEDIFF(
-                                  MONTH,
-                                  TIMESTAMP_FROM_PARTS(2024, 6, 1, 0, 0, 0, 0),
-                                  TIMESTAMP_FROM_PARTS(2025, 1, 1, 0, 0, 0, 0)
-                                ) - 1
-                              ) + 1,
-                              1
-                            ))) AS _t0(seq, key, path, index, value, this)
-                          ),
-                          []
+                            )
+                          FROM TABLE(FLATTEN(INPUT => ARRAY_GENERATE_RANGE(
+                            0,
+                            (
+                              DATEDIFF(
+                                MONTH,
+                                TIMESTAMP_FROM_PARTS(2024, 6, 1, 0, 0, 0, 0),
+                                TIMESTAMP_FROM_PARTS(2025, 1, 1, 0, 0, 0, 0)
+                              ) - 1
+                            ) + 1,
+                            1
+                          ))) AS _t0(seq, key, path, index, value, this)
                         ),
-                        '<guid-g1>'
+                        []
                       ),
                       '<guid-g1>'
-                    )
+                    ),
+                    '<guid-g1>'
                   )
-                ) - 1
-              ) + 1
-            ))) AS _u(seq, key, path, index, pos, this)
-            CROSS JOIN TABLE(FLATTEN(INPUT => SPLIT(
-              ARRAY_TO_STRING(
-                NULLIF(
-                  (
-                    SELECT
-                      ARRAY_AGG(
-                        REPLACE(
-                          TO_CHAR(
-                            DATEADD(MONTH, value, TIMESTAMP_FROM_PARTS(2024, 6, 1, 0, 0, 0, 0)),
-                            'YYYY-MM-DD"T"HH24:MI:SS.FF6'
-                          ),
-                          'Z',
-                          '+00:00'
-                        )
+                )
+              ) - 1
+            ) + 1
+          ))) AS _u(seq, key, path, index, pos, this)
+          CROSS JOIN TABLE(FLATTEN(INPUT => SPLIT(
+            ARRAY_TO_STRING(
+              NULLIF(
+                (
+                  SELECT
+                    ARRAY_AGG(
+                      REPLACE(
+                        TO_CHAR(
+                          DATEADD(MONTH, value, TIMESTAMP_FROM_PARTS(2024, 6, 1, 0, 0, 0, 0)),
+                          'YYYY-MM-DD"T"HH24:MI:SS.FF6'
+                        ),
+                        'Z',
+                        '+00:00'
                       )
-                    FROM TABLE(FLATTEN(INPUT => ARRAY_GENERATE_RANGE(
-                      0,
-                      (
-                        DATEDIFF(
-                          MONTH,
-                          TIMESTAMP_FROM_PARTS(2024, 6, 1, 0, 0, 0, 0),
-                          TIMESTAMP_FROM_PARTS(2025, 1, 1, 0, 0, 0, 0)
-                        ) - 1
-                      ) + 1,
-                      1
-                    ))) AS _t1(seq, key, path, index, value, this)
-                  ),
-                  []
+                    )
+                  FROM TABLE(FLATTEN(INPUT => ARRAY_GENERATE_RANGE(
+                    0,
+                    (
+                      DATEDIFF(
+                        MONTH,
+                        TIMESTAMP_FROM_PARTS(2024, 6, 1, 0, 0, 0, 0),
+                        TIMESTAMP_FROM_PARTS(2025, 1, 1, 0, 0, 0, 0)
+                      ) - 1
+                    ) + 1,
+                    1
+                  ))) AS _t1(seq, key, path, index, value, this)
                 ),
-                '<guid-g1>'
+                []
               ),
               '<guid-g1>'
-            ))) AS _u_2(seq, key, path, pos_2, "__P", this)
-            WHERE
-              _u.pos = _u_2.pos_2
-              OR (
-                _u.pos > (
-                  ARRAY_SIZE(
-                    SPLIT(
-                      ARRAY_TO_STRING(
-                        NULLIF(
-                          (
-                            SELECT
-                              ARRAY_AGG(
-                                REPLACE(
-                                  TO_CHAR(
-                                    DATEADD(MONTH, value, TIMESTAMP_FROM_PARTS(2024, 6, 1, 0, 0, 0, 0)),
-                                    'YYYY-MM-DD"T"HH24:MI:SS.FF6'
-                                  ),
-                                  'Z',
-                                  '+00:00'
-                                )
+            ),
+            '<guid-g1>'
+          ))) AS _u_2(seq, key, path, pos_2, "__P", this)
+          WHERE
+            _u.pos = _u_2.pos_2
+            OR (
+              _u.pos > (
+                ARRAY_SIZE(
+                  SPLIT(
+                    ARRAY_TO_STRING(
+                      NULLIF(
+                        (
+                          SELECT
+                            ARRAY_AGG(
+                              REPLACE(
+                                TO_CHAR(
+                                  DATEADD(MONTH, value, TIMESTAMP_FROM_PARTS(2024, 6, 1, 0, 0, 0, 0)),
+                                  'YYYY-MM-DD"T"HH24:MI:SS.FF6'
+                                ),
+                                'Z',
+                                '+00:00'
                               )
-                            FROM TABLE(FLATTEN(INPUT => ARRAY_GENERATE_RANGE(
-                              0,
-                              (
-                                DATEDIFF(
-                                  MONTH,
-                                  TIMESTAMP_FROM_PARTS(2024, 6, 1, 0, 0, 0, 0),
-                                  TIMESTAMP_FROM_PARTS(2025, 1, 1, 0, 0, 0, 0)
-                                ) - 1
-                              ) + 1,
-                              1
-                            ))) AS _t2(seq, key, path, index, value, this)
-                          ),
-                          []
+                            )
+                          FROM TABLE(FLATTEN(INPUT => ARRAY_GENERATE_RANGE(
+                            0,
+                            (
+                              DATEDIFF(
+                                MONTH,
+                                TIMESTAMP_FROM_PARTS(2024, 6, 1, 0, 0, 0, 0),
+                                TIMESTAMP_FROM_PARTS(2025, 1, 1, 0, 0, 0, 0)
+                              ) - 1
+                            ) + 1,
+                            1
+                          ))) AS _t2(seq, key, path, index, value, this)
                         ),
-                        '<guid-g1>'
+                        []
                       ),
                       '<guid-g1>'
-                    )
-                  ) - 1
-                )
-                AND _u_2.pos_2 = (
-                  ARRAY_SIZE(
-                    SPLIT(
-                      ARRAY_TO_STRING(
-                        NULLIF(
-                          (
-                            SELECT
-                              ARRAY_AGG(
-                                REPLACE(
-                                  TO_CHAR(
-                                    DATEADD(MONTH, value, TIMESTAMP_FROM_PARTS(2024, 6, 1, 0, 0, 0, 0)),
-                                    'YYYY-MM-DD"T"HH24:MI:SS.FF6'
-                                  ),
-                                  'Z',
-                                  '+00:00'
-                                )
-                              )
-                            FROM TABLE(FLATTEN(INPUT => ARRAY_GENERATE_RANGE(
-                              0,
-                              (
-                                DATEDIFF(
-                                  MONTH,
-                                  TIMESTAMP_FROM_PARTS(2024, 6, 1, 0, 0, 0, 0),
-                                  TIMESTAMP_FROM_PARTS(2025, 1, 1, 0, 0, 0, 0)
-                                ) - 1
-                              ) + 1,
-                              1
-                            ))) AS _t3(seq, key, path, index, value, this)
-                          ),
-                          []
-                        ),
-                        '<guid-g1>'
-                      ),
-                      '<guid-g1>'
-                    )
-                  ) - 1
-                )
+                    ),
+                    '<guid-g1>'
+                  )
+                ) - 1
               )
-          ) AS "t3"
-        ) AS "t9"
-        INNER JOIN (
+              AND _u_2.pos_2 = (
+                ARRAY_SIZE(
+                  SPLIT(
+                    ARRAY_TO_STRING(
+                      NULLIF(
+                        (
+                          SELECT
+                            ARRAY_AGG(
+                              REPLACE(
+                                TO_CHAR(
+                                  DATEADD(MONTH, value, TIMESTAMP_FROM_PARTS(2024, 6, 1, 0, 0, 0, 0)),
+                                  'YYYY-MM-DD"T"HH24:MI:SS.FF6'
+                                ),
+                                'Z',
+                                '+00:00'
+                              )
+                            )
+                          FROM TABLE(FLATTEN(INPUT => ARRAY_GENERATE_RANGE(
+                            0,
+                            (
+                              DATEDIFF(
+                                MONTH,
+                                TIMESTAMP_FROM_PARTS(2024, 6, 1, 0, 0, 0, 0),
+                                TIMESTAMP_FROM_PARTS(2025, 1, 1, 0, 0, 0, 0)
+                              ) - 1
+                            ) + 1,
+                            1
+                          ))) AS _t3(seq, key, path, index, value, this)
+                        ),
+                        []
+                      ),
+                      '<guid-g1>'
+                    ),
+                    '<guid-g1>'
+                  )
+                ) - 1
+              )
+            )
+        ) AS "t3"
+      ) AS "t9"
+      INNER JOIN (
+        SELECT
+          "t2"."__p" AS "month",
+          SUM("t2"."revenue") AS "revenue"
+        FROM (
           SELECT
-            "t2"."__p" AS "month",
-            SUM("t2"."revenue") AS "revenue"
-          FROM (
-            SELECT
-              "t0"."completed_at",
-              "t0"."revenue",
-              "t0"."completed_at" AS "__t",
-              DATE_TRUNC('MONTH', "t0"."completed_at") AS "__p"
-            FROM "assignments" AS "t0"
-            WHERE
-              "t0"."completed_at" IS NOT NULL
-              AND "t0"."completed_at" >= TIMESTAMP_FROM_PARTS(2024, 5, 1, 0, 0, 0, 0)
-              AND "t0"."completed_at" < TIMESTAMP_FROM_PARTS(2024, 12, 1, 0, 0, 0, 0)
-          ) AS "t2"
-          GROUP BY
-            1
-        ) AS "t6"
-          ON "t9"."__Q" = "t6"."month"
-      ) AS "t10"
+            "t0"."completed_at",
+            "t0"."revenue",
+            "t0"."completed_at" AS "__t",
+            DATE_TRUNC('MONTH', "t0"."completed_at") AS "__p"
+          FROM "assignments" AS "t0"
+          WHERE
+            "t0"."completed_at" IS NOT NULL
+            AND "t0"."completed_at" >= TIMESTAMP_FROM_PARTS(2024, 5, 1, 0, 0, 0, 0)
+            AND "t0"."completed_at" < TIMESTAMP_FROM_PARTS(2024, 12, 1, 0, 0, 0, 0)
+        ) AS "t2"
+        GROUP BY
+          1
+      ) AS "t6"
+        ON "t9"."__Q" = "t6"."month"
     ) AS "t11"
   ) AS "t12"
   GROUP BY

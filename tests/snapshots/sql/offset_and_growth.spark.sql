@@ -41,91 +41,86 @@ FROM (
       *
     FROM (
       SELECT
-        `t10`.`month`,
+        `t9`.`__P` AS `month`,
         CAST(NULL AS DECIMAL(38, 2)) AS `__m0`,
-        `t10`.`__o0`
+        `t6`.`revenue` AS `__o0`
       FROM (
         SELECT
-          `t9`.`__P` AS `month`,
-          `t6`.`revenue` AS `__o0`
+          `t3`.`__P`,
+          DATE_TRUNC('month', `t3`.`__P` - INTERVAL '1' MONTH) AS `__Q`
         FROM (
           SELECT
-            `t3`.`__P`,
-            DATE_TRUNC('month', `t3`.`__P` - INTERVAL '1' MONTH) AS `__Q`
-          FROM (
-            SELECT
-              EXPLODE(
-                IF(
-                  (
-                    INTERVAL '1' MONTH <> INTERVAL 0 month
+            EXPLODE(
+              IF(
+                (
+                  INTERVAL '1' MONTH <> INTERVAL 0 month
+                )
+                AND (
+                  SIGN(INTERVAL '1' MONTH) = SIGN(
+                    CAST('2025-01-01T00:00:00' AS TIMESTAMP) - CAST('2024-06-01T00:00:00' AS TIMESTAMP)
                   )
-                  AND (
-                    SIGN(INTERVAL '1' MONTH) = SIGN(
-                      CAST('2025-01-01T00:00:00' AS TIMESTAMP) - CAST('2024-06-01T00:00:00' AS TIMESTAMP)
-                    )
-                  ),
-                  IF(
-                    ELEMENT_AT(
-                      SEQUENCE(
-                        CAST('2024-06-01T00:00:00' AS TIMESTAMP),
-                        CAST('2025-01-01T00:00:00' AS TIMESTAMP),
-                        INTERVAL '1' MONTH
-                      ),
-                      SIZE(
-                        SEQUENCE(
-                          CAST('2024-06-01T00:00:00' AS TIMESTAMP),
-                          CAST('2025-01-01T00:00:00' AS TIMESTAMP),
-                          INTERVAL '1' MONTH
-                        )
-                      )
-                    ) = CAST('2025-01-01T00:00:00' AS TIMESTAMP),
-                    SLICE(
-                      SEQUENCE(
-                        CAST('2024-06-01T00:00:00' AS TIMESTAMP),
-                        CAST('2025-01-01T00:00:00' AS TIMESTAMP),
-                        INTERVAL '1' MONTH
-                      ),
-                      1,
-                      SIZE(
-                        SEQUENCE(
-                          CAST('2024-06-01T00:00:00' AS TIMESTAMP),
-                          CAST('2025-01-01T00:00:00' AS TIMESTAMP),
-                          INTERVAL '1' MONTH
-                        )
-                      ) - 1
-                    ),
+                ),
+                IF(
+                  ELEMENT_AT(
                     SEQUENCE(
                       CAST('2024-06-01T00:00:00' AS TIMESTAMP),
                       CAST('2025-01-01T00:00:00' AS TIMESTAMP),
                       INTERVAL '1' MONTH
+                    ),
+                    SIZE(
+                      SEQUENCE(
+                        CAST('2024-06-01T00:00:00' AS TIMESTAMP),
+                        CAST('2025-01-01T00:00:00' AS TIMESTAMP),
+                        INTERVAL '1' MONTH
+                      )
                     )
+                  ) = CAST('2025-01-01T00:00:00' AS TIMESTAMP),
+                  SLICE(
+                    SEQUENCE(
+                      CAST('2024-06-01T00:00:00' AS TIMESTAMP),
+                      CAST('2025-01-01T00:00:00' AS TIMESTAMP),
+                      INTERVAL '1' MONTH
+                    ),
+                    1,
+                    SIZE(
+                      SEQUENCE(
+                        CAST('2024-06-01T00:00:00' AS TIMESTAMP),
+                        CAST('2025-01-01T00:00:00' AS TIMESTAMP),
+                        INTERVAL '1' MONTH
+                      )
+                    ) - 1
                   ),
-                  ARRAY()
-                )
-              ) AS `__P`
-          ) AS `t3`
-        ) AS `t9`
-        INNER JOIN (
+                  SEQUENCE(
+                    CAST('2024-06-01T00:00:00' AS TIMESTAMP),
+                    CAST('2025-01-01T00:00:00' AS TIMESTAMP),
+                    INTERVAL '1' MONTH
+                  )
+                ),
+                ARRAY()
+              )
+            ) AS `__P`
+        ) AS `t3`
+      ) AS `t9`
+      INNER JOIN (
+        SELECT
+          `t2`.`__p` AS `month`,
+          SUM(`t2`.`revenue`) AS `revenue`
+        FROM (
           SELECT
-            `t2`.`__p` AS `month`,
-            SUM(`t2`.`revenue`) AS `revenue`
-          FROM (
-            SELECT
-              `t0`.`completed_at`,
-              `t0`.`revenue`,
-              `t0`.`completed_at` AS `__t`,
-              DATE_TRUNC('month', `t0`.`completed_at`) AS `__p`
-            FROM `assignments` AS `t0`
-            WHERE
-              `t0`.`completed_at` IS NOT NULL
-              AND `t0`.`completed_at` >= CAST('2024-05-01T00:00:00' AS TIMESTAMP)
-              AND `t0`.`completed_at` < CAST('2024-12-01T00:00:00' AS TIMESTAMP)
-          ) AS `t2`
-          GROUP BY
-            1
-        ) AS `t6`
-          ON `t9`.`__Q` = `t6`.`month`
-      ) AS `t10`
+            `t0`.`completed_at`,
+            `t0`.`revenue`,
+            `t0`.`completed_at` AS `__t`,
+            DATE_TRUNC('month', `t0`.`completed_at`) AS `__p`
+          FROM `assignments` AS `t0`
+          WHERE
+            `t0`.`completed_at` IS NOT NULL
+            AND `t0`.`completed_at` >= CAST('2024-05-01T00:00:00' AS TIMESTAMP)
+            AND `t0`.`completed_at` < CAST('2024-12-01T00:00:00' AS TIMESTAMP)
+        ) AS `t2`
+        GROUP BY
+          1
+      ) AS `t6`
+        ON `t9`.`__Q` = `t6`.`month`
     ) AS `t11`
   ) AS `t12`
   GROUP BY

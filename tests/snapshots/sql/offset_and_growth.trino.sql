@@ -41,190 +41,185 @@ FROM (
       *
     FROM (
       SELECT
-        "t10"."month",
+        "t9"."__P" AS "month",
         CAST(NULL AS DECIMAL(38, 2)) AS "__m0",
-        "t10"."__o0"
+        "t6"."revenue" AS "__o0"
       FROM (
         SELECT
-          "t9"."__P" AS "month",
-          "t6"."revenue" AS "__o0"
+          "t3"."__P",
+          DATE_TRUNC('MONTH', "t3"."__P" - INTERVAL '1' MONTH) AS "__Q"
         FROM (
           SELECT
-            "t3"."__P",
-            DATE_TRUNC('MONTH', "t3"."__P" - INTERVAL '1' MONTH) AS "__Q"
-          FROM (
-            SELECT
-              IF(_u.pos = _u_2.pos_2, _u_2."__P") AS "__P"
-            FROM UNNEST(SEQUENCE(
-              1,
-              GREATEST(
-                CARDINALITY(
-                  IF(
-                    NULLIF(INTERVAL '1' MONTH, PARSE_DURATION('0s')) IS NOT NULL
-                    AND CASE
-                      WHEN INTERVAL '1' MONTH = PARSE_DURATION('0s')
-                      THEN 0
-                      WHEN INTERVAL '1' MONTH < PARSE_DURATION('0s')
-                      THEN -1
-                      WHEN INTERVAL '1' MONTH > PARSE_DURATION('0s')
-                      THEN 1
-                    END = CASE
-                      WHEN (
-                        CAST(FROM_ISO8601_TIMESTAMP('2025-01-01T00:00:00') AS TIMESTAMP) - CAST(FROM_ISO8601_TIMESTAMP('2024-06-01T00:00:00') AS TIMESTAMP)
-                      ) = PARSE_DURATION('0s')
-                      THEN 0
-                      WHEN (
-                        CAST(FROM_ISO8601_TIMESTAMP('2025-01-01T00:00:00') AS TIMESTAMP) - CAST(FROM_ISO8601_TIMESTAMP('2024-06-01T00:00:00') AS TIMESTAMP)
-                      ) < PARSE_DURATION('0s')
-                      THEN -1
-                      WHEN (
-                        CAST(FROM_ISO8601_TIMESTAMP('2025-01-01T00:00:00') AS TIMESTAMP) - CAST(FROM_ISO8601_TIMESTAMP('2024-06-01T00:00:00') AS TIMESTAMP)
-                      ) > PARSE_DURATION('0s')
-                      THEN 1
-                    END,
-                    ARRAY_REMOVE(
-                      SEQUENCE(
-                        CAST(FROM_ISO8601_TIMESTAMP('2024-06-01T00:00:00') AS TIMESTAMP),
-                        CAST(FROM_ISO8601_TIMESTAMP('2025-01-01T00:00:00') AS TIMESTAMP),
-                        INTERVAL '1' MONTH
-                      ),
-                      CAST(FROM_ISO8601_TIMESTAMP('2025-01-01T00:00:00') AS TIMESTAMP)
+            IF(_u.pos = _u_2.pos_2, _u_2."__P") AS "__P"
+          FROM UNNEST(SEQUENCE(
+            1,
+            GREATEST(
+              CARDINALITY(
+                IF(
+                  NULLIF(INTERVAL '1' MONTH, PARSE_DURATION('0s')) IS NOT NULL
+                  AND CASE
+                    WHEN INTERVAL '1' MONTH = PARSE_DURATION('0s')
+                    THEN 0
+                    WHEN INTERVAL '1' MONTH < PARSE_DURATION('0s')
+                    THEN -1
+                    WHEN INTERVAL '1' MONTH > PARSE_DURATION('0s')
+                    THEN 1
+                  END = CASE
+                    WHEN (
+                      CAST(FROM_ISO8601_TIMESTAMP('2025-01-01T00:00:00') AS TIMESTAMP) - CAST(FROM_ISO8601_TIMESTAMP('2024-06-01T00:00:00') AS TIMESTAMP)
+                    ) = PARSE_DURATION('0s')
+                    THEN 0
+                    WHEN (
+                      CAST(FROM_ISO8601_TIMESTAMP('2025-01-01T00:00:00') AS TIMESTAMP) - CAST(FROM_ISO8601_TIMESTAMP('2024-06-01T00:00:00') AS TIMESTAMP)
+                    ) < PARSE_DURATION('0s')
+                    THEN -1
+                    WHEN (
+                      CAST(FROM_ISO8601_TIMESTAMP('2025-01-01T00:00:00') AS TIMESTAMP) - CAST(FROM_ISO8601_TIMESTAMP('2024-06-01T00:00:00') AS TIMESTAMP)
+                    ) > PARSE_DURATION('0s')
+                    THEN 1
+                  END,
+                  ARRAY_REMOVE(
+                    SEQUENCE(
+                      CAST(FROM_ISO8601_TIMESTAMP('2024-06-01T00:00:00') AS TIMESTAMP),
+                      CAST(FROM_ISO8601_TIMESTAMP('2025-01-01T00:00:00') AS TIMESTAMP),
+                      INTERVAL '1' MONTH
                     ),
-                    ARRAY[]
-                  )
+                    CAST(FROM_ISO8601_TIMESTAMP('2025-01-01T00:00:00') AS TIMESTAMP)
+                  ),
+                  ARRAY[]
                 )
               )
-            )) AS _u(pos)
-            CROSS JOIN UNNEST(IF(
-              NULLIF(INTERVAL '1' MONTH, PARSE_DURATION('0s')) IS NOT NULL
-              AND CASE
-                WHEN INTERVAL '1' MONTH = PARSE_DURATION('0s')
-                THEN 0
-                WHEN INTERVAL '1' MONTH < PARSE_DURATION('0s')
-                THEN -1
-                WHEN INTERVAL '1' MONTH > PARSE_DURATION('0s')
-                THEN 1
-              END = CASE
-                WHEN (
-                  CAST(FROM_ISO8601_TIMESTAMP('2025-01-01T00:00:00') AS TIMESTAMP) - CAST(FROM_ISO8601_TIMESTAMP('2024-06-01T00:00:00') AS TIMESTAMP)
-                ) = PARSE_DURATION('0s')
-                THEN 0
-                WHEN (
-                  CAST(FROM_ISO8601_TIMESTAMP('2025-01-01T00:00:00') AS TIMESTAMP) - CAST(FROM_ISO8601_TIMESTAMP('2024-06-01T00:00:00') AS TIMESTAMP)
-                ) < PARSE_DURATION('0s')
-                THEN -1
-                WHEN (
-                  CAST(FROM_ISO8601_TIMESTAMP('2025-01-01T00:00:00') AS TIMESTAMP) - CAST(FROM_ISO8601_TIMESTAMP('2024-06-01T00:00:00') AS TIMESTAMP)
-                ) > PARSE_DURATION('0s')
-                THEN 1
-              END,
-              ARRAY_REMOVE(
-                SEQUENCE(
-                  CAST(FROM_ISO8601_TIMESTAMP('2024-06-01T00:00:00') AS TIMESTAMP),
-                  CAST(FROM_ISO8601_TIMESTAMP('2025-01-01T00:00:00') AS TIMESTAMP),
-                  INTERVAL '1' MONTH
-                ),
-                CAST(FROM_ISO8601_TIMESTAMP('2025-01-01T00:00:00') AS TIMESTAMP)
+            )
+          )) AS _u(pos)
+          CROSS JOIN UNNEST(IF(
+            NULLIF(INTERVAL '1' MONTH, PARSE_DURATION('0s')) IS NOT NULL
+            AND CASE
+              WHEN INTERVAL '1' MONTH = PARSE_DURATION('0s')
+              THEN 0
+              WHEN INTERVAL '1' MONTH < PARSE_DURATION('0s')
+              THEN -1
+              WHEN INTERVAL '1' MONTH > PARSE_DURATION('0s')
+              THEN 1
+            END = CASE
+              WHEN (
+                CAST(FROM_ISO8601_TIMESTAMP('2025-01-01T00:00:00') AS TIMESTAMP) - CAST(FROM_ISO8601_TIMESTAMP('2024-06-01T00:00:00') AS TIMESTAMP)
+              ) = PARSE_DURATION('0s')
+              THEN 0
+              WHEN (
+                CAST(FROM_ISO8601_TIMESTAMP('2025-01-01T00:00:00') AS TIMESTAMP) - CAST(FROM_ISO8601_TIMESTAMP('2024-06-01T00:00:00') AS TIMESTAMP)
+              ) < PARSE_DURATION('0s')
+              THEN -1
+              WHEN (
+                CAST(FROM_ISO8601_TIMESTAMP('2025-01-01T00:00:00') AS TIMESTAMP) - CAST(FROM_ISO8601_TIMESTAMP('2024-06-01T00:00:00') AS TIMESTAMP)
+              ) > PARSE_DURATION('0s')
+              THEN 1
+            END,
+            ARRAY_REMOVE(
+              SEQUENCE(
+                CAST(FROM_ISO8601_TIMESTAMP('2024-06-01T00:00:00') AS TIMESTAMP),
+                CAST(FROM_ISO8601_TIMESTAMP('2025-01-01T00:00:00') AS TIMESTAMP),
+                INTERVAL '1' MONTH
               ),
-              ARRAY[]
-            )) WITH ORDINALITY AS _u_2("__P", pos_2)
-            WHERE
-              _u.pos = _u_2.pos_2
-              OR (
-                _u.pos > CARDINALITY(
-                  IF(
-                    NULLIF(INTERVAL '1' MONTH, PARSE_DURATION('0s')) IS NOT NULL
-                    AND CASE
-                      WHEN INTERVAL '1' MONTH = PARSE_DURATION('0s')
-                      THEN 0
-                      WHEN INTERVAL '1' MONTH < PARSE_DURATION('0s')
-                      THEN -1
-                      WHEN INTERVAL '1' MONTH > PARSE_DURATION('0s')
-                      THEN 1
-                    END = CASE
-                      WHEN (
-                        CAST(FROM_ISO8601_TIMESTAMP('2025-01-01T00:00:00') AS TIMESTAMP) - CAST(FROM_ISO8601_TIMESTAMP('2024-06-01T00:00:00') AS TIMESTAMP)
-                      ) = PARSE_DURATION('0s')
-                      THEN 0
-                      WHEN (
-                        CAST(FROM_ISO8601_TIMESTAMP('2025-01-01T00:00:00') AS TIMESTAMP) - CAST(FROM_ISO8601_TIMESTAMP('2024-06-01T00:00:00') AS TIMESTAMP)
-                      ) < PARSE_DURATION('0s')
-                      THEN -1
-                      WHEN (
-                        CAST(FROM_ISO8601_TIMESTAMP('2025-01-01T00:00:00') AS TIMESTAMP) - CAST(FROM_ISO8601_TIMESTAMP('2024-06-01T00:00:00') AS TIMESTAMP)
-                      ) > PARSE_DURATION('0s')
-                      THEN 1
-                    END,
-                    ARRAY_REMOVE(
-                      SEQUENCE(
-                        CAST(FROM_ISO8601_TIMESTAMP('2024-06-01T00:00:00') AS TIMESTAMP),
-                        CAST(FROM_ISO8601_TIMESTAMP('2025-01-01T00:00:00') AS TIMESTAMP),
-                        INTERVAL '1' MONTH
-                      ),
-                      CAST(FROM_ISO8601_TIMESTAMP('2025-01-01T00:00:00') AS TIMESTAMP)
+              CAST(FROM_ISO8601_TIMESTAMP('2025-01-01T00:00:00') AS TIMESTAMP)
+            ),
+            ARRAY[]
+          )) WITH ORDINALITY AS _u_2("__P", pos_2)
+          WHERE
+            _u.pos = _u_2.pos_2
+            OR (
+              _u.pos > CARDINALITY(
+                IF(
+                  NULLIF(INTERVAL '1' MONTH, PARSE_DURATION('0s')) IS NOT NULL
+                  AND CASE
+                    WHEN INTERVAL '1' MONTH = PARSE_DURATION('0s')
+                    THEN 0
+                    WHEN INTERVAL '1' MONTH < PARSE_DURATION('0s')
+                    THEN -1
+                    WHEN INTERVAL '1' MONTH > PARSE_DURATION('0s')
+                    THEN 1
+                  END = CASE
+                    WHEN (
+                      CAST(FROM_ISO8601_TIMESTAMP('2025-01-01T00:00:00') AS TIMESTAMP) - CAST(FROM_ISO8601_TIMESTAMP('2024-06-01T00:00:00') AS TIMESTAMP)
+                    ) = PARSE_DURATION('0s')
+                    THEN 0
+                    WHEN (
+                      CAST(FROM_ISO8601_TIMESTAMP('2025-01-01T00:00:00') AS TIMESTAMP) - CAST(FROM_ISO8601_TIMESTAMP('2024-06-01T00:00:00') AS TIMESTAMP)
+                    ) < PARSE_DURATION('0s')
+                    THEN -1
+                    WHEN (
+                      CAST(FROM_ISO8601_TIMESTAMP('2025-01-01T00:00:00') AS TIMESTAMP) - CAST(FROM_ISO8601_TIMESTAMP('2024-06-01T00:00:00') AS TIMESTAMP)
+                    ) > PARSE_DURATION('0s')
+                    THEN 1
+                  END,
+                  ARRAY_REMOVE(
+                    SEQUENCE(
+                      CAST(FROM_ISO8601_TIMESTAMP('2024-06-01T00:00:00') AS TIMESTAMP),
+                      CAST(FROM_ISO8601_TIMESTAMP('2025-01-01T00:00:00') AS TIMESTAMP),
+                      INTERVAL '1' MONTH
                     ),
-                    ARRAY[]
-                  )
-                )
-                AND _u_2.pos_2 = CARDINALITY(
-                  IF(
-                    NULLIF(INTERVAL '1' MONTH, PARSE_DURATION('0s')) IS NOT NULL
-                    AND CASE
-                      WHEN INTERVAL '1' MONTH = PARSE_DURATION('0s')
-                      THEN 0
-                      WHEN INTERVAL '1' MONTH < PARSE_DURATION('0s')
-                      THEN -1
-                      WHEN INTERVAL '1' MONTH > PARSE_DURATION('0s')
-                      THEN 1
-                    END = CASE
-                      WHEN (
-                        CAST(FROM_ISO8601_TIMESTAMP('2025-01-01T00:00:00') AS TIMESTAMP) - CAST(FROM_ISO8601_TIMESTAMP('2024-06-01T00:00:00') AS TIMESTAMP)
-                      ) = PARSE_DURATION('0s')
-                      THEN 0
-                      WHEN (
-                        CAST(FROM_ISO8601_TIMESTAMP('2025-01-01T00:00:00') AS TIMESTAMP) - CAST(FROM_ISO8601_TIMESTAMP('2024-06-01T00:00:00') AS TIMESTAMP)
-                      ) < PARSE_DURATION('0s')
-                      THEN -1
-                      WHEN (
-                        CAST(FROM_ISO8601_TIMESTAMP('2025-01-01T00:00:00') AS TIMESTAMP) - CAST(FROM_ISO8601_TIMESTAMP('2024-06-01T00:00:00') AS TIMESTAMP)
-                      ) > PARSE_DURATION('0s')
-                      THEN 1
-                    END,
-                    ARRAY_REMOVE(
-                      SEQUENCE(
-                        CAST(FROM_ISO8601_TIMESTAMP('2024-06-01T00:00:00') AS TIMESTAMP),
-                        CAST(FROM_ISO8601_TIMESTAMP('2025-01-01T00:00:00') AS TIMESTAMP),
-                        INTERVAL '1' MONTH
-                      ),
-                      CAST(FROM_ISO8601_TIMESTAMP('2025-01-01T00:00:00') AS TIMESTAMP)
-                    ),
-                    ARRAY[]
-                  )
+                    CAST(FROM_ISO8601_TIMESTAMP('2025-01-01T00:00:00') AS TIMESTAMP)
+                  ),
+                  ARRAY[]
                 )
               )
-          ) AS "t3"
-        ) AS "t9"
-        INNER JOIN (
+              AND _u_2.pos_2 = CARDINALITY(
+                IF(
+                  NULLIF(INTERVAL '1' MONTH, PARSE_DURATION('0s')) IS NOT NULL
+                  AND CASE
+                    WHEN INTERVAL '1' MONTH = PARSE_DURATION('0s')
+                    THEN 0
+                    WHEN INTERVAL '1' MONTH < PARSE_DURATION('0s')
+                    THEN -1
+                    WHEN INTERVAL '1' MONTH > PARSE_DURATION('0s')
+                    THEN 1
+                  END = CASE
+                    WHEN (
+                      CAST(FROM_ISO8601_TIMESTAMP('2025-01-01T00:00:00') AS TIMESTAMP) - CAST(FROM_ISO8601_TIMESTAMP('2024-06-01T00:00:00') AS TIMESTAMP)
+                    ) = PARSE_DURATION('0s')
+                    THEN 0
+                    WHEN (
+                      CAST(FROM_ISO8601_TIMESTAMP('2025-01-01T00:00:00') AS TIMESTAMP) - CAST(FROM_ISO8601_TIMESTAMP('2024-06-01T00:00:00') AS TIMESTAMP)
+                    ) < PARSE_DURATION('0s')
+                    THEN -1
+                    WHEN (
+                      CAST(FROM_ISO8601_TIMESTAMP('2025-01-01T00:00:00') AS TIMESTAMP) - CAST(FROM_ISO8601_TIMESTAMP('2024-06-01T00:00:00') AS TIMESTAMP)
+                    ) > PARSE_DURATION('0s')
+                    THEN 1
+                  END,
+                  ARRAY_REMOVE(
+                    SEQUENCE(
+                      CAST(FROM_ISO8601_TIMESTAMP('2024-06-01T00:00:00') AS TIMESTAMP),
+                      CAST(FROM_ISO8601_TIMESTAMP('2025-01-01T00:00:00') AS TIMESTAMP),
+                      INTERVAL '1' MONTH
+                    ),
+                    CAST(FROM_ISO8601_TIMESTAMP('2025-01-01T00:00:00') AS TIMESTAMP)
+                  ),
+                  ARRAY[]
+                )
+              )
+            )
+        ) AS "t3"
+      ) AS "t9"
+      INNER JOIN (
+        SELECT
+          "t2"."__p" AS "month",
+          SUM("t2"."revenue") AS "revenue"
+        FROM (
           SELECT
-            "t2"."__p" AS "month",
-            SUM("t2"."revenue") AS "revenue"
-          FROM (
-            SELECT
-              "t0"."completed_at",
-              "t0"."revenue",
-              "t0"."completed_at" AS "__t",
-              DATE_TRUNC('MONTH', "t0"."completed_at") AS "__p"
-            FROM "assignments" AS "t0"
-            WHERE
-              "t0"."completed_at" IS NOT NULL
-              AND "t0"."completed_at" >= CAST(FROM_ISO8601_TIMESTAMP('2024-05-01T00:00:00') AS TIMESTAMP)
-              AND "t0"."completed_at" < CAST(FROM_ISO8601_TIMESTAMP('2024-12-01T00:00:00') AS TIMESTAMP)
-          ) AS "t2"
-          GROUP BY
-            1
-        ) AS "t6"
-          ON "t9"."__Q" = "t6"."month"
-      ) AS "t10"
+            "t0"."completed_at",
+            "t0"."revenue",
+            "t0"."completed_at" AS "__t",
+            DATE_TRUNC('MONTH', "t0"."completed_at") AS "__p"
+          FROM "assignments" AS "t0"
+          WHERE
+            "t0"."completed_at" IS NOT NULL
+            AND "t0"."completed_at" >= CAST(FROM_ISO8601_TIMESTAMP('2024-05-01T00:00:00') AS TIMESTAMP)
+            AND "t0"."completed_at" < CAST(FROM_ISO8601_TIMESTAMP('2024-12-01T00:00:00') AS TIMESTAMP)
+        ) AS "t2"
+        GROUP BY
+          1
+      ) AS "t6"
+        ON "t9"."__Q" = "t6"."month"
     ) AS "t11"
   ) AS "t12"
   GROUP BY

@@ -37,38 +37,31 @@ FROM (
     ) < "t19"."__last" AS "complete"
   FROM (
     SELECT
-      "t15"."__ci" AS "__ci",
-      "t15"."cohort" AS "cohort",
-      "t15"."cohort_size" AS "cohort_size",
-      "t15"."__last" AS "__last",
+      "t13"."__ci" AS "__ci",
+      "t13"."cohort" AS "cohort",
+      "t13"."cohort_size" AS "cohort_size",
+      "t6"."__last" AS "__last",
       arrayJoin(range(0, LEAST((
-        "t15"."__last" - "t15"."__ci"
+        "t6"."__last" - "t13"."__ci"
       ) + 1, 6), 1)) AS "__k"
     FROM (
       SELECT
-        "t13"."__ci" AS "__ci",
-        "t13"."cohort" AS "cohort",
-        "t13"."cohort_size" AS "cohort_size",
-        "t6"."__last" AS "__last"
-      FROM (
-        SELECT
-          "t9"."__ci" AS "__ci",
-          MIN(CAST(toStartOfMonth("t9"."__entry") AS Nullable(DateTime))) AS "cohort",
-          COUNT(*) AS "cohort_size"
-        FROM "t7" AS "t9"
-        GROUP BY
-          "t9"."__ci"
-      ) AS "t13"
-      CROSS JOIN (
-        SELECT
+        "t9"."__ci" AS "__ci",
+        MIN(CAST(toStartOfMonth("t9"."__entry") AS Nullable(DateTime))) AS "cohort",
+        COUNT(*) AS "cohort_size"
+      FROM "t7" AS "t9"
+      GROUP BY
+        "t9"."__ci"
+    ) AS "t13"
+    CROSS JOIN (
+      SELECT
+        (
           (
-            (
-              CAST(toYear(MAX("t0"."ts")) AS Nullable(Int64)) * 12
-            ) + CAST(toMonth(MAX("t0"."ts")) AS Nullable(Int64))
-          ) - 1 AS "__last"
-        FROM "events" AS "t0"
-      ) AS "t6"
-    ) AS "t15"
+            CAST(toYear(MAX("t0"."ts")) AS Nullable(Int64)) * 12
+          ) + CAST(toMonth(MAX("t0"."ts")) AS Nullable(Int64))
+        ) - 1 AS "__last"
+      FROM "events" AS "t0"
+    ) AS "t6"
   ) AS "t19"
   LEFT OUTER JOIN (
     SELECT

@@ -37,38 +37,31 @@ FROM (
     ) < "t19"."__last" AS "complete"
   FROM (
     SELECT
-      "t15"."__ci",
-      "t15"."cohort",
-      "t15"."cohort_size",
-      "t15"."__last",
+      "t13"."__ci",
+      "t13"."cohort",
+      "t13"."cohort_size",
+      "t6"."__last",
       UNNEST(RANGE(0, LEAST((
-        "t15"."__last" - "t15"."__ci"
+        "t6"."__last" - "t13"."__ci"
       ) + 1, 6), 1)) AS "__k"
     FROM (
       SELECT
-        "t13"."__ci",
-        "t13"."cohort",
-        "t13"."cohort_size",
-        "t6"."__last"
-      FROM (
-        SELECT
-          "t9"."__ci",
-          MIN(DATE_TRUNC('MONTH', "t9"."__entry")) AS "cohort",
-          COUNT(*) AS "cohort_size"
-        FROM "t7" AS "t9"
-        GROUP BY
-          1
-      ) AS "t13"
-      CROSS JOIN (
-        SELECT
+        "t9"."__ci",
+        MIN(DATE_TRUNC('MONTH', "t9"."__entry")) AS "cohort",
+        COUNT(*) AS "cohort_size"
+      FROM "t7" AS "t9"
+      GROUP BY
+        1
+    ) AS "t13"
+    CROSS JOIN (
+      SELECT
+        (
           (
-            (
-              CAST(EXTRACT(year FROM MAX("t0"."ts")) AS BIGINT) * 12
-            ) + CAST(EXTRACT(month FROM MAX("t0"."ts")) AS BIGINT)
-          ) - 1 AS "__last"
-        FROM "events" AS "t0"
-      ) AS "t6"
-    ) AS "t15"
+            CAST(EXTRACT(year FROM MAX("t0"."ts")) AS BIGINT) * 12
+          ) + CAST(EXTRACT(month FROM MAX("t0"."ts")) AS BIGINT)
+        ) - 1 AS "__last"
+      FROM "events" AS "t0"
+    ) AS "t6"
   ) AS "t19"
   LEFT OUTER JOIN (
     SELECT

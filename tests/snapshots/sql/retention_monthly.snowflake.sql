@@ -37,36 +37,29 @@ FROM (
     ) < "t19"."__last" AS "complete"
   FROM (
     SELECT
-      "t15"."__ci",
-      "t15"."cohort",
-      "t15"."cohort_size",
-      "t15"."__last",
+      "t13"."__ci",
+      "t13"."cohort",
+      "t13"."cohort_size",
+      "t6"."__last",
       CAST(NULLIF(IFF(_u.pos = _u_2.pos_2, _u_2."__k", NULL), '') AS BIGINT) AS "__k"
     FROM (
       SELECT
-        "t13"."__ci",
-        "t13"."cohort",
-        "t13"."cohort_size",
-        "t6"."__last"
-      FROM (
-        SELECT
-          "t9"."__ci",
-          MIN(DATE_TRUNC('MONTH', "t9"."__entry")) AS "cohort",
-          COUNT(*) AS "cohort_size"
-        FROM "t7" AS "t9"
-        GROUP BY
-          1
-      ) AS "t13"
-      CROSS JOIN (
-        SELECT
+        "t9"."__ci",
+        MIN(DATE_TRUNC('MONTH', "t9"."__entry")) AS "cohort",
+        COUNT(*) AS "cohort_size"
+      FROM "t7" AS "t9"
+      GROUP BY
+        1
+    ) AS "t13"
+    CROSS JOIN (
+      SELECT
+        (
           (
-            (
-              CAST(DATE_PART(year, MAX("t0"."ts")) AS BIGINT) * 12
-            ) + CAST(DATE_PART(month, MAX("t0"."ts")) AS BIGINT)
-          ) - 1 AS "__last"
-        FROM "events" AS "t0"
-      ) AS "t6"
-    ) AS "t15"
+            CAST(DATE_PART(year, MAX("t0"."ts")) AS BIGINT) * 12
+          ) + CAST(DATE_PART(month, MAX("t0"."ts")) AS BIGINT)
+        ) - 1 AS "__last"
+      FROM "events" AS "t0"
+    ) AS "t6"
     CROSS JOIN TABLE(FLATTEN(INPUT => ARRAY_GENERATE_RANGE(
       0,
       (
@@ -79,7 +72,7 @@ FROM (
                     1 <> 0,
                     ARRAY_GENERATE_RANGE(0, (
                       LEAST((
-                        "t15"."__last" - "t15"."__ci"
+                        "t6"."__last" - "t13"."__ci"
                       ) + 1, 6) - 1
                     ) + 1, 1),
                     []
@@ -101,7 +94,7 @@ FROM (
             1 <> 0,
             ARRAY_GENERATE_RANGE(0, (
               LEAST((
-                "t15"."__last" - "t15"."__ci"
+                "t6"."__last" - "t13"."__ci"
               ) + 1, 6) - 1
             ) + 1, 1),
             []
@@ -124,7 +117,7 @@ FROM (
                     1 <> 0,
                     ARRAY_GENERATE_RANGE(0, (
                       LEAST((
-                        "t15"."__last" - "t15"."__ci"
+                        "t6"."__last" - "t13"."__ci"
                       ) + 1, 6) - 1
                     ) + 1, 1),
                     []
@@ -146,7 +139,7 @@ FROM (
                     1 <> 0,
                     ARRAY_GENERATE_RANGE(0, (
                       LEAST((
-                        "t15"."__last" - "t15"."__ci"
+                        "t6"."__last" - "t13"."__ci"
                       ) + 1, 6) - 1
                     ) + 1, 1),
                     []

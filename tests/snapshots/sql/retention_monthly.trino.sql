@@ -37,36 +37,29 @@ FROM (
     ) < "t19"."__last" AS "complete"
   FROM (
     SELECT
-      "t15"."__ci",
-      "t15"."cohort",
-      "t15"."cohort_size",
-      "t15"."__last",
+      "t13"."__ci",
+      "t13"."cohort",
+      "t13"."cohort_size",
+      "t6"."__last",
       IF(_u.pos = _u_2.pos_2, _u_2."__k") AS "__k"
     FROM (
       SELECT
-        "t13"."__ci",
-        "t13"."cohort",
-        "t13"."cohort_size",
-        "t6"."__last"
-      FROM (
-        SELECT
-          "t9"."__ci",
-          MIN(DATE_TRUNC('MONTH', "t9"."__entry")) AS "cohort",
-          COUNT(*) AS "cohort_size"
-        FROM "t7" AS "t9"
-        GROUP BY
-          1
-      ) AS "t13"
-      CROSS JOIN (
-        SELECT
+        "t9"."__ci",
+        MIN(DATE_TRUNC('MONTH', "t9"."__entry")) AS "cohort",
+        COUNT(*) AS "cohort_size"
+      FROM "t7" AS "t9"
+      GROUP BY
+        1
+    ) AS "t13"
+    CROSS JOIN (
+      SELECT
+        (
           (
-            (
-              CAST(EXTRACT(year FROM MAX("t0"."ts")) AS BIGINT) * 12
-            ) + CAST(EXTRACT(month FROM MAX("t0"."ts")) AS BIGINT)
-          ) - 1 AS "__last"
-        FROM "events" AS "t0"
-      ) AS "t6"
-    ) AS "t15"
+            CAST(EXTRACT(year FROM MAX("t0"."ts")) AS BIGINT) * 12
+          ) + CAST(EXTRACT(month FROM MAX("t0"."ts")) AS BIGINT)
+        ) - 1 AS "__last"
+      FROM "events" AS "t0"
+    ) AS "t6"
     CROSS JOIN UNNEST(SEQUENCE(
       1,
       GREATEST(
@@ -74,14 +67,14 @@ FROM (
           IF(
             NULLIF(1, 0) IS NOT NULL
             AND SIGN(1) = SIGN(LEAST((
-              "t15"."__last" - "t15"."__ci"
+              "t6"."__last" - "t13"."__ci"
             ) + 1, 6) - 0),
             ARRAY_REMOVE(
               SEQUENCE(0, LEAST((
-                "t15"."__last" - "t15"."__ci"
+                "t6"."__last" - "t13"."__ci"
               ) + 1, 6), 1),
               LEAST((
-                "t15"."__last" - "t15"."__ci"
+                "t6"."__last" - "t13"."__ci"
               ) + 1, 6)
             ),
             ARRAY[]
@@ -92,14 +85,14 @@ FROM (
     CROSS JOIN UNNEST(IF(
       NULLIF(1, 0) IS NOT NULL
       AND SIGN(1) = SIGN(LEAST((
-        "t15"."__last" - "t15"."__ci"
+        "t6"."__last" - "t13"."__ci"
       ) + 1, 6) - 0),
       ARRAY_REMOVE(
         SEQUENCE(0, LEAST((
-          "t15"."__last" - "t15"."__ci"
+          "t6"."__last" - "t13"."__ci"
         ) + 1, 6), 1),
         LEAST((
-          "t15"."__last" - "t15"."__ci"
+          "t6"."__last" - "t13"."__ci"
         ) + 1, 6)
       ),
       ARRAY[]
@@ -111,14 +104,14 @@ FROM (
           IF(
             NULLIF(1, 0) IS NOT NULL
             AND SIGN(1) = SIGN(LEAST((
-              "t15"."__last" - "t15"."__ci"
+              "t6"."__last" - "t13"."__ci"
             ) + 1, 6) - 0),
             ARRAY_REMOVE(
               SEQUENCE(0, LEAST((
-                "t15"."__last" - "t15"."__ci"
+                "t6"."__last" - "t13"."__ci"
               ) + 1, 6), 1),
               LEAST((
-                "t15"."__last" - "t15"."__ci"
+                "t6"."__last" - "t13"."__ci"
               ) + 1, 6)
             ),
             ARRAY[]
@@ -128,14 +121,14 @@ FROM (
           IF(
             NULLIF(1, 0) IS NOT NULL
             AND SIGN(1) = SIGN(LEAST((
-              "t15"."__last" - "t15"."__ci"
+              "t6"."__last" - "t13"."__ci"
             ) + 1, 6) - 0),
             ARRAY_REMOVE(
               SEQUENCE(0, LEAST((
-                "t15"."__last" - "t15"."__ci"
+                "t6"."__last" - "t13"."__ci"
               ) + 1, 6), 1),
               LEAST((
-                "t15"."__last" - "t15"."__ci"
+                "t6"."__last" - "t13"."__ci"
               ) + 1, 6)
             ),
             ARRAY[]

@@ -9,46 +9,27 @@ FROM (
     SUM("t11"."fare") / NULLIF(CAST(COUNT(*) AS DOUBLE), 0) AS "fare_per_trip"
   FROM (
     SELECT
-      "t10"."started_at",
-      "t10"."fare",
-      "t10"."__j0_f0",
-      "t10"."__j2_f0",
-      "t10"."__j1_f0",
-      "t10"."started_at" AS "__t",
-      DATE_TRUNC('MONTH', "t10"."started_at") AS "__p"
-    FROM (
+      "t3"."started_at",
+      "t3"."fare",
+      "t1"."borough" AS "__j0_f0",
+      "t7"."__j2_f0",
+      "t2"."country" AS "__j1_f0",
+      "t3"."started_at" AS "__t",
+      DATE_TRUNC('MONTH', "t3"."started_at") AS "__p"
+    FROM "trips" AS "t3"
+    LEFT OUTER JOIN "zones" AS "t1"
+      ON "t3"."pickup_zone" = "t1"."zone_id"
+    LEFT OUTER JOIN (
       SELECT
-        "t3"."started_at",
-        "t3"."fare",
-        "t8"."__j0_f0",
-        "t7"."__j2_f0",
-        "t9"."__j1_f0"
-      FROM "trips" AS "t3"
-      LEFT OUTER JOIN (
-        SELECT
-          "t1"."zone_id" AS "__j0_k0",
-          "t1"."borough" AS "__j0_f0",
-          "t1"."city_id" AS "__j0_c_city_id"
-        FROM "zones" AS "t1"
-      ) AS "t8"
-        ON "t3"."pickup_zone" = "t8"."__j0_k0"
-      LEFT OUTER JOIN (
-        SELECT
-          "t1"."zone_id" AS "__j2_k0",
-          "t1"."borough" AS "__j2_f0"
-        FROM "zones" AS "t1"
-      ) AS "t7"
-        ON "t3"."dropoff_zone" = "t7"."__j2_k0"
-      LEFT OUTER JOIN (
-        SELECT
-          "t2"."city_id" AS "__j1_k0",
-          "t2"."country" AS "__j1_f0"
-        FROM "cities" AS "t2"
-      ) AS "t9"
-        ON "t8"."__j0_c_city_id" = "t9"."__j1_k0"
-    ) AS "t10"
+        "t1"."zone_id" AS "__j2_k0",
+        "t1"."borough" AS "__j2_f0"
+      FROM "zones" AS "t1"
+    ) AS "t7"
+      ON "t3"."dropoff_zone" = "t7"."__j2_k0"
+    LEFT OUTER JOIN "cities" AS "t2"
+      ON "t1"."city_id" = "t2"."city_id"
     WHERE
-      "t10"."__j0_f0" <> "t10"."__j2_f0" AND "t10"."started_at" IS NOT NULL
+      "t1"."borough" <> "t7"."__j2_f0" AND "t3"."started_at" IS NOT NULL
   ) AS "t11"
   GROUP BY
     1,

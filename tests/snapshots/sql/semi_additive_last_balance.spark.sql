@@ -26,35 +26,27 @@ FROM (
         CAST(NULL AS BIGINT) AS `__m1`
       FROM (
         SELECT
-          `t7`.`__p` AS `month`,
-          SUM(`t7`.`amount`) AS `__m0`
+          `t6`.`__p` AS `month`,
+          SUM(`t6`.`amount`) AS `__m0`
         FROM (
           SELECT
-            `t6`.`account`,
-            `t6`.`ts`,
-            `t6`.`amount`,
-            `t6`.`__t`,
-            `t6`.`__p`
+            *
           FROM (
             SELECT
-              *
-            FROM (
-              SELECT
-                `t2`.`account`,
-                `t2`.`ts`,
-                `t2`.`amount`,
-                `t2`.`__t`,
-                `t2`.`__p`,
-                MAX(`t2`.`__t`) OVER (
-                  PARTITION BY `t2`.`__p`, `t2`.`account`
-                  ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING
-                ) AS `__snap`
-              FROM `t1` AS `t2`
-            ) AS `t5`
-            WHERE
-              `t5`.`__t` = `t5`.`__snap`
-          ) AS `t6`
-        ) AS `t7`
+              `t2`.`account`,
+              `t2`.`ts`,
+              `t2`.`amount`,
+              `t2`.`__t`,
+              `t2`.`__p`,
+              MAX(`t2`.`__t`) OVER (
+                PARTITION BY `t2`.`__p`, `t2`.`account`
+                ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING
+              ) AS `__snap`
+            FROM `t1` AS `t2`
+          ) AS `t5`
+          WHERE
+            `t5`.`__t` = `t5`.`__snap`
+        ) AS `t6`
         GROUP BY
           1
       ) AS `t8`

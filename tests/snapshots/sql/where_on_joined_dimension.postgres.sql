@@ -7,32 +7,20 @@ FROM (
     SUM("t6"."hours") AS "hours"
   FROM (
     SELECT
-      "t5"."completed_at",
-      "t5"."hours",
-      "t5"."revenue",
-      "t5"."__j0_f0",
-      "t5"."completed_at" AS "__t",
-      DATE_TRUNC('MONTH', "t5"."completed_at") AS "__p"
-    FROM (
-      SELECT
-        "t2"."completed_at",
-        "t2"."hours",
-        "t2"."revenue",
-        "t4"."__j0_f0"
-      FROM "assignments" AS "t2"
-      LEFT OUTER JOIN (
-        SELECT
-          "t1"."worker_id" AS "__j0_k0",
-          "t1"."country" AS "__j0_f0"
-        FROM "workers" AS "t1"
-      ) AS "t4"
-        ON "t2"."worker_id" = "t4"."__j0_k0"
-    ) AS "t5"
+      "t2"."completed_at",
+      "t2"."hours",
+      "t2"."revenue",
+      "t1"."country" AS "__j0_f0",
+      "t2"."completed_at" AS "__t",
+      DATE_TRUNC('MONTH', "t2"."completed_at") AS "__p"
+    FROM "assignments" AS "t2"
+    LEFT OUTER JOIN "workers" AS "t1"
+      ON "t2"."worker_id" = "t1"."worker_id"
     WHERE
-      "t5"."__j0_f0" = 'US'
-      AND "t5"."completed_at" IS NOT NULL
-      AND "t5"."completed_at" >= CAST('2024-04-01T00:00:00' AS TIMESTAMP)
-      AND "t5"."completed_at" < CAST('2025-01-01T00:00:00' AS TIMESTAMP)
+      "t1"."country" = 'US'
+      AND "t2"."completed_at" IS NOT NULL
+      AND "t2"."completed_at" >= CAST('2024-04-01T00:00:00' AS TIMESTAMP)
+      AND "t2"."completed_at" < CAST('2025-01-01T00:00:00' AS TIMESTAMP)
   ) AS "t6"
   GROUP BY
     1
