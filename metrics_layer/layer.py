@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -11,8 +12,10 @@ import ibis.expr.types as ir
 from metrics_layer.compile.kpi import Context, compile_plan
 from metrics_layer.compile.timegrain import check_timezone, check_week_start
 from metrics_layer.connection import backend_name
-from metrics_layer.engine import Engine, shape_of
+from metrics_layer.engine import Engine, Shape, shape_of
+from metrics_layer.engine.calls import CallMemo, call_key
 from metrics_layer.engine.meta import LazyMeta
+from metrics_layer.engine.params import limits_in_force
 from metrics_layer.errors import guarded
 from metrics_layer.planner import validate
 from metrics_layer.planner.plan import Plan, Planner
@@ -23,6 +26,16 @@ from metrics_layer.result import Result
 
 if TYPE_CHECKING:
     from metrics_layer.analysis.experiment_result import ExperimentResult
+
+
+@dataclass(frozen=True)
+class _BuiltQuery:
+    """A query() call made into its request: what the engine prepares."""
+
+    kind: str
+    shape: Shape | None
+    request: Request
+    renames: Mapping[str, str]
 
 
 class Layer:
@@ -47,6 +60,7 @@ class Layer:
         self.planner = Planner(registry)
         self.engine = Engine(con, self.backend)
         self.use_materializations = False  # the default of query(use_materializations=...)
+        self._calls = CallMemo()  # query() arguments seen -> the request they built
 
     # ---------------------------------------------------------------- tables
     def table(self, source: str) -> ir.Table:
@@ -136,8 +150,45 @@ class Layer:
         use_materializations=True (default: layer.use_materializations) answers from a
         materialization's table when that is exact (docs/materializations.md).
         """
+        serve = self.use_materializations if use_materializations is None else use_materializations
+        arguments = (metrics, by, grain, where, start, end, order_by, limit, fill, as_of)
+        settings = (timezone, week_start, fill_days, self.timezone, self.week_start)
+        # served from a materialization depends on its state, not on the arguments alone
+        key = None if serve else call_key(*arguments, *settings)
+        if key is not None:
+            key += (limits_in_force(),)
+        built = self._calls.get(key) if key is not None else None
+        if built is None:
+            built = self._build_query(*arguments, timezone, week_start, fill_days, serve)
+            if isinstance(built, Result):
+                return built
+            if key is not None:
+                self._calls.put(key, built)
+        return self._run_query(built)
+
+    def _build_query(
+        self,
+        metrics: str | Sequence[str],
+        by: str | Sequence[str] | None,
+        grain: str | None,
+        where: Any,
+        start: Any,
+        end: Any,
+        order_by: str | Sequence[str] | None,
+        limit: int | None,
+        fill: str | None,
+        as_of: Any,
+        timezone: str | None,
+        week_start: str | int | None,
+        fill_days: str | None,
+        serve: bool,
+    ) -> _BuiltQuery | Result:
+        """The validated request of a query() call, or its Result when it is answered
+        otherwise (a period aggregation, a materialization)."""
         from metrics_layer.interchange.aliases import rename_order, resolve
+        from metrics_layer.interchange.fill import query_fill
         from metrics_layer.interchange.metric_time import split_metric_time
+        from metrics_layer.interchange.period_agg import period_agg_metrics, query_with_period_agg
 
         metrics, renames = resolve(self.registry.project, metrics)
         by, grain, time_name = split_metric_time(by, grain)
@@ -145,9 +196,6 @@ class Layer:
             renames = {**renames, time_name: grain}
         if renames and order_by is not None:
             order_by = rename_order(order_by, renames)
-        from metrics_layer.interchange.fill import fill_nulls, query_fill
-        from metrics_layer.interchange.period_agg import period_agg_metrics, query_with_period_agg
-
         fill = query_fill(self.registry.project, metrics, grain, fill)
 
         special = period_agg_metrics(self.registry.project, metrics, grain)
@@ -186,13 +234,22 @@ class Layer:
             fill_days=fill_days,
         )
         validate.spines(self.registry, request)
-        serve = self.use_materializations if use_materializations is None else use_materializations
         if serve and not renames:
             from metrics_layer.materialize.serve import answer
 
             served = answer(self, self.planner.plan(request))
             if served is not None:
                 return served
+        # the names asked (aliases, metric_time) are part of what a compiled query answers
+        kind = f"query{sorted(renames.items())}" if renames else "query"
+        return _BuiltQuery(kind, shape_of(request), request, renames)
+
+    def _run_query(self, built: _BuiltQuery) -> Result:
+        """The Result of a built request: its compiled query from the engine's cache (or
+        compiled now), run when the Result is read."""
+        from metrics_layer.interchange.fill import fill_nulls
+
+        renames = built.renames
 
         def build(req: Request) -> ir.Table:
             expr = self._compile_request(req)
@@ -201,9 +258,8 @@ class Layer:
                 expr = expr.rename({alias: target for alias, target in renames.items()})
             return expr
 
-        # the names asked (aliases, metric_time) are part of what a compiled query answers
-        kind = f"query{sorted(renames.items())}" if renames else "query"
-        prepared = self.engine.prepare(kind, shape_of(request), request, build)
+        request = built.request
+        prepared = self.engine.prepare(built.kind, built.shape, request, build)
         meta = LazyMeta(plan=lambda: self.planner.plan(request))
         return Result(
             explain=lambda: meta["plan"].explain(),

@@ -2,6 +2,7 @@
 
 params.py    bound values: sentinels in place of start/end/as_of and where literals
 keys.py      the shape of a request (what one compiled query serves)
+calls.py     query() calls seen: their arguments to the request they built
 cache.py     a thread-safe LRU of compiled queries (entries and bytes bounded)
 compiled.py  a compiled query: expression, slots, SQL rendered once per engine
 render.py    SQL text with bind parameters
