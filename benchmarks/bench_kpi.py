@@ -256,6 +256,7 @@ def run_case(con: Any, layer: Any, case: KpiCase, repeat: int) -> dict[str, Any]
     # what a caller pays: layer.query(...).to_pyarrow() on every request
     row["layer_e2e_s"] = t_e2e.median
     row["e2e_ratio"] = t_e2e.median / t_hand.median if t_hand.median > 0 else None
+    row["e2e_paired_ratio"] = t_e2e.paired_ratio(t_hand)
     row["e2e_cpu_ratio"] = t_e2e.cpu_median / t_hand.cpu_median if t_hand.cpu_median else None
     # the generated SQL alone, in CPU time (steadier than wall time on a shared machine)
     row["sql_cpu_ratio"] = t_layer_sql.cpu_median / t_hand.cpu_median if t_hand.cpu_median else None

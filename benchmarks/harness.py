@@ -66,6 +66,16 @@ class Timing:
     def cpu_median(self) -> float:
         return statistics.median(self.cpu)
 
+    def paired_ratio(self, other: Timing) -> float | None:
+        """Median over rounds of this run's time / `other`'s in the same round.
+
+        Runs of one round are back to back (time_alternating), so a neighbour's load that
+        comes and goes slows both alike; the ratio of the two medians mixes rounds run at
+        different speeds and varies more.
+        """
+        pairs = [a / b for a, b in zip(self.runs, other.runs, strict=True) if b > 0]
+        return statistics.median(pairs) if pairs else None
+
     def add(self, fn: Callable[[], Any]) -> None:
         cpu, start = time.process_time(), time.perf_counter()
         fn()
@@ -374,6 +384,7 @@ def print_results(rows: Sequence[dict[str, Any]], title: str, target: float = 1.
         "layer SQL only",
         "SQL ratio",
         "e2e ratio",
+        "e2e paired",
         "cold compile (CPU)",
         "equal",
     ):
@@ -391,12 +402,14 @@ def print_results(rows: Sequence[dict[str, Any]], title: str, target: float = 1.
             _fmt(r.get("layer_sql_s"), "s"),
             _ratio_cell(r.get("sql_ratio"), target),
             _ratio_cell(r.get("e2e_ratio"), target),
+            _ratio_cell(r.get("e2e_paired_ratio"), target),
             _fmt(r.get("compile_ms"), "ms"),
             "-" if equal is None else ("yes" if equal else "[bold red]NO[/]"),
         )
     lo, hi = METRICFLOW_COMPILE_MS
     table.caption = (
-        "e2e = a new layer request executed to Arrow per run; cold compile = plan + ibis "
+        "e2e = a new layer request executed to Arrow per run (paired: median of its ratio to "
+        "the hand SQL run in the same round); cold compile = plan + ibis "
         f"build + SQL render with nothing reused (MetricFlow: {lo}-{hi} ms per query)"
     )
     console = Console()

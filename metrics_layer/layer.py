@@ -12,8 +12,9 @@ import ibis.expr.types as ir
 from metrics_layer.compile.kpi import Context, compile_plan
 from metrics_layer.compile.timegrain import check_timezone, check_week_start
 from metrics_layer.connection import backend_name
-from metrics_layer.engine import Engine, Shape, shape_of
+from metrics_layer.engine import Engine, Prepared, Shape, shape_of
 from metrics_layer.engine.calls import CallMemo, call_key
+from metrics_layer.engine.engine import Recall
 from metrics_layer.engine.meta import LazyMeta
 from metrics_layer.engine.params import limits_in_force
 from metrics_layer.errors import guarded
@@ -157,14 +158,29 @@ class Layer:
         key = None if serve else call_key(*arguments, *settings)
         if key is not None:
             key += (limits_in_force(),)
-        built = self._calls.get(key) if key is not None else None
-        if built is None:
-            built = self._build_query(*arguments, timezone, week_start, fill_days, serve)
-            if isinstance(built, Result):
-                return built
-            if key is not None:
-                self._calls.put(key, built)
-        return self._run_query(built)
+        seen: tuple[_BuiltQuery, Recall] | None = self._calls.get(key) if key else None
+        if seen is None:
+            found = self._build_query(*arguments, timezone, week_start, fill_days, serve)
+            if isinstance(found, Result):
+                return found
+            built, again = found, None
+        else:
+            built, again = seen[0], self.engine.prepare_again(seen[1])
+        prepared = again or self._prepare(built)
+        if again is None and key is not None:
+            recall = Recall.of(prepared)
+            if recall is not None:
+                self._calls.put(key, (built, recall))
+        request = built.request
+        meta = LazyMeta(plan=lambda: self.planner.plan(request))
+        return Result(
+            explain=lambda: meta["plan"].explain(),
+            backend=self.backend,
+            kind="query",
+            meta=meta,
+            prepared=prepared,
+            engine=self.engine,
+        )
 
     def _build_query(
         self,
@@ -244,9 +260,8 @@ class Layer:
         kind = f"query{sorted(renames.items())}" if renames else "query"
         return _BuiltQuery(kind, shape_of(request), request, renames)
 
-    def _run_query(self, built: _BuiltQuery) -> Result:
-        """The Result of a built request: its compiled query from the engine's cache (or
-        compiled now), run when the Result is read."""
+    def _prepare(self, built: _BuiltQuery) -> Prepared:
+        """The compiled query of a built request: from the engine's cache, or compiled now."""
         from metrics_layer.interchange.fill import fill_nulls
 
         renames = built.renames
@@ -258,17 +273,7 @@ class Layer:
                 expr = expr.rename({alias: target for alias, target in renames.items()})
             return expr
 
-        request = built.request
-        prepared = self.engine.prepare(built.kind, built.shape, request, build)
-        meta = LazyMeta(plan=lambda: self.planner.plan(request))
-        return Result(
-            explain=lambda: meta["plan"].explain(),
-            backend=self.backend,
-            kind="query",
-            meta=meta,
-            prepared=prepared,
-            engine=self.engine,
-        )
+        return self.engine.prepare(built.kind, built.shape, built.request, build)
 
     def _compile_request(self, request: Request) -> ir.Table:
         plan = self.planner.plan(request)

@@ -38,6 +38,7 @@ class Prepared:
     hit: bool = False
     cached: bool = True  # False: not cacheable (e.g. a deferred where)
     slotted: bool = True  # False: the values are compiled in
+    key: Hashable | None = None  # where the engine's cache holds it (None: not cached)
 
     def describe(self) -> str:
         if not self.cached:
@@ -47,6 +48,22 @@ class Prepared:
             return f"compiled query: {where}"
         bound = "values bound as parameters" if self.slotted else "values compiled in"
         return f"compiled query: {where}; {bound}"
+
+
+@dataclass(frozen=True)
+class Recall:
+    """What finds a prepared query again without holding it (so the cache alone bounds
+    what stays in memory): its cache key and the values it binds."""
+
+    key: Hashable
+    values: dict[int, Any]
+    slotted: bool
+
+    @classmethod
+    def of(cls, prepared: Prepared) -> Recall | None:
+        if prepared.key is None:
+            return None
+        return cls(prepared.key, prepared.values, prepared.slotted)
 
 
 class Engine:
@@ -76,21 +93,29 @@ class Engine:
         key = (kind, limits_in_force(), shape.request)
         found = self.cache.get(key) if shape.slots else None
         if isinstance(found, Compiled):
-            return Prepared(found, shape.values, hit=True)
+            return Prepared(found, shape.values, hit=True, key=key)
         if found is None and shape.slots:
             compiled = self._try_slotted(shape, build)
             if compiled is not None:
                 stored = self.cache.put(key, compiled)
-                return Prepared(stored, shape.values)
+                return Prepared(stored, shape.values, key=key)
         real_key = (kind, key[1], real) if shape.slots else key
         found = self.cache.get(real_key)
         if isinstance(found, Compiled):
-            return Prepared(found, hit=True, slotted=not shape.slots)
+            return Prepared(found, hit=True, slotted=not shape.slots, key=real_key)
         compiled = Compiled(build(real))  # a user error in the request is raised here
         if shape.slots:
             self.cache.put(key, _VALUES_COMPILED_IN)
         stored = self.cache.put(real_key, compiled)
-        return Prepared(stored, slotted=not shape.slots)
+        return Prepared(stored, slotted=not shape.slots, key=real_key)
+
+    def prepare_again(self, recall: Recall) -> Prepared | None:
+        """A request prepared before, again (the same shape and values): its compiled query
+        if the cache still holds it (a hit), else None (prepare the request anew)."""
+        found = self.cache.get(recall.key)
+        if not isinstance(found, Compiled):
+            return None
+        return Prepared(found, recall.values, hit=True, slotted=recall.slotted, key=recall.key)
 
     def _try_slotted(self, shape: Shape, build: Callable[[Any], ir.Table]) -> Compiled | None:
         try:

@@ -21,10 +21,12 @@ def conform(table: pa.Table, target: pa.Schema, schema: ibis.Schema, backend: st
     """The fetched table with the column names and Arrow types of the expression's schema
     (`target`: `schema` in Arrow, as ibis's own `to_pyarrow` gives them); a table that has
     them already is returned as it is."""
+    if table.schema.equals(target):  # the usual case, checked first: once per request
+        return table
     if table.column_names != target.names:
         table = table.rename_columns(target.names)
-    if table.schema.equals(target):
-        return table
+        if table.schema.equals(target):
+            return table
     if backend == "duckdb":
         from ibis.backends.duckdb.converter import DuckDBPyArrowData as Data
     else:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -28,6 +29,15 @@ class Request:
     as_of: Any = None  # SCD joins: None = point in time, "current", or a date
     week_start: int = 0  # 0 = Monday … 6 = Sunday: the first day of the week grain
     fill_days: str = "all"  # "business": a day-grain fill spans the calendar's business days
+
+    def __hash__(self) -> int:
+        """The fields' hash, computed once: a request keys a compiled-query lookup on every
+        call (the dataclass's own hash would hash its thirteen fields each time)."""
+        found = self.__dict__.get("_hash")
+        if found is None:
+            found = hash(tuple(getattr(self, f.name) for f in dataclasses.fields(self)))
+            object.__setattr__(self, "_hash", found)
+        return found
 
     @classmethod
     def build(

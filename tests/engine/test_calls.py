@@ -4,6 +4,8 @@ reports exactly as a first call; arguments that differ in type or value never sh
 from __future__ import annotations
 
 import datetime as _dt
+import gc
+import weakref
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -175,3 +177,16 @@ def test_keys_are_equal_exactly_when_types_and_values_are(a: list[Any], b: list[
     assert (call_key(*a) == call_key(*b)) == (_typed(a) == _typed(b))
     if call_key(*a) == call_key(*b):
         assert hash(call_key(*a)) == hash(call_key(*b))
+
+
+def test_the_memo_holds_no_compiled_query_the_cache_dropped(layer: ml.Layer) -> None:
+    first = layer.query(KPIS, by="users.country")
+    answer = first.to_pyarrow()
+    compiled = weakref.ref(first._prepared.compiled)
+    del first
+    layer.engine.cache.clear()
+    gc.collect()
+    assert compiled() is None  # only the cache kept it alive
+    again = layer.query(KPIS, by="users.country")
+    assert not again.cache_hit and again.to_pyarrow().equals(answer)
+    assert layer.query(KPIS, by="users.country").cache_hit
