@@ -3,22 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import ibis.expr.types as ir
 
-from metrics_layer.compile.kpi import Context, compile_plan
+from metrics_layer import kpi_query
+from metrics_layer.compile.kpi import Context
 from metrics_layer.compile.timegrain import check_timezone, check_week_start
 from metrics_layer.connection import backend_name
-from metrics_layer.engine import Engine, Prepared, Shape, shape_of
-from metrics_layer.engine.calls import CallMemo, call_key
-from metrics_layer.engine.engine import Recall
-from metrics_layer.engine.meta import LazyMeta
-from metrics_layer.engine.params import limits_in_force
-from metrics_layer.errors import guarded
-from metrics_layer.planner import validate
+from metrics_layer.engine import Engine
+from metrics_layer.engine.calls import CallMemo
 from metrics_layer.planner.plan import Plan, Planner
 from metrics_layer.planner.request import Request
 from metrics_layer.registry import Registry
@@ -27,16 +22,6 @@ from metrics_layer.result import Result
 
 if TYPE_CHECKING:
     from metrics_layer.analysis.experiment_result import ExperimentResult
-
-
-@dataclass(frozen=True)
-class _BuiltQuery:
-    """A query() call made into its request: what the engine prepares."""
-
-    kind: str
-    shape: Shape | None
-    request: Request
-    renames: Mapping[str, str]
 
 
 class Layer:
@@ -151,134 +136,14 @@ class Layer:
         use_materializations=True (default: layer.use_materializations) answers from a
         materialization's table when that is exact (docs/materializations.md).
         """
-        serve = self.use_materializations if use_materializations is None else use_materializations
-        arguments = (metrics, by, grain, where, start, end, order_by, limit, fill, as_of)
-        settings = (timezone, week_start, fill_days, self.timezone, self.week_start)
-        # served from a materialization depends on its state, not on the arguments alone
-        key = None if serve else call_key(*arguments, *settings)
-        if key is not None:
-            key += (limits_in_force(),)
-        seen: tuple[_BuiltQuery, Recall] | None = self._calls.get(key) if key else None
-        if seen is None:
-            found = self._build_query(*arguments, timezone, week_start, fill_days, serve)
-            if isinstance(found, Result):
-                return found
-            built, again = found, None
-        else:
-            built, again = seen[0], self.engine.prepare_again(seen[1])
-        prepared = again or self._prepare(built)
-        if again is None and key is not None:
-            recall = Recall.of(prepared)
-            if recall is not None:
-                self._calls.put(key, (built, recall))
-        request = built.request
-        meta = LazyMeta(plan=lambda: self.planner.plan(request))
-        return Result(
-            explain=lambda: meta["plan"].explain(),
-            backend=self.backend,
-            kind="query",
-            meta=meta,
-            prepared=prepared,
-            engine=self.engine,
-        )
-
-    def _build_query(
-        self,
-        metrics: str | Sequence[str],
-        by: str | Sequence[str] | None,
-        grain: str | None,
-        where: Any,
-        start: Any,
-        end: Any,
-        order_by: str | Sequence[str] | None,
-        limit: int | None,
-        fill: str | None,
-        as_of: Any,
-        timezone: str | None,
-        week_start: str | int | None,
-        fill_days: str | None,
-        serve: bool,
-    ) -> _BuiltQuery | Result:
-        """The validated request of a query() call, or its Result when it is answered
-        otherwise (a period aggregation, a materialization)."""
-        from metrics_layer.interchange.aliases import rename_order, resolve
-        from metrics_layer.interchange.fill import query_fill
-        from metrics_layer.interchange.metric_time import split_metric_time
-        from metrics_layer.interchange.period_agg import period_agg_metrics, query_with_period_agg
-
-        metrics, renames = resolve(self.registry.project, metrics)
-        by, grain, time_name = split_metric_time(by, grain)
-        if time_name is not None and grain is not None:
-            renames = {**renames, time_name: grain}
-        if renames and order_by is not None:
-            order_by = rename_order(order_by, renames)
-        fill = query_fill(self.registry.project, metrics, grain, fill)
-
-        special = period_agg_metrics(self.registry.project, metrics, grain)
-        if special and grain is not None:
-            return query_with_period_agg(
-                self,
-                metrics,
-                special,
-                by=by,
-                grain=grain,
-                where=where,
-                start=start,
-                end=end,
-                order_by=order_by,
-                limit=limit,
-                fill=fill,
-                as_of=as_of,
-                renames=renames,
-                timezone=timezone,
-                week_start=week_start,
-            )
-        tz, ws = self.time_settings(timezone, week_start)
-        request = Request.build(
-            metrics,
-            by=by,
-            grain=grain,
-            where=where,
-            start=start,
-            end=end,
-            order_by=order_by,
-            limit=limit,
-            fill=fill,
-            as_of=as_of,
-            timezone=tz,
-            week_start=ws,
+        return kpi_query.query(
+            self,
+            (metrics, by, grain, where, start, end, order_by, limit, fill, as_of),
+            timezone=timezone,
+            week_start=week_start,
             fill_days=fill_days,
+            use_materializations=use_materializations,
         )
-        validate.spines(self.registry, request)
-        if serve and not renames:
-            from metrics_layer.materialize.serve import answer
-
-            served = answer(self, self.planner.plan(request))
-            if served is not None:
-                return served
-        # the names asked (aliases, metric_time) are part of what a compiled query answers
-        kind = f"query{sorted(renames.items())}" if renames else "query"
-        return _BuiltQuery(kind, shape_of(request), request, renames)
-
-    def _prepare(self, built: _BuiltQuery) -> Prepared:
-        """The compiled query of a built request: from the engine's cache, or compiled now."""
-        from metrics_layer.interchange.fill import fill_nulls
-
-        renames = built.renames
-
-        def build(req: Request) -> ir.Table:
-            expr = self._compile_request(req)
-            expr = fill_nulls(self.registry.project, expr, req.metrics)
-            if renames:  # the result keeps the names that were asked
-                expr = expr.rename({alias: target for alias, target in renames.items()})
-            return expr
-
-        return self.engine.prepare(built.kind, built.shape, built.request, build)
-
-    def _compile_request(self, request: Request) -> ir.Table:
-        plan = self.planner.plan(request)
-        ctx = self.context(request.timezone, request.week_start)
-        return guarded(lambda: compile_plan(ctx, plan), "the query")
 
     def sql(self, metrics: str | Sequence[str], dialect: str | None = None, **kwargs: Any) -> str:
         return self.query(metrics, **kwargs).sql(dialect=dialect)

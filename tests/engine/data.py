@@ -17,6 +17,7 @@ START = dt.datetime(2024, 1, 1)
 COUNTRIES = ["US", "DE", "FR", None]
 PLATFORMS = ["web", "ios", "android"]
 KINDS = ["visit", "visit", "visit", "cart", "purchase"]
+KPIS = ["events", "revenue", "purchase_conversion"]  # metrics of defs.yml most tests ask
 
 
 def frames(users: int = 40, events: int = 600, seed: int = 7) -> dict[str, pd.DataFrame]:

@@ -12,20 +12,8 @@ import metrics_layer as ml
 from metrics_layer.compile.kpi import compile_plan
 from metrics_layer.engine import Engine
 from metrics_layer.planner.request import Request
-from tests.backends import Backend, connect_duckdb
-from tests.engine.data import frames, load_layer
-
-KPIS = ["events", "revenue", "purchase_conversion"]
-
-
-@pytest.fixture(scope="module")
-def duck() -> Backend:
-    return Backend("duckdb", connect_duckdb())
-
-
-@pytest.fixture()
-def layer(duck: Backend) -> ml.Layer:
-    return load_layer(duck, "cache")[0]
+from tests.backends import Backend
+from tests.engine.data import KPIS, frames, load_layer
 
 
 def uncached(layer: ml.Layer, metrics: Any, **kwargs: Any) -> pa.Table:

@@ -17,20 +17,7 @@ import metrics_layer as ml
 from metrics_layer import limits
 from metrics_layer.engine.calls import CallMemo, call_key
 from metrics_layer.errors import QueryError
-from tests.backends import Backend, connect_duckdb
-from tests.engine.data import load_layer
-
-KPIS = ["events", "revenue", "purchase_conversion"]
-
-
-@pytest.fixture(scope="module")
-def duck() -> Backend:
-    return Backend("duckdb", connect_duckdb())
-
-
-@pytest.fixture()
-def layer(duck: Backend) -> ml.Layer:
-    return load_layer(duck, "calls")[0]
+from tests.engine.data import KPIS
 
 
 @pytest.mark.parametrize(

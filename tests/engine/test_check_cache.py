@@ -14,7 +14,7 @@ import pytest
 
 import metrics_layer as ml
 from metrics_layer.demo import generate
-from tests.backends import Backend, connect_duckdb
+from tests.backends import Backend
 from tests.engine.data import frames, load_layer
 
 DEFS = Path(__file__).resolve().parents[2] / "metric_defs"
@@ -79,11 +79,6 @@ def test_other_bounds_are_hits_with_the_answers_of_a_fresh_layer(demo_db: str) -
         fresh_layer = demo_layer(demo_db)
         fresh = outcome(fresh_layer.check(sources=sources, start=start, end=end, as_of=as_of))
         assert got == fresh
-
-
-@pytest.fixture(scope="module")
-def duck() -> Backend:
-    return Backend("duckdb", connect_duckdb())
 
 
 @pytest.mark.parametrize(

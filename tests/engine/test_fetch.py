@@ -8,13 +8,8 @@ import datetime as dt
 import pytest
 
 import metrics_layer.engine.executor as executor
-from tests.backends import Backend, connect_duckdb
+from tests.backends import Backend
 from tests.engine.data import load_layer
-
-
-@pytest.fixture(scope="module")
-def duck() -> Backend:
-    return Backend("duckdb", connect_duckdb())
 
 
 def test_direct_fetch_equals_the_relation_api(
